@@ -1,0 +1,159 @@
+//! Command-line flags, parsed by clap and validated in `cmd`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Undo article spinning: restore spun text to its likely original wording.
+#[derive(Parser, Debug)]
+#[command(name = "unspin", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Restore a spun text to its most likely original wording.
+    Restore(RestoreArgs),
+    /// Spin a text with the reference spinner (for making labelled data).
+    Spin(SpinArgs),
+    /// Build or inspect model packs.
+    #[command(subcommand)]
+    Pack(PackCommand),
+    /// Measure restoration quality.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+/// Where the model pack comes from.
+#[derive(Args, Debug, Clone)]
+pub struct PackArg {
+    /// Model pack to use [default: $UNSPIN_PACK, else models/default.unspin].
+    #[arg(long, env = "UNSPIN_PACK", value_name = "FILE")]
+    pub pack: Option<PathBuf>,
+}
+
+/// How input bytes become text.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Replace invalid UTF-8 with U+FFFD instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// Input file, or - for standard input.
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub pack: PackArg,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+    /// Print JSON: {"text", "spans": [{"start","end","spun","restored","confidence","alternatives"}]}.
+    #[arg(long, conflicts_with = "diff")]
+    pub json: bool,
+    /// Show an inline diff of spun and restored words (coloured on a terminal).
+    #[arg(long)]
+    pub diff: bool,
+    /// When to colour --diff output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Consult no fingerprint list (lists are not used by restore yet; the flag is kept stable).
+    #[arg(long)]
+    pub no_fingerprints: bool,
+    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub thesauri: Option<Vec<String>>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct SpinArgs {
+    /// Input file, or - for standard input.
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub pack: PackArg,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+    /// Random seed; the same seed, rate and input give the same output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Share of words to replace.
+    #[arg(long, default_value_t = 0.3)]
+    pub rate: f64,
+    /// Thesauri to draw synonyms from (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', default_value = "mythes,wordnet,moby", value_name = "LIST")]
+    pub thesaurus: Vec<String>,
+    /// Also rewrite phrases: single words into multi-word synonyms and back.
+    #[arg(long)]
+    pub phrases: bool,
+    /// Print JSON with the ground-truth substitutions.
+    #[arg(long)]
+    pub json: bool,
+    /// Treat the input as spintax ({a|b|c}, nested) and render one variant.
+    #[arg(long)]
+    pub spintax: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PackCommand {
+    /// Build a pack from the sources fetched by scripts/fetch-sources.sh.
+    Build {
+        /// Folder with the unpacked sources.
+        #[arg(long, env = "UNSPIN_SOURCES", default_value = "target/sources")]
+        sources: PathBuf,
+        /// Output file.
+        #[arg(short, long, default_value = "models/default.unspin")]
+        output: PathBuf,
+        /// Thesauri to include (comma-separated: mythes,wordnet,moby,weak).
+        #[arg(long, value_delimiter = ',', default_value = "mythes,wordnet,moby,weak")]
+        thesauri: Vec<String>,
+    },
+    /// Show a pack's sources, hashes and sizes.
+    Info {
+        #[command(flatten)]
+        pack: PackArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// Spin clean text, restore it, and report damage undone and clean-text changes.
+    Restore(EvalRestoreArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalRestoreArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// Brown corpus folder (files ca01 … cr09).
+    #[arg(long, default_value = "target/sources/brown")]
+    pub brown: PathBuf,
+    /// Brown file prefix to evaluate on ("ca" is press reportage).
+    #[arg(long, default_value = "ca")]
+    pub genre: String,
+    /// Number of documents.
+    #[arg(long, default_value_t = 44)]
+    pub docs: usize,
+    /// Spin rate.
+    #[arg(long, default_value_t = 0.3)]
+    pub rate: f64,
+    /// Spinner configurations to run (same, cross, phrase).
+    #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
+    pub configs: Vec<String>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,213 @@
+//! Printing results, and the commands that are mostly printing (spin, eval).
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use unspin::decode::GenericChannel;
+use unspin::eval::{read_brown, Tally};
+use unspin::lexicon::flags;
+use unspin::restore::{Restoration, RestoreOptions};
+use unspin::spin::{render_spintax, spin, SpinOptions};
+use unspin::{Pack, Restorer, Span};
+
+use crate::args::{EvalRestoreArgs, SpinArgs};
+use crate::cmd::{load_pack, parse_flags, read_input};
+
+/// The `--json` shape of `unspin restore` (a public contract: extend, never rename).
+#[derive(Serialize)]
+pub struct RestoreJson<'a> {
+    pub text: &'a str,
+    pub spans: &'a [Span],
+    pub spin_rate: f32,
+    pub words: usize,
+}
+
+impl<'a> From<&'a Restoration> for RestoreJson<'a> {
+    fn from(r: &'a Restoration) -> Self {
+        RestoreJson {
+            text: &r.text,
+            spans: &r.spans,
+            spin_rate: r.spin_rate,
+            words: r.words,
+        }
+    }
+}
+
+/// Inline diff: `[-spun-]{+restored+}`, or red/green on a terminal.
+pub fn write_diff(out: &mut impl Write, input: &str, r: &Restoration, color: bool) -> Result<()> {
+    let mut at = 0;
+    for s in &r.spans {
+        out.write_all(input[at..s.start].as_bytes())?;
+        if color {
+            write!(out, "\x1b[9;31m{}\x1b[0m \x1b[1;32m{}\x1b[0m", s.spun, s.restored)?;
+        } else {
+            write!(out, "[-{}-]{{+{}+}}", s.spun, s.restored)?;
+        }
+        at = s.end;
+    }
+    out.write_all(input[at..].as_bytes())?;
+    Ok(())
+}
+
+pub fn spin_cmd(a: SpinArgs) -> Result<u8> {
+    let text = read_input(&a.input, a.input_args.lossy)?;
+    let text = if a.spintax {
+        render_spintax(&text, a.seed).with_context(|| format!("{}: bad spintax", a.input.display()))?
+    } else {
+        text
+    };
+    if !(0.0..=1.0).contains(&a.rate) {
+        anyhow::bail!("--rate must lie in [0, 1], not {}", a.rate);
+    }
+    let mask = parse_flags(Some(&a.thesaurus))?;
+    let mut out = std::io::stdout().lock();
+    if a.spintax && a.rate == 0.0 {
+        out.write_all(text.as_bytes())?;
+        return Ok(0);
+    }
+    let pack = load_pack(&a.pack)?;
+    let s = spin(
+        &pack,
+        &text,
+        &SpinOptions {
+            seed: a.seed,
+            rate: a.rate,
+            mask,
+            phrases: a.phrases,
+        },
+    );
+    if a.json {
+        serde_json::to_writer(&mut out, &s)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(s.text.as_bytes())?;
+    }
+    Ok(0)
+}
+
+
+/// One spinner configuration of the evaluation.
+struct Config {
+    name: &'static str,
+    spin_mask: u8,
+    restore_mask: u8,
+    phrases: bool,
+}
+
+fn config(name: &str) -> Result<Config> {
+    let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
+    Ok(match name {
+        "same" => Config { name: "same", spin_mask: strong, restore_mask: flags::ALL, phrases: false },
+        "cross" => Config {
+            name: "cross",
+            spin_mask: flags::MOBY,
+            restore_mask: flags::MYTHES | flags::WORDNET | flags::WEAK,
+            phrases: false,
+        },
+        "phrase" => Config { name: "phrase", spin_mask: strong, restore_mask: flags::ALL, phrases: true },
+        other => anyhow::bail!("unknown configuration {other:?} (expected same, cross or phrase)"),
+    })
+}
+
+#[derive(Serialize)]
+struct ConfigResult {
+    config: &'static str,
+    docs: usize,
+    words: usize,
+    spun_wer: f64,
+    restored_wer: f64,
+    damage_undone: f64,
+}
+
+#[derive(Serialize)]
+struct EvalReport {
+    genre: String,
+    rate: f64,
+    seed: u64,
+    configs: Vec<ConfigResult>,
+    clean_words: usize,
+    clean_changed: usize,
+    clean_changed_share: f64,
+    restore_mb_per_s: f64,
+}
+
+pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
+    let pack = load_pack(&a.pack)?;
+    let docs = read_brown(&a.brown, &a.genre)
+        .with_context(|| format!("reading the Brown corpus from {} (run scripts/fetch-sources.sh)", a.brown.display()))?;
+    let docs: Vec<_> = docs.into_iter().take(a.docs).collect();
+    anyhow::ensure!(!docs.is_empty(), "no Brown files starting with {:?} in {}", a.genre, a.brown.display());
+    let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
+
+    let mut results = Vec::new();
+    for c in &configs {
+        let restorer = Restorer::with_channel(
+            &pack,
+            GenericChannel { mask: c.restore_mask, ..GenericChannel::default() },
+            RestoreOptions::default(),
+        );
+        let mut tally = Tally::default();
+        for (i, (_, doc)) in docs.iter().enumerate() {
+            let s = spin(&pack, doc, &SpinOptions {
+                seed: a.seed.wrapping_mul(1000).wrapping_add(i as u64),
+                rate: a.rate,
+                mask: c.spin_mask,
+                phrases: c.phrases,
+            });
+            let r = restorer.restore(&s.text);
+            tally.add(doc, &s.text, &r.text);
+        }
+        results.push(ConfigResult {
+            config: c.name,
+            docs: docs.len(),
+            words: tally.words,
+            spun_wer: tally.spun_wer(),
+            restored_wer: tally.restored_wer(),
+            damage_undone: tally.damage_undone(),
+        });
+    }
+    // Clean text: how many words does restoring change?
+    let restorer = Restorer::new(&pack);
+    let (mut words, mut changed, mut bytes) = (0usize, 0usize, 0usize);
+    let t = Instant::now();
+    for (_, doc) in &docs {
+        let r = restorer.restore(doc);
+        words += r.words;
+        changed += r.spans.iter().map(|s| unspin::eval::words(&s.spun).len()).sum::<usize>();
+        bytes += doc.len();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let report = EvalReport {
+        genre: a.genre.clone(),
+        rate: a.rate,
+        seed: a.seed,
+        configs: results,
+        clean_words: words,
+        clean_changed: changed,
+        clean_changed_share: changed as f64 / words.max(1) as f64,
+        restore_mb_per_s: bytes as f64 / 1e6 / secs,
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "Brown {}*, {} docs, rate {}, seed {}", report.genre, docs.len(), a.rate, a.seed)?;
+        writeln!(out, "{:<8} {:>8} {:>9} {:>12} {:>14}", "config", "words", "spun WER", "restored WER", "damage undone")?;
+        for r in &report.configs {
+            writeln!(out, "{:<8} {:>8} {:>9.4} {:>12.4} {:>14.4}", r.config, r.words, r.spun_wer, r.restored_wer, r.damage_undone)?;
+        }
+        writeln!(
+            out,
+            "clean text: {} of {} words changed ({:.3} %); restore speed {:.2} MB/s (one thread)",
+            changed,
+            words,
+            100.0 * report.clean_changed_share,
+            report.restore_mb_per_s
+        )?;
+    }
+    let _: &Pack = &pack;
+    Ok(0)
+}

@@ -1,0 +1,412 @@
+//! The lattice and its decoder.
+//!
+//! A sentence is a run of word positions. At each position the lattice has an arc that keeps the
+//! word, and arcs that replace one to three words (a graph node, possibly inflected) by a
+//! candidate original. Beam search carries the trigram state (the last two output words) along
+//! the arcs; the best path is the restoration. Channel costs come from a [`Channel`], so a learned
+//! spinner profile can replace the generic one.
+
+use std::collections::HashMap;
+
+use crate::lexicon::{flags, Form, Lexicon};
+use crate::lm::{Lm, NONE};
+
+/// Scores substitutions: how likely a spinner that did spin `orig` was to write `spun`.
+pub trait Channel: Sync {
+    /// Log10 P(spun | orig, orig was spun), for an edge with relation `flags`. `f32::NEG_INFINITY`
+    /// forbids the substitution.
+    fn substitute(&self, lex: &Lexicon<'_>, orig: u32, spun: u32, flags: u8) -> f32;
+
+    /// Which relation flags this channel considers at all.
+    fn mask(&self) -> u8 {
+        flags::ALL
+    }
+}
+
+/// The channel for a spinner we know nothing about: it replaces an original by one of its
+/// thesaurus neighbours, preferring neighbours that several sources agree on.
+#[derive(Clone, Debug)]
+pub struct GenericChannel {
+    /// Relation flags to use.
+    pub mask: u8,
+    /// Weight of an edge known only as a weak relation, against 1 per agreeing strong source.
+    pub weak_weight: f32,
+    /// Exponent on the original's weighted degree: 1 spreads the spinner's choice evenly over
+    /// all neighbours, 0 ignores how many there are.
+    pub degree_exponent: f32,
+}
+
+impl Default for GenericChannel {
+    fn default() -> Self {
+        GenericChannel {
+            mask: flags::ALL,
+            weak_weight: 0.25,
+            degree_exponent: 0.5,
+        }
+    }
+}
+
+impl GenericChannel {
+    fn weight(&self, f: u8) -> f32 {
+        let f = f & self.mask;
+        let strong = (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones() as f32;
+        if strong > 0.0 {
+            strong
+        } else if f & flags::WEAK != 0 {
+            self.weak_weight
+        } else {
+            0.0
+        }
+    }
+
+    /// The original's total edge weight.
+    pub fn weighted_degree(&self, lex: &Lexicon<'_>, orig: u32) -> f32 {
+        lex.neighbors(orig).map(|(_, f)| self.weight(f)).sum()
+    }
+}
+
+impl Channel for GenericChannel {
+    fn substitute(&self, lex: &Lexicon<'_>, orig: u32, _spun: u32, f: u8) -> f32 {
+        let w = self.weight(f);
+        if w <= 0.0 {
+            return f32::NEG_INFINITY;
+        }
+        let deg = self.weighted_degree(lex, orig).max(w);
+        w.log10() - self.degree_exponent * deg.log10()
+    }
+
+    fn mask(&self) -> u8 {
+        self.mask
+    }
+}
+
+/// One arc of the lattice.
+#[derive(Clone, Debug)]
+pub struct Arc {
+    /// How many input words it covers.
+    pub len: usize,
+    /// The words it outputs (vocabulary ids; `NONE` for a word outside the vocabulary).
+    pub words: Vec<u32>,
+    /// Log10 channel probability, without the spin-rate term.
+    pub channel: f32,
+    /// Whether it keeps the input as it is.
+    pub keep: bool,
+}
+
+/// A position of the sentence as the decoder sees it.
+#[derive(Clone, Debug)]
+pub struct Position {
+    /// Vocabulary id of the normalised word, if known.
+    pub id: Option<u32>,
+    /// Whether the word may be replaced (not a name, number, or part of a compound).
+    pub free: bool,
+    /// Whether a phrase may continue from this word into the next.
+    pub joins_next: bool,
+}
+
+/// Decoder settings.
+#[derive(Clone, Debug)]
+pub struct DecodeOptions {
+    /// Hypotheses kept per position.
+    pub beam: usize,
+    /// Candidate originals kept per spun node, best prior first.
+    pub max_candidates: usize,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            beam: 8,
+            max_candidates: 40,
+        }
+    }
+}
+
+/// Builds lattices, caching candidates per spun word sequence.
+pub struct Lattice<'a, C: Channel> {
+    lex: Lexicon<'a>,
+    lm: Lm<'a>,
+    channel: &'a C,
+    opts: DecodeOptions,
+    cache: HashMap<Vec<u32>, Vec<(Vec<u32>, f32)>>,
+}
+
+/// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
+pub fn spelling_variants(a: &str, b: &str) -> bool {
+    fn canon(s: &str) -> String {
+        let mut t = s.to_string();
+        for (from, to) in [
+            ("isation", "ization"),
+            ("ise", "ize"),
+            ("yse", "yze"),
+            ("our", "or"),
+            ("tre", "ter"),
+            ("ogue", "og"),
+            ("ence", "ense"),
+            ("ae", "e"),
+            ("oe", "e"),
+            ("ll", "l"),
+        ] {
+            t = t.replace(from, to);
+        }
+        t
+    }
+    a != b && canon(a) == canon(b)
+}
+
+impl<'a, C: Channel> Lattice<'a, C> {
+    /// A lattice builder over a lexicon, a language model and a channel.
+    pub fn new(lex: Lexicon<'a>, lm: Lm<'a>, channel: &'a C, opts: DecodeOptions) -> Self {
+        Lattice {
+            lex,
+            lm,
+            channel,
+            opts,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The lexicon in use.
+    pub fn lexicon(&self) -> &Lexicon<'a> {
+        &self.lex
+    }
+
+    /// Candidate originals for the spun word sequence `spun`: (output words, log10 channel).
+    fn candidates(&mut self, spun: &[u32]) -> &[(Vec<u32>, f32)] {
+        if !self.cache.contains_key(spun) {
+            let c = self.compute_candidates(spun);
+            self.cache.insert(spun.to_vec(), c);
+        }
+        &self.cache[spun]
+    }
+
+    fn compute_candidates(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+        let lex = &self.lex;
+        let mask = self.channel.mask();
+        // The spun node itself, and for single words its lemmas with the form to restore.
+        let mut sources: Vec<(u32, Form)> = Vec::new();
+        if let Some(n) = lex.node_of(spun) {
+            sources.push((n, Form::Base));
+        }
+        if let [w] = spun {
+            sources.extend(lex.analyses(*w));
+        }
+        let spun_text: String = spun.iter().map(|&w| lex.word(w)).collect::<Vec<_>>().join(" ");
+        let mut best: HashMap<Vec<u32>, f32> = HashMap::new();
+        for (node, form) in sources {
+            for (orig, f) in lex.neighbors(node) {
+                if f & mask == 0 {
+                    continue;
+                }
+                let ch = self.channel.substitute(lex, orig, node, f);
+                if !ch.is_finite() {
+                    continue;
+                }
+                let words = lex.node_words(orig);
+                let words = words.as_slice();
+                for out in inflect_phrase(lex, words, form) {
+                    if out == spun {
+                        continue;
+                    }
+                    if let ([a], [b]) = (out.as_slice(), spun) {
+                        if spelling_variants(lex.word(*a), lex.word(*b)) {
+                            continue;
+                        }
+                    }
+                    let e = best.entry(out).or_insert(f32::NEG_INFINITY);
+                    *e = e.max(ch);
+                }
+            }
+        }
+        let _ = spun_text;
+        let mut v: Vec<(Vec<u32>, f32)> = best.into_iter().collect();
+        // Prior for pruning: channel plus how common the original is.
+        let prior = |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
+        v.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(self.opts.max_candidates);
+        v
+    }
+
+    /// The arcs leaving position `i` of `sent`.
+    pub fn arcs(&mut self, sent: &[Position], i: usize) -> Vec<Arc> {
+        let mut arcs = vec![Arc {
+            len: 1,
+            words: vec![sent[i].id.unwrap_or(NONE)],
+            channel: 0.0,
+            keep: true,
+        }];
+        let mut ids = Vec::with_capacity(3);
+        for len in 1..=3 {
+            let j = i + len - 1;
+            if j >= sent.len() || !sent[j].free {
+                break;
+            }
+            let Some(id) = sent[j].id else { break };
+            if len > 1 && !sent[j - 1].joins_next {
+                break;
+            }
+            ids.push(id);
+            let cands = self.candidates(&ids).to_vec();
+            for (words, channel) in cands {
+                arcs.push(Arc {
+                    len,
+                    words,
+                    channel,
+                    keep: false,
+                });
+            }
+        }
+        arcs
+    }
+}
+
+/// Inflects a candidate original to `form`: the head of a phrase is its last word for nouns and
+/// adjectives, its first for verbs, so both are tried.
+fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form) -> Vec<Vec<u32>> {
+    if form == Form::Base {
+        return vec![words.to_vec()];
+    }
+    let mut out = Vec::new();
+    let heads: &[usize] = if words.len() == 1 { &[0] } else { &[0, words.len() - 1] };
+    for &h in heads {
+        for infl in lex.inflect(words[h], form) {
+            let mut v = words.to_vec();
+            v[h] = infl;
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The best path through a sentence's lattice.
+#[derive(Clone, Debug)]
+pub struct Path {
+    /// The arcs taken, with the position each starts at.
+    pub arcs: Vec<(usize, Arc)>,
+    /// Log10 score of the path (LM + channel + spin-rate terms).
+    pub score: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Hyp {
+    score: f32,
+    h1: u32,
+    h2: u32,
+    back: u32,
+}
+
+/// Decodes one sentence. `log_rho` and `log_keep` are log10 of the spin rate and of its
+/// complement; every replacing arc pays `log_rho`, every kept free word `log_keep`.
+pub fn decode<C: Channel>(
+    lat: &mut Lattice<'_, C>,
+    sent: &[Position],
+    log_rho: f32,
+    log_keep: f32,
+) -> Path {
+    let n = sent.len();
+    let lm = lat.lm;
+    let beam = lat.opts.beam;
+    // arena of (hyp, arc index into `arc_store`, previous arena index)
+    let mut arena: Vec<(Hyp, u32, u32)> = Vec::new();
+    let mut arc_store: Vec<(usize, Arc)> = Vec::new();
+    let mut at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    arena.push((
+        Hyp {
+            score: 0.0,
+            h1: NONE,
+            h2: lm.bos,
+            back: u32::MAX,
+        },
+        u32::MAX,
+        u32::MAX,
+    ));
+    at[0].push(0);
+    for i in 0..n {
+        let mut here = std::mem::take(&mut at[i]);
+        prune(&mut here, &arena, beam);
+        if here.is_empty() {
+            continue;
+        }
+        let arcs = lat.arcs(sent, i);
+        for arc in arcs {
+            let arc_id = arc_store.len() as u32;
+            let extra = if arc.keep {
+                if sent[i].free && sent[i].id.is_some() {
+                    log_keep
+                } else {
+                    0.0
+                }
+            } else {
+                log_rho + arc.channel
+            };
+            for &hid in &here {
+                let h = arena[hid as usize].0;
+                let (lmscore, h1, h2) = lm.sequence(h.h1, h.h2, &arc.words);
+                let next = Hyp {
+                    score: h.score + lmscore + extra,
+                    h1,
+                    h2,
+                    back: hid,
+                };
+                arena.push((next, arc_id, hid));
+                at[i + arc.len].push((arena.len() - 1) as u32);
+            }
+            arc_store.push((i, arc));
+        }
+    }
+    // Close the sentence.
+    let mut best: Option<(f32, u32)> = None;
+    for &hid in &at[n] {
+        let h = arena[hid as usize].0;
+        let s = h.score + lm.score(h.h1, h.h2, lm.eos);
+        if best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, hid));
+        }
+    }
+    let Some((score, mut hid)) = best else {
+        return Path {
+            arcs: Vec::new(),
+            score: 0.0,
+        };
+    };
+    let mut arcs = Vec::new();
+    while hid != 0 {
+        let (h, arc, _) = arena[hid as usize];
+        arcs.push(arc_store[arc as usize].clone());
+        hid = h.back;
+    }
+    arcs.reverse();
+    Path { arcs, score }
+}
+
+/// Keeps the best hypothesis per LM state, then the `beam` best of those.
+fn prune(here: &mut Vec<u32>, arena: &[(Hyp, u32, u32)], beam: usize) {
+    here.sort_by(|&a, &b| {
+        let (x, y) = (&arena[a as usize].0, &arena[b as usize].0);
+        (x.h1, x.h2)
+            .cmp(&(y.h1, y.h2))
+            .then(y.score.total_cmp(&x.score))
+    });
+    here.dedup_by(|a, b| {
+        let (x, y) = (&arena[*a as usize].0, &arena[*b as usize].0);
+        x.h1 == y.h1 && x.h2 == y.h2
+    });
+    here.sort_by(|&a, &b| arena[b as usize].0.score.total_cmp(&arena[a as usize].0.score));
+    here.truncate(beam);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants() {
+        assert!(spelling_variants("organisation", "organization"));
+        assert!(spelling_variants("colour", "color"));
+        assert!(spelling_variants("travelled", "traveled"));
+        assert!(!spelling_variants("war", "warfare"));
+        assert!(!spelling_variants("war", "war"));
+    }
+}

@@ -1,0 +1,108 @@
+//! A back-off trigram language model stored as a compact trie inside the pack.
+//!
+//! Words are vocabulary ids. Unigrams hold log10 probability, log10 back-off and the end of their
+//! bigram block; bigrams are `u64` records (`w2`:24, prob bin:8, back-off bin:8, end of trigram
+//! block:24), sorted by `w2` within each `w1`; trigrams are `u32` records (`w3`:24, prob bin:8),
+//! sorted by `w3` within each bigram. Probability bins are 256-entry tables per order.
+
+/// Marks a missing history word (sentence start handled by `<s>`, or an unknown word).
+pub const NONE: u32 = u32::MAX;
+
+/// A read-only view of the language model inside a loaded pack.
+#[derive(Clone, Copy)]
+pub struct Lm<'a> {
+    pub(crate) uni_p: &'a [f32],
+    pub(crate) uni_b: &'a [f32],
+    pub(crate) bi_end: &'a [u32],
+    pub(crate) bi: &'a [u64],
+    pub(crate) tri: &'a [u32],
+    pub(crate) q: &'a [f32],
+    /// Log10 probability for a word outside the vocabulary.
+    pub oov: f32,
+    /// `<s>`.
+    pub bos: u32,
+    /// `</s>`.
+    pub eos: u32,
+}
+
+const W: u64 = (1 << 24) - 1;
+
+impl<'a> Lm<'a> {
+    /// Number of words with n-gram statistics.
+    pub fn n_words(&self) -> u32 {
+        self.uni_p.len() as u32
+    }
+
+    /// Log10 unigram probability of `w`.
+    pub fn unigram(&self, w: u32) -> f32 {
+        self.uni_p.get(w as usize).copied().unwrap_or(self.oov)
+    }
+
+    fn bigram_range(&self, w1: u32) -> std::ops::Range<usize> {
+        let w1 = w1 as usize;
+        if w1 >= self.bi_end.len() {
+            return 0..0;
+        }
+        let a = if w1 == 0 { 0 } else { self.bi_end[w1 - 1] as usize };
+        a..self.bi_end[w1] as usize
+    }
+
+    /// Index of bigram (w1, w2), if stored.
+    fn find_bigram(&self, w1: u32, w2: u32) -> Option<usize> {
+        let r = self.bigram_range(w1);
+        let block = &self.bi[r.clone()];
+        block
+            .binary_search_by_key(&(w2 as u64), |&e| e & W)
+            .ok()
+            .map(|i| r.start + i)
+    }
+
+    fn trigram_prob(&self, bi: usize, w3: u32) -> Option<f32> {
+        let a = if bi == 0 {
+            0
+        } else {
+            (self.bi[bi - 1] >> 40) as usize
+        };
+        let b = (self.bi[bi] >> 40) as usize;
+        let block = &self.tri[a..b];
+        block
+            .binary_search_by_key(&w3, |&e| e & (W as u32))
+            .ok()
+            .map(|i| self.q[512 + (block[i] >> 24) as usize])
+    }
+
+    /// Log10 P(w3 | w1 w2) with back-off; `NONE` for a missing history word.
+    pub fn score(&self, w1: u32, w2: u32, w3: u32) -> f32 {
+        if w3 as usize >= self.uni_p.len() {
+            return self.oov;
+        }
+        let mut backoff = 0.0;
+        if w2 != NONE {
+            if w1 != NONE {
+                if let Some(i) = self.find_bigram(w1, w2) {
+                    if let Some(p) = self.trigram_prob(i, w3) {
+                        return p;
+                    }
+                    backoff += self.q[256 + ((self.bi[i] >> 32) & 0xff) as usize];
+                }
+            }
+            if let Some(i) = self.find_bigram(w2, w3) {
+                return backoff + self.q[((self.bi[i] >> 24) & 0xff) as usize];
+            }
+            backoff += self.uni_b.get(w2 as usize).copied().unwrap_or(0.0);
+        }
+        backoff + self.uni_p[w3 as usize]
+    }
+
+    /// Log10 probability of a word sequence, each word given the two before it.
+    pub fn sequence(&self, h1: u32, h2: u32, words: &[u32]) -> (f32, u32, u32) {
+        let (mut a, mut b) = (h1, h2);
+        let mut total = 0.0;
+        for &w in words {
+            total += self.score(a, b, w);
+            a = b;
+            b = if (w as usize) < self.uni_p.len() { w } else { NONE };
+        }
+        (total, a, b)
+    }
+}

@@ -1,0 +1,359 @@
+//! Restoring a spun text: segment, decode each sentence, re-estimate the spin rate, render.
+
+use serde::Serialize;
+
+use crate::decode::{decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position};
+use crate::lm::NONE;
+use crate::text::{normalize, tokenize, Case, Token, TokenKind};
+use crate::Pack;
+
+/// One restored span of the input.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Span {
+    /// Byte offset of the span's first byte in the input.
+    pub start: usize,
+    /// Byte offset one past its last byte.
+    pub end: usize,
+    /// The input text of the span.
+    pub spun: String,
+    /// What the restorer puts there.
+    pub restored: String,
+    /// Posterior probability of `restored` among the span's candidates, in [0, 1].
+    pub confidence: f32,
+    /// Other candidates, most probable first (the spun text itself among them).
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A candidate the restorer did not choose.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Alternative {
+    /// Its text.
+    pub text: String,
+    /// Its posterior probability.
+    pub confidence: f32,
+}
+
+/// The result of restoring a text.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Restoration {
+    /// The restored text: the input with every span replaced.
+    pub text: String,
+    /// The replaced spans, in order, with byte offsets into the input.
+    pub spans: Vec<Span>,
+    /// The document's spin rate as estimated by EM (share of free words replaced).
+    pub spin_rate: f32,
+    /// Number of words in the input.
+    pub words: usize,
+}
+
+/// Restorer settings.
+#[derive(Clone, Debug)]
+pub struct RestoreOptions {
+    /// Decoder settings.
+    pub decode: DecodeOptions,
+    /// Spin rate to start EM from.
+    pub initial_rate: f32,
+    /// EM iterations (0: keep the initial rate).
+    pub em_iterations: usize,
+    /// Pseudo-counts (changed, free words) that pull the estimate toward clean text.
+    pub rate_prior: (f32, f32),
+    /// Alternatives reported per span.
+    pub alternatives: usize,
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        RestoreOptions {
+            decode: DecodeOptions::default(),
+            initial_rate: 0.1,
+            em_iterations: 2,
+            rate_prior: (0.2, 20.0),
+            alternatives: 3,
+        }
+    }
+}
+
+/// Restores spun texts with a pack and a channel.
+pub struct Restorer<'p, C: Channel = GenericChannel> {
+    pack: &'p Pack,
+    channel: C,
+    opts: RestoreOptions,
+}
+
+impl<'p> Restorer<'p, GenericChannel> {
+    /// A restorer with the generic channel and default options.
+    pub fn new(pack: &'p Pack) -> Self {
+        Restorer::with_channel(pack, GenericChannel::default(), RestoreOptions::default())
+    }
+}
+
+/// A word of the input with its place in the token stream.
+struct WordTok {
+    tok: usize,
+    pos: Position,
+}
+
+impl<'p, C: Channel> Restorer<'p, C> {
+    /// A restorer with a given channel and options.
+    pub fn with_channel(pack: &'p Pack, channel: C, opts: RestoreOptions) -> Self {
+        Restorer {
+            pack,
+            channel,
+            opts,
+        }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &RestoreOptions {
+        &self.opts
+    }
+
+    /// Restores `text`. Never fails: text that looks clean comes back unchanged.
+    pub fn restore(&self, text: &str) -> Restoration {
+        let toks = tokenize(text);
+        let sentences = self.sentences(text, &toks);
+        let lex = self.pack.lexicon();
+        let lm = self.pack.lm();
+        let mut lat = Lattice::new(lex, lm, &self.channel, self.opts.decode.clone());
+        let free: usize = sentences
+            .iter()
+            .map(|s| s.iter().filter(|w| w.pos.free && w.pos.id.is_some()).count())
+            .sum();
+        let words: usize = sentences.iter().map(Vec::len).sum();
+
+        let mut rate = self.opts.initial_rate;
+        let mut paths: Vec<Path> = Vec::new();
+        for iter in 0..=self.opts.em_iterations {
+            let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
+            paths = sentences
+                .iter()
+                .map(|s| {
+                    let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
+                    decode(&mut lat, &pos, lr, lk)
+                })
+                .collect();
+            if iter == self.opts.em_iterations {
+                break;
+            }
+            let changed: usize = paths
+                .iter()
+                .flat_map(|p| &p.arcs)
+                .filter(|(_, a)| !a.keep)
+                .map(|(_, a)| a.len)
+                .sum();
+            let (pc, pn) = self.opts.rate_prior;
+            let next = ((changed as f32 + pc) / (free as f32 + pn)).clamp(0.002, 0.6);
+            if (next - rate).abs() < 0.002 {
+                rate = next;
+                break;
+            }
+            rate = next;
+        }
+        // A last decode at the settled rate when the loop ended on a re-estimate.
+        let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
+        let mut spans = Vec::new();
+        for (s, path) in sentences.iter().zip(&paths) {
+            let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
+            for (k, (i, arc)) in path.arcs.iter().enumerate() {
+                if arc.keep {
+                    continue;
+                }
+                let first = &toks[s[*i].tok];
+                let last = &toks[s[*i + arc.len - 1].tok];
+                let spun = &text[first.start..last.end];
+                let case = Case::of(first.text(text));
+                let restored = self.render(&arc.words, case);
+                let (confidence, alternatives) =
+                    self.posterior(&mut lat, &pos, path, k, text, &toks, s, lr, lk);
+                spans.push(Span {
+                    start: first.start,
+                    end: last.end,
+                    spun: spun.to_string(),
+                    restored,
+                    confidence,
+                    alternatives,
+                });
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for sp in &spans {
+            out.push_str(&text[at..sp.start]);
+            out.push_str(&sp.restored);
+            at = sp.end;
+        }
+        out.push_str(&text[at..]);
+        Restoration {
+            text: out,
+            spans,
+            spin_rate: rate,
+            words,
+        }
+    }
+
+    fn render(&self, words: &[u32], case: Case) -> String {
+        let lex = self.pack.lexicon();
+        let mut s = String::new();
+        for (i, &w) in words.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let t = if w == NONE { "" } else { lex.word(w) };
+            let c = match case {
+                Case::Title if i > 0 => Case::Lower,
+                c => c,
+            };
+            s.push_str(&c.apply(t));
+        }
+        s
+    }
+
+    /// Local posterior of the arc chosen at `path.arcs[k]` against the other arcs covering the
+    /// same words, each scored with the path's words around it.
+    #[allow(clippy::too_many_arguments)]
+    fn posterior(
+        &self,
+        lat: &mut Lattice<'_, C>,
+        pos: &[Position],
+        path: &Path,
+        k: usize,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        lr: f32,
+        lk: f32,
+    ) -> (f32, Vec<Alternative>) {
+        let lm = self.pack.lm();
+        let (i, chosen) = &path.arcs[k];
+        let mut left: Vec<u32> = vec![lm.bos];
+        for (_, a) in &path.arcs[..k] {
+            left.extend_from_slice(&a.words);
+        }
+        let h = (
+            left.len().checked_sub(2).map_or(NONE, |j| left[j]),
+            *left.last().unwrap_or(&NONE),
+        );
+        let mut right: Vec<u32> = Vec::new();
+        for (_, a) in &path.arcs[k + 1..] {
+            right.extend_from_slice(&a.words);
+            if right.len() >= 2 {
+                break;
+            }
+        }
+        right.truncate(2);
+        let score = |arc: &Arc| {
+            let mut ws = arc.words.clone();
+            ws.extend_from_slice(&right);
+            let (s, _, _) = lm.sequence(h.0, h.1, &ws);
+            s + if arc.keep { lk } else { lr + arc.channel }
+        };
+        let mut cands: Vec<(f32, String)> = Vec::new();
+        for arc in lat.arcs(pos, *i) {
+            if arc.len != chosen.len && !arc.keep {
+                continue;
+            }
+            let s = score(&arc);
+            let t = if arc.keep {
+                let first = &toks[sent[*i].tok];
+                let last = &toks[sent[*i + chosen.len - 1].tok];
+                text[first.start..last.end].to_string()
+            } else {
+                self.render(&arc.words, Case::Lower)
+            };
+            if arc.keep && chosen.len > 1 {
+                // Keeping a multi-word span: score all its words kept.
+                let ids: Vec<u32> = (0..chosen.len).map(|j| pos[*i + j].id.unwrap_or(NONE)).collect();
+                let keep = Arc { len: chosen.len, words: ids, channel: 0.0, keep: true };
+                cands.push((score(&keep) + lk * (chosen.len as f32 - 1.0), t));
+            } else {
+                cands.push((s, t));
+            }
+        }
+        let chosen_text = self.render(&chosen.words, Case::Lower);
+        let max = cands.iter().map(|c| c.0).fold(f32::NEG_INFINITY, f32::max);
+        let z: f32 = cands.iter().map(|c| 10f32.powf(c.0 - max)).sum();
+        let mut probs: Vec<(f32, String)> = cands
+            .into_iter()
+            .map(|(s, t)| (10f32.powf(s - max) / z, t))
+            .collect();
+        probs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut conf = 0.0;
+        let mut alts = Vec::new();
+        for (p, t) in probs {
+            if t.to_lowercase() == chosen_text {
+                conf += p;
+            } else if alts.len() < self.opts.alternatives && !alts.iter().any(|a: &Alternative| a.text == t) {
+                alts.push(Alternative { text: t, confidence: p });
+            }
+        }
+        (conf.clamp(0.0, 1.0), alts)
+    }
+
+    /// Splits the token stream into sentences of words, marking which words may change.
+    fn sentences(&self, text: &str, toks: &[Token]) -> Vec<Vec<WordTok>> {
+        let lex = self.pack.lexicon();
+        let mut out: Vec<Vec<WordTok>> = Vec::new();
+        let mut cur: Vec<WordTok> = Vec::new();
+        let mut start_of_sentence = true;
+        for (ti, t) in toks.iter().enumerate() {
+            let s = t.text(text);
+            match t.kind {
+                TokenKind::Word | TokenKind::Number => {
+                    let norm = normalize(s);
+                    let id = if t.kind == TokenKind::Word { lex.word_id(&norm) } else { None };
+                    let case = Case::of(s);
+                    let name_like = match case {
+                        Case::Lower => false,
+                        Case::Title => !start_of_sentence,
+                        Case::Upper => s.chars().count() < 4,
+                        Case::Mixed => true,
+                    };
+                    let prev = ti.checked_sub(1).map(|j| &toks[j]);
+                    let next = toks.get(ti + 1);
+                    let in_compound = |o: Option<&Token>| {
+                        o.is_some_and(|o| o.kind == TokenKind::Punct && matches!(o.text(text), "-" | "/" | "@" | "_" | "&"))
+                    };
+                    let free = t.kind == TokenKind::Word
+                        && !name_like
+                        && !in_compound(prev)
+                        && !in_compound(next)
+                        && !norm.contains('\'');
+                    let joins_next = next.is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " ");
+                    cur.push(WordTok {
+                        tok: ti,
+                        pos: Position { id, free, joins_next },
+                    });
+                    start_of_sentence = false;
+                }
+                TokenKind::Punct => {
+                    if let Some(w) = cur.last_mut() {
+                        w.pos.joins_next = false;
+                    }
+                    if matches!(s, "." | "!" | "?" | ";" | ":" | "…") {
+                        if !cur.is_empty() {
+                            out.push(std::mem::take(&mut cur));
+                        }
+                        start_of_sentence = true;
+                    } else if matches!(s, "\"" | "“" | "‘" | "(" | "[") {
+                        start_of_sentence |= cur.is_empty();
+                    }
+                }
+                TokenKind::Space => {
+                    if s.contains('\n') {
+                        if let Some(w) = cur.last_mut() {
+                            w.pos.joins_next = false;
+                        }
+                        if s.matches('\n').count() >= 2 && !cur.is_empty() {
+                            out.push(std::mem::take(&mut cur));
+                            start_of_sentence = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+}

@@ -1,0 +1,388 @@
+//! A reference spinner, for making labelled data, and a spintax renderer.
+//!
+//! The spinner behaves like the tools content farms use: it walks a thesaurus from each eligible
+//! word to a synonym of the same inflection, maps the same word the same way throughout a text
+//! (the choice depends on the seed and the word, not on the occurrence), leaves names, numbers and
+//! function words alone, and with `phrases` also turns single words into multi-word synonyms and
+//! multi-word phrases into single words. It reports every substitution it made.
+
+use serde::Serialize;
+
+use crate::lexicon::{flags, Form, Lexicon};
+use crate::text::{normalize, tokenize, Case, TokenKind};
+use crate::Pack;
+
+/// Spinner settings.
+#[derive(Clone, Debug)]
+pub struct SpinOptions {
+    /// Random seed.
+    pub seed: u64,
+    /// Share of all words to replace (the spinner gets as close as eligible words allow).
+    pub rate: f64,
+    /// Relation flags of the thesauri to draw from.
+    pub mask: u8,
+    /// Whether to rewrite phrases (one word ↔ several).
+    pub phrases: bool,
+}
+
+impl Default for SpinOptions {
+    fn default() -> Self {
+        SpinOptions {
+            seed: 0,
+            rate: 0.3,
+            mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
+            phrases: false,
+        }
+    }
+}
+
+/// One substitution the spinner made.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Substitution {
+    /// Byte range in the original text.
+    pub start: usize,
+    /// End of that range.
+    pub end: usize,
+    /// Byte range in the spun text.
+    pub spun_start: usize,
+    /// End of that range.
+    pub spun_end: usize,
+    /// The original words.
+    pub original: String,
+    /// What the spinner wrote.
+    pub spun: String,
+}
+
+/// A spun text and the ground truth.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Spun {
+    /// The spun text.
+    pub text: String,
+    /// Every substitution, in order.
+    pub substitutions: Vec<Substitution>,
+}
+
+/// Function words the spinner leaves alone unless it rewrites phrases.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "am", "it", "its", "he", "she",
+    "they", "we", "i", "you", "him", "her", "them", "us", "me", "his", "their", "our", "my",
+    "your", "this", "that", "these", "those", "there", "here", "not", "no", "do", "does", "did",
+    "have", "has", "had", "will", "would", "can", "could", "shall", "should", "may", "might",
+    "must", "who", "whom", "which", "what", "when", "where", "why", "how", "than", "then", "so",
+    "such", "into", "onto", "up", "out", "off", "over", "under", "about", "also", "said", "says",
+    "mr", "mrs", "ms", "dr", "one", "two", "all", "any", "some", "each", "both", "other", "more",
+    "most", "very", "just", "only", "now",
+];
+
+/// SplitMix64: a tiny, portable, seedable generator, so spun data is the same everywhere.
+#[derive(Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A float in [0, 1).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// An index below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+fn hash_choice(seed: u64, key: &str) -> u64 {
+    let mut r = Rng::new(seed ^ crate::lexicon::fx(key));
+    r.next_u64()
+}
+
+struct Word {
+    start: usize,
+    end: usize,
+    id: Option<u32>,
+    free: bool,
+    joins_next: bool,
+    case: Case,
+}
+
+/// Spins `text` with the pack's thesauri.
+pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
+    let lex = pack.lexicon();
+    let toks = tokenize(text);
+    let mut words: Vec<Word> = Vec::new();
+    let mut sentence_start = true;
+    for (i, t) in toks.iter().enumerate() {
+        let s = t.text(text);
+        match t.kind {
+            TokenKind::Word | TokenKind::Number => {
+                let norm = normalize(s);
+                let case = Case::of(s);
+                let ok_case = case == Case::Lower || (case == Case::Title && sentence_start);
+                let next = toks.get(i + 1);
+                let prev = i.checked_sub(1).map(|j| toks[j]);
+                let hyph = |o: Option<crate::text::Token>| {
+                    o.is_some_and(|o| o.kind == TokenKind::Punct && o.text(text) == "-")
+                };
+                words.push(Word {
+                    start: t.start,
+                    end: t.end,
+                    id: (t.kind == TokenKind::Word).then(|| lex.word_id(&norm)).flatten(),
+                    free: t.kind == TokenKind::Word && ok_case && !norm.contains('\'') && !hyph(next.copied()) && !hyph(prev),
+                    joins_next: next.is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " "),
+                    case,
+                });
+                sentence_start = false;
+            }
+            TokenKind::Punct => {
+                if let Some(w) = words.last_mut() {
+                    w.joins_next = false;
+                }
+                sentence_start |= matches!(s, "." | "!" | "?");
+            }
+            TokenKind::Space => {}
+        }
+    }
+
+    // Plan: candidate substitutions per start position.
+    let is_function = |w: &Word| w.id.is_some_and(|id| FUNCTION_WORDS.contains(&lex.word(id)));
+    let mut options: Vec<Vec<(usize, Vec<u32>)>> = Vec::with_capacity(words.len());
+    for i in 0..words.len() {
+        let mut opts_here = Vec::new();
+        if opts.phrases {
+            for len in [3usize, 2] {
+                if i + len > words.len() || !(i..i + len).all(|j| words[j].free && words[j].id.is_some()) {
+                    continue;
+                }
+                if !(i..i + len - 1).all(|j| words[j].joins_next) {
+                    continue;
+                }
+                let ids: Vec<u32> = (i..i + len).map(|j| words[j].id.unwrap_or(0)).collect();
+                if let Some(node) = lex.node_of(&ids) {
+                    let key = lex.node_text(node);
+                    if let Some(c) = choose(&lex, node, Form::Base, opts, &key, true) {
+                        opts_here.push((len, c));
+                    }
+                }
+            }
+        }
+        let w = &words[i];
+        if let (true, Some(id)) = (w.free, w.id) {
+            if !is_function(w) || opts.phrases {
+                let key = lex.word(id).to_string();
+                let mut picked = choose(&lex, id, Form::Base, opts, &key, opts.phrases && !is_function(w));
+                if picked.is_none() {
+                    for (lemma, form) in lex.analyses(id) {
+                        picked = choose(&lex, lemma, form, opts, &key, opts.phrases);
+                        if picked.is_some() {
+                            break;
+                        }
+                    }
+                }
+                if let Some(c) = picked {
+                    opts_here.push((1, c));
+                }
+            }
+        }
+        options.push(opts_here);
+    }
+    let eligible: usize = options.iter().filter(|o| !o.is_empty()).count();
+    let p = if eligible == 0 {
+        0.0
+    } else {
+        (opts.rate * words.len() as f64 / eligible as f64).min(1.0)
+    };
+
+    let mut rng = Rng::new(opts.seed);
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut subs = Vec::new();
+    let mut at = 0usize; // byte offset in `text` copied so far
+    let mut i = 0;
+    while i < words.len() {
+        let roll = rng.next_f64();
+        if options[i].is_empty() || roll >= p {
+            i += 1;
+            continue;
+        }
+        let (len, ref repl) = options[i][0];
+        let (start, end) = (words[i].start, words[i + len - 1].end);
+        out.push_str(&text[at..start]);
+        let mut spun = String::new();
+        for (k, &w) in repl.iter().enumerate() {
+            if k > 0 {
+                spun.push(' ');
+            }
+            let c = if k == 0 { words[i].case } else { Case::Lower };
+            spun.push_str(&c.apply(lex.word(w)));
+        }
+        let spun_start = out.len();
+        out.push_str(&spun);
+        subs.push(Substitution {
+            start,
+            end,
+            spun_start,
+            spun_end: out.len(),
+            original: text[start..end].to_string(),
+            spun,
+        });
+        at = end;
+        i += len;
+    }
+    out.push_str(&text[at..]);
+    Spun {
+        text: out,
+        substitutions: subs,
+    }
+}
+
+/// The spinner's fixed choice for a node: a neighbour in the allowed thesauri, inflected to
+/// `form`, every word in the vocabulary. With `prefer_phrases`, multi-word choices for single
+/// words and single-word choices for phrases come first.
+fn choose(lex: &Lexicon<'_>, node: u32, form: Form, opts: &SpinOptions, key: &str, prefer_phrases: bool) -> Option<Vec<u32>> {
+    let own = lex.node_words(node).as_slice().len();
+    let mut cands: Vec<Vec<u32>> = Vec::new();
+    for (n, f) in lex.neighbors(node) {
+        if f & opts.mask == 0 {
+            continue;
+        }
+        let ws = lex.node_words(n);
+        let ws = ws.as_slice();
+        if form == Form::Base {
+            cands.push(ws.to_vec());
+        } else {
+            let h = if own == 1 && ws.len() > 1 { 0 } else { ws.len() - 1 };
+            if let Some(infl) = lex.inflect(ws[h], form).next() {
+                let mut v = ws.to_vec();
+                v[h] = infl;
+                cands.push(v);
+            }
+        }
+    }
+    if cands.is_empty() {
+        return None;
+    }
+    if prefer_phrases {
+        let shaped: Vec<Vec<u32>> = cands
+            .iter()
+            .filter(|c| (own == 1) == (c.len() > 1))
+            .cloned()
+            .collect();
+        if !shaped.is_empty() && hash_choice(opts.seed ^ 0x5eed, key) % 2 == 0 {
+            cands = shaped;
+        }
+    }
+    let i = (hash_choice(opts.seed, key) % cands.len() as u64) as usize;
+    Some(cands.swap_remove(i))
+}
+
+/// Why spintax could not be rendered.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum SpintaxError {
+    /// A `{` without its `}`.
+    #[error("unclosed '{{' opened at byte {0}")]
+    Unclosed(usize),
+    /// A `}` without its `{`.
+    #[error("unmatched '}}' at byte {0}")]
+    Unmatched(usize),
+}
+
+/// Renders spintax (`{a|b|{c|d}}`, nested) by picking one option per group with the seed.
+///
+/// # Errors
+/// Unbalanced braces, naming the byte offset.
+///
+/// # Examples
+/// ```
+/// let s = unspin::spin::render_spintax("{Hello|Hi} {world|there}", 7).unwrap();
+/// assert!(["Hello world", "Hello there", "Hi world", "Hi there"].contains(&s.as_str()));
+/// ```
+pub fn render_spintax(src: &str, seed: u64) -> Result<String, SpintaxError> {
+    let mut rng = Rng::new(seed);
+    let b = src.as_bytes();
+    let mut pos = 0;
+    let out = render_group(src, b, &mut pos, &mut rng, None)?;
+    Ok(out)
+}
+
+fn render_group(src: &str, b: &[u8], pos: &mut usize, rng: &mut Rng, open: Option<usize>) -> Result<String, SpintaxError> {
+    // Options of the current group (or the single top-level sequence).
+    let mut options: Vec<String> = vec![String::new()];
+    let mut seg = *pos;
+    while *pos < b.len() {
+        match b[*pos] {
+            b'{' => {
+                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                let at = *pos;
+                *pos += 1;
+                let inner = render_group(src, b, pos, rng, Some(at))?;
+                options.last_mut().expect("one option").push_str(&inner);
+                seg = *pos;
+            }
+            b'}' => {
+                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                if open.is_none() {
+                    return Err(SpintaxError::Unmatched(*pos));
+                }
+                *pos += 1;
+                let i = rng.below(options.len());
+                return Ok(options.swap_remove(i));
+            }
+            b'|' if open.is_some() => {
+                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                options.push(String::new());
+                *pos += 1;
+                seg = *pos;
+            }
+            _ => *pos += 1,
+        }
+    }
+    if let Some(at) = open {
+        return Err(SpintaxError::Unclosed(at));
+    }
+    options.last_mut().expect("one option").push_str(&src[seg..]);
+    Ok(options.swap_remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spintax() {
+        assert_eq!(render_spintax("plain | text", 1).unwrap(), "plain | text");
+        for seed in 0..20 {
+            let s = render_spintax("{a|b{c|d}} x", seed).unwrap();
+            assert!(["a x", "bc x", "bd x"].contains(&s.as_str()), "{s}");
+        }
+        let seen: std::collections::HashSet<String> =
+            (0..50).map(|s| render_spintax("{a|b|c}", s).unwrap()).collect();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(render_spintax("{a|b", 0), Err(SpintaxError::Unclosed(0)));
+        assert_eq!(render_spintax("a}b", 0), Err(SpintaxError::Unmatched(1)));
+        assert_eq!(render_spintax("é{ü|ü}", 0).unwrap(), "éü");
+    }
+
+    #[test]
+    fn rng_is_stable() {
+        let mut r = Rng::new(42);
+        let a: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
+        let mut r = Rng::new(42);
+        let b: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
+        assert_eq!(a, b);
+        assert_ne!(a[0], a[1]);
+    }
+}
