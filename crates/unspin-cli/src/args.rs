@@ -156,4 +156,35 @@ pub struct EvalRestoreArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+}
+
+/// Model knobs, for sweeps; the defaults are the library's.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TuningArgs {
+    /// Log10 bonus per output word beyond the input's.
+    #[arg(long)]
+    pub length_bonus: Option<f32>,
+    /// Share of the original/spun frequency gap discounted.
+    #[arg(long)]
+    pub frequency_discount: Option<f32>,
+    /// Exponent on the original's weighted degree in the generic channel.
+    #[arg(long)]
+    pub degree_exponent: Option<f32>,
+    /// Weight of weak (hypernym/similar) relations.
+    #[arg(long)]
+    pub weak_weight: Option<f32>,
+    /// Candidates kept per spun node.
+    #[arg(long)]
+    pub max_candidates: Option<usize>,
+    /// Hypotheses kept per position.
+    #[arg(long)]
+    pub beam: Option<usize>,
+    /// Spin rate EM starts from.
+    #[arg(long)]
+    pub initial_rate: Option<f32>,
+    /// EM iterations.
+    #[arg(long)]
+    pub em_iterations: Option<usize>,
 }

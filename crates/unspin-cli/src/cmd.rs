@@ -19,10 +19,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let mask = parse_flags(a.thesauri.as_deref())?;
             let text = read_input(&a.input, a.input_args.lossy)?;
             let pack = load_pack(&a.pack)?;
-            let channel = GenericChannel {
-                mask,
-                ..GenericChannel::default()
-            };
+            let channel = GenericChannel::new(mask);
             let restorer = Restorer::with_channel(&pack, channel, RestoreOptions::default());
             let r = restorer.restore(&text);
             let mut out = std::io::stdout().lock();

@@ -143,11 +143,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
 
     let mut results = Vec::new();
     for c in &configs {
-        let restorer = Restorer::with_channel(
-            &pack,
-            GenericChannel { mask: c.restore_mask, ..GenericChannel::default() },
-            RestoreOptions::default(),
-        );
+        let restorer = Restorer::with_channel(&pack, a.tuning.channel(c.restore_mask), a.tuning.options());
         let mut tally = Tally::default();
         for (i, (_, doc)) in docs.iter().enumerate() {
             let s = spin(&pack, doc, &SpinOptions {
@@ -169,7 +165,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
         });
     }
     // Clean text: how many words does restoring change?
-    let restorer = Restorer::new(&pack);
+    let restorer = Restorer::with_channel(&pack, a.tuning.channel(flags::ALL), a.tuning.options());
     let (mut words, mut changed, mut bytes) = (0usize, 0usize, 0usize);
     let t = Instant::now();
     for (_, doc) in &docs {
@@ -210,4 +206,42 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     }
     let _: &Pack = &pack;
     Ok(0)
+}
+
+impl crate::args::TuningArgs {
+    /// The generic channel with these knobs.
+    pub fn channel(&self, mask: u8) -> GenericChannel {
+        let mut c = GenericChannel::new(mask);
+        if let Some(x) = self.degree_exponent {
+            c.degree_exponent = x;
+        }
+        if let Some(x) = self.weak_weight {
+            c.weak_weight = x;
+        }
+        c
+    }
+
+    /// Restore options with these knobs.
+    pub fn options(&self) -> RestoreOptions {
+        let mut o = RestoreOptions::default();
+        if let Some(x) = self.length_bonus {
+            o.decode.length_bonus = x;
+        }
+        if let Some(x) = self.frequency_discount {
+            o.decode.frequency_discount = x;
+        }
+        if let Some(x) = self.max_candidates {
+            o.decode.max_candidates = x;
+        }
+        if let Some(x) = self.beam {
+            o.decode.beam = x;
+        }
+        if let Some(x) = self.initial_rate {
+            o.initial_rate = x;
+        }
+        if let Some(x) = self.em_iterations {
+            o.em_iterations = x;
+        }
+        o
+    }
 }

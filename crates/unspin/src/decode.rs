@@ -15,7 +15,7 @@ use crate::lm::{Lm, NONE};
 pub trait Channel: Sync {
     /// Log10 P(spun | orig, orig was spun), for an edge with relation `flags`. `f32::NEG_INFINITY`
     /// forbids the substitution.
-    fn substitute(&self, lex: &Lexicon<'_>, orig: u32, spun: u32, flags: u8) -> f32;
+    fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32;
 
     /// Which relation flags this channel considers at all.
     fn mask(&self) -> u8 {
@@ -24,8 +24,10 @@ pub trait Channel: Sync {
 }
 
 /// The channel for a spinner we know nothing about: it replaces an original by one of its
-/// thesaurus neighbours, preferring neighbours that several sources agree on.
-#[derive(Clone, Debug)]
+/// thesaurus neighbours, preferring neighbours that several sources agree on and, since a
+/// spinner wants its output read, common words over rare ones:
+/// P(s | o) ∝ w(o, s) · freq(s)^γ, normalised over o's neighbours (raised to `degree_exponent`).
+#[derive(Debug)]
 pub struct GenericChannel {
     /// Relation flags to use.
     pub mask: u8,
@@ -34,19 +36,30 @@ pub struct GenericChannel {
     /// Exponent on the original's weighted degree: 1 spreads the spinner's choice evenly over
     /// all neighbours, 0 ignores how many there are.
     pub degree_exponent: f32,
+    /// γ: how strongly the spinner prefers common replacements (0: uniform over neighbours).
+    pub frequency_exponent: f32,
+    /// Weighted degree per node, computed on first use.
+    degrees: std::sync::OnceLock<Vec<f32>>,
 }
 
 impl Default for GenericChannel {
     fn default() -> Self {
-        GenericChannel {
-            mask: flags::ALL,
-            weak_weight: 0.25,
-            degree_exponent: 0.5,
-        }
+        GenericChannel::new(flags::ALL)
     }
 }
 
 impl GenericChannel {
+    /// The generic channel over the relations in `mask`.
+    pub fn new(mask: u8) -> Self {
+        GenericChannel {
+            mask,
+            weak_weight: 0.25,
+            degree_exponent: 1.0,
+            frequency_exponent: 0.5,
+            degrees: std::sync::OnceLock::new(),
+        }
+    }
+
     fn weight(&self, f: u8) -> f32 {
         let f = f & self.mask;
         let strong = (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones() as f32;
@@ -59,20 +72,41 @@ impl GenericChannel {
         }
     }
 
-    /// The original's total edge weight.
-    pub fn weighted_degree(&self, lex: &Lexicon<'_>, orig: u32) -> f32 {
-        lex.neighbors(orig).map(|(_, f)| self.weight(f)).sum()
+    /// Log10 of a node's frequency under the LM (a phrase: its words in sequence).
+    pub fn node_logfreq(lex: &Lexicon<'_>, lm: &Lm<'_>, node: u32) -> f32 {
+        let ws = lex.node_words(node);
+        lm.sequence(NONE, NONE, ws.as_slice()).0
+    }
+
+    /// Log10 of the original's normaliser: Σ over neighbours of w · freq^γ.
+    pub fn log_normalizer(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) -> f32 {
+        let d = self.degrees.get_or_init(|| {
+            let freq: Vec<f32> = (0..lex.n_nodes())
+                .map(|n| Self::node_logfreq(lex, lm, n) * self.frequency_exponent)
+                .collect();
+            (0..lex.n_nodes())
+                .map(|n| {
+                    let z: f64 = lex
+                        .neighbors(n)
+                        .map(|(m, f)| self.weight(f) as f64 * 10f64.powf(freq[m as usize] as f64))
+                        .sum();
+                    z.log10() as f32
+                })
+                .collect()
+        });
+        d.get(orig as usize).copied().unwrap_or(0.0)
     }
 }
 
 impl Channel for GenericChannel {
-    fn substitute(&self, lex: &Lexicon<'_>, orig: u32, _spun: u32, f: u8) -> f32 {
+    fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, f: u8) -> f32 {
         let w = self.weight(f);
         if w <= 0.0 {
             return f32::NEG_INFINITY;
         }
-        let deg = self.weighted_degree(lex, orig).max(w);
-        w.log10() - self.degree_exponent * deg.log10()
+        let own = w.log10() + self.frequency_exponent * Self::node_logfreq(lex, lm, spun);
+        let z = self.log_normalizer(lex, lm, orig).max(own);
+        own - self.degree_exponent * z
     }
 
     fn mask(&self) -> u8 {
@@ -111,6 +145,14 @@ pub struct DecodeOptions {
     pub beam: usize,
     /// Candidate originals kept per spun node, best prior first.
     pub max_candidates: usize,
+    /// Log10 bonus per output word beyond the input's (a word insertion bonus): without it the
+    /// language model, which pays for every word, would favour collapsing phrases.
+    pub length_bonus: f32,
+    /// How much of the frequency gap between an original and the spun words it replaces is
+    /// discounted (0: trust the LM's unigram preference fully; 1: judge only fit to context).
+    /// A trigram sees two words of context, so its preference for common words is mostly
+    /// frequency, which clean text does not share.
+    pub frequency_discount: f32,
 }
 
 impl Default for DecodeOptions {
@@ -118,6 +160,8 @@ impl Default for DecodeOptions {
         DecodeOptions {
             beam: 8,
             max_candidates: 40,
+            length_bonus: 0.5,
+            frequency_discount: 0.5,
         }
     }
 }
@@ -191,14 +235,13 @@ impl<'a, C: Channel> Lattice<'a, C> {
         if let [w] = spun {
             sources.extend(lex.analyses(*w));
         }
-        let spun_text: String = spun.iter().map(|&w| lex.word(w)).collect::<Vec<_>>().join(" ");
         let mut best: HashMap<Vec<u32>, f32> = HashMap::new();
         for (node, form) in sources {
             for (orig, f) in lex.neighbors(node) {
                 if f & mask == 0 {
                     continue;
                 }
-                let ch = self.channel.substitute(lex, orig, node, f);
+                let ch = self.channel.substitute(lex, &self.lm, orig, node, f);
                 if !ch.is_finite() {
                     continue;
                 }
@@ -209,7 +252,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         continue;
                     }
                     if let ([a], [b]) = (out.as_slice(), spun) {
-                        if spelling_variants(lex.word(*a), lex.word(*b)) {
+                        if spelling_variants(lex.word(*a), lex.word(*b)) || !compatible(lex, *a, *b) {
                             continue;
                         }
                     }
@@ -218,7 +261,6 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 }
             }
         }
-        let _ = spun_text;
         let mut v: Vec<(Vec<u32>, f32)> = best.into_iter().collect();
         // Prior for pruning: channel plus how common the original is.
         let prior = |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
@@ -246,18 +288,47 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 break;
             }
             ids.push(id);
+            let id = ids[0];
+            // A single function word is never restored: spinners write them out as phrases,
+            // and those phrases are what gets restored.
+            if len == 1 && self.lex.class(id) & crate::lexicon::class::FUNCTION != 0 {
+                continue;
+            }
+            let bonus = self.opts.length_bonus;
+            let disc = self.opts.frequency_discount;
+            let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
             let cands = self.candidates(&ids).to_vec();
             for (words, channel) in cands {
+                let extra = words.len() as f32 - len as f32;
+                // The frequency discount compares like with like: one word for one word.
+                let freq_gap = if words.len() == len {
+                    words.iter().map(|&w| self.lm.unigram(w)).sum::<f32>() - spun_freq
+                } else {
+                    0.0
+                };
                 arcs.push(Arc {
                     len,
                     words,
-                    channel,
+                    channel: channel + bonus * extra - disc * freq_gap,
                     keep: false,
                 });
             }
         }
         arcs
     }
+}
+
+/// Whether a single spun word `a` may stand for the single original `b`: they share a part of
+/// speech when both have one, and a function word only stands for a function word in a phrase
+/// rewrite, never one for one.
+pub fn compatible(lex: &Lexicon<'_>, a: u32, b: u32) -> bool {
+    use crate::lexicon::class;
+    let (ca, cb) = (lex.class(a), lex.class(b));
+    if (ca | cb) & class::FUNCTION != 0 {
+        return false;
+    }
+    let (pa, pb) = (ca & class::POS, cb & class::POS);
+    pa == 0 || pb == 0 || pa & pb != 0
 }
 
 /// Inflects a candidate original to `form`: the head of a phrase is its last word for nouns and

@@ -44,6 +44,44 @@ pub mod flags {
     }
 }
 
+/// Word-class bits stored per vocabulary word.
+pub mod class {
+    /// A WordNet noun (or an inflection of one).
+    pub const NOUN: u8 = 1;
+    /// A WordNet verb (or an inflection of one).
+    pub const VERB: u8 = 2;
+    /// A WordNet adjective (or an inflection of one).
+    pub const ADJ: u8 = 4;
+    /// A WordNet adverb.
+    pub const ADV: u8 = 8;
+    /// Any part of speech.
+    pub const POS: u8 = NOUN | VERB | ADJ | ADV;
+    /// A closed-class (function) word, see [`super::FUNCTION_WORDS`].
+    pub const FUNCTION: u8 = 16;
+}
+
+/// Closed-class English words: articles, pronouns, prepositions, conjunctions, auxiliaries and
+/// a few very common adverbs. Spinners rarely swap these one for one; they rewrite them as
+/// phrases, if at all.
+pub const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "nor", "if", "of", "to", "in", "on", "at", "by", "for",
+    "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "am", "it", "its",
+    "he", "she", "they", "we", "i", "you", "him", "her", "them", "us", "me", "his", "hers",
+    "their", "theirs", "our", "ours", "my", "mine", "your", "yours", "this", "that", "these",
+    "those", "there", "here", "not", "no", "do", "does", "did", "have", "has", "had", "will",
+    "would", "can", "could", "shall", "should", "may", "might", "must", "who", "whom", "whose",
+    "which", "what", "when", "where", "why", "how", "than", "then", "so", "such", "into", "onto",
+    "upon", "up", "down", "out", "off", "over", "under", "about", "above", "below", "after",
+    "before", "since", "until", "while", "because", "though", "although", "whether", "through",
+    "during", "against", "between", "among", "within", "without", "toward", "towards", "per",
+    "via", "also", "too", "very", "just", "only", "now", "all", "any", "some", "each", "every",
+    "both", "either", "neither", "other", "another", "more", "most", "less", "least", "much",
+    "many", "few", "several", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    "nine", "ten", "first", "mr", "mrs", "ms", "dr", "yes", "yet", "still", "even", "ever",
+    "never", "again", "once", "well", "said", "says", "say", "get", "got", "go", "went", "gone",
+    "make", "made", "take", "took",
+];
+
 /// Inflectional form classes. A spun word and its original share one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -102,6 +140,7 @@ pub struct Lexicon<'a> {
     pub(crate) ana: &'a [u32],
     pub(crate) gen_off: &'a [u32],
     pub(crate) gen: &'a [u32],
+    pub(crate) class: &'a [u8],
     pub(crate) index: &'a Index,
 }
 
@@ -170,6 +209,11 @@ impl<'a> Lexicon<'a> {
             s.push_str(self.word(w));
         }
         s
+    }
+
+    /// Word-class bits ([`class`]) of word `w`.
+    pub fn class(&self, w: u32) -> u8 {
+        self.class.get(w as usize).copied().unwrap_or(0)
     }
 
     /// The neighbours of `node` with their relation flags.

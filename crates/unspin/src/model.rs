@@ -75,6 +75,9 @@ impl Pack {
             check_offsets(o, d.len(), off)?;
             check_ids(d, n_words, 8, data)?;
         }
+        if file.section("word.class")?.len() != n_words {
+            return Err(bad("word.class does not match the vocabulary"));
+        }
         let uni = file.f32s("lm.uni.p")?;
         if uni.len() != n_words || file.f32s("lm.uni.b")?.len() != n_words {
             return Err(bad("lm unigrams do not match the vocabulary"));
@@ -147,6 +150,7 @@ impl Pack {
             ana: u("morph.ana"),
             gen_off: u("morph.gen.off"),
             gen: u("morph.gen"),
+            class: f.section("word.class").expect("checked on load"),
             index: &self.index,
         }
     }

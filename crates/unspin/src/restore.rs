@@ -135,14 +135,18 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if iter == self.opts.em_iterations {
                 break;
             }
-            let changed: usize = paths
+            // Soft counts: hard (Viterbi) counts collapse toward zero, since a low rate makes
+            // fewer changes, which make the rate lower still.
+            let changed: f32 = sentences
                 .iter()
-                .flat_map(|p| &p.arcs)
-                .filter(|(_, a)| !a.keep)
-                .map(|(_, a)| a.len)
+                .zip(&paths)
+                .map(|(s, p)| {
+                    let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
+                    self.expected_changes(&mut lat, &pos, p, lr, lk)
+                })
                 .sum();
             let (pc, pn) = self.opts.rate_prior;
-            let next = ((changed as f32 + pc) / (free as f32 + pn)).clamp(0.002, 0.6);
+            let next = ((changed + pc) / (free as f32 + pn)).clamp(0.002, 0.6);
             if (next - rate).abs() < 0.002 {
                 rate = next;
                 break;
@@ -189,6 +193,50 @@ impl<'p, C: Channel> Restorer<'p, C> {
             spin_rate: rate,
             words,
         }
+    }
+
+    /// Expected number of replaced words on a path: for each one-word arc, the local posterior
+    /// that the word was replaced (its neighbours on the path held fixed).
+    fn expected_changes(&self, lat: &mut Lattice<'_, C>, pos: &[Position], path: &Path, lr: f32, lk: f32) -> f32 {
+        let lm = self.pack.lm();
+        let out: Vec<u32> = path.arcs.iter().flat_map(|(_, a)| a.words.iter().copied()).collect();
+        let mut total = 0.0;
+        let mut at_out = 0;
+        for (i, arc) in &path.arcs {
+            let here = at_out;
+            at_out += arc.words.len();
+            if arc.len > 1 || arc.words.len() > 1 {
+                total += arc.len as f32;
+                continue;
+            }
+            if !pos[*i].free {
+                continue;
+            }
+            let h1 = if here >= 2 { out[here - 2] } else if here == 1 { lm.bos } else { NONE };
+            let h2 = if here >= 1 { out[here - 1] } else { lm.bos };
+            let right = &out[at_out..(at_out + 2).min(out.len())];
+            let mut keep = f32::NEG_INFINITY;
+            let mut scores = Vec::new();
+            for a in lat.arcs(pos, *i) {
+                if a.len != 1 || a.words.len() != 1 {
+                    continue;
+                }
+                let mut ws = a.words.clone();
+                ws.extend_from_slice(right);
+                let s = lm.sequence(h1, h2, &ws).0 + if a.keep { lk } else { lr + a.channel };
+                if a.keep {
+                    keep = s;
+                }
+                scores.push(s);
+            }
+            if scores.len() < 2 {
+                continue;
+            }
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let z: f32 = scores.iter().map(|s| 10f32.powf(s - max)).sum();
+            total += 1.0 - 10f32.powf(keep - max) / z;
+        }
+        total
     }
 
     fn render(&self, words: &[u32], case: Case) -> String {

@@ -62,18 +62,6 @@ pub struct Spun {
     pub substitutions: Vec<Substitution>,
 }
 
-/// Function words the spinner leaves alone unless it rewrites phrases.
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "am", "it", "its", "he", "she",
-    "they", "we", "i", "you", "him", "her", "them", "us", "me", "his", "their", "our", "my",
-    "your", "this", "that", "these", "those", "there", "here", "not", "no", "do", "does", "did",
-    "have", "has", "had", "will", "would", "can", "could", "shall", "should", "may", "might",
-    "must", "who", "whom", "which", "what", "when", "where", "why", "how", "than", "then", "so",
-    "such", "into", "onto", "up", "out", "off", "over", "under", "about", "also", "said", "says",
-    "mr", "mrs", "ms", "dr", "one", "two", "all", "any", "some", "each", "both", "other", "more",
-    "most", "very", "just", "only", "now",
-];
 
 /// SplitMix64: a tiny, portable, seedable generator, so spun data is the same everywhere.
 #[derive(Clone)]
@@ -122,6 +110,7 @@ struct Word {
 /// Spins `text` with the pack's thesauri.
 pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
     let lex = pack.lexicon();
+    let lm = pack.lm();
     let toks = tokenize(text);
     let mut words: Vec<Word> = Vec::new();
     let mut sentence_start = true;
@@ -158,7 +147,7 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
     }
 
     // Plan: candidate substitutions per start position.
-    let is_function = |w: &Word| w.id.is_some_and(|id| FUNCTION_WORDS.contains(&lex.word(id)));
+    let is_function = |w: &Word| w.id.is_some_and(|id| lex.class(id) & crate::lexicon::class::FUNCTION != 0);
     let mut options: Vec<Vec<(usize, Vec<u32>)>> = Vec::with_capacity(words.len());
     for i in 0..words.len() {
         let mut opts_here = Vec::new();
@@ -173,7 +162,7 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
                 let ids: Vec<u32> = (i..i + len).map(|j| words[j].id.unwrap_or(0)).collect();
                 if let Some(node) = lex.node_of(&ids) {
                     let key = lex.node_text(node);
-                    if let Some(c) = choose(&lex, node, Form::Base, opts, &key, true) {
+                    if let Some(c) = choose(&lex, &lm, node, Form::Base, opts, &key, Shape::Single) {
                         opts_here.push((len, c));
                     }
                 }
@@ -181,12 +170,19 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
         }
         let w = &words[i];
         if let (true, Some(id)) = (w.free, w.id) {
-            if !is_function(w) || opts.phrases {
+            // Function words are only ever written out as phrases, and only by a phrase spinner.
+            let shape = match (is_function(w), opts.phrases) {
+                (true, false) => None,
+                (true, true) => Some(Shape::Phrase),
+                (false, false) => Some(Shape::Same),
+                (false, true) => Some(Shape::PreferPhrase),
+            };
+            if let Some(shape) = shape {
                 let key = lex.word(id).to_string();
-                let mut picked = choose(&lex, id, Form::Base, opts, &key, opts.phrases && !is_function(w));
+                let mut picked = choose(&lex, &lm, id, Form::Base, opts, &key, shape);
                 if picked.is_none() {
                     for (lemma, form) in lex.analyses(id) {
-                        picked = choose(&lex, lemma, form, opts, &key, opts.phrases);
+                        picked = choose(&lex, &lm, lemma, form, opts, &key, shape);
                         if picked.is_some() {
                             break;
                         }
@@ -248,43 +244,78 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
     }
 }
 
-/// The spinner's fixed choice for a node: a neighbour in the allowed thesauri, inflected to
-/// `form`, every word in the vocabulary. With `prefer_phrases`, multi-word choices for single
-/// words and single-word choices for phrases come first.
-fn choose(lex: &Lexicon<'_>, node: u32, form: Form, opts: &SpinOptions, key: &str, prefer_phrases: bool) -> Option<Vec<u32>> {
+/// Which lengths of replacement the spinner may choose.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// As many words as the original (one for one).
+    Same,
+    /// A single word (for a multi-word original).
+    Single,
+    /// Several words (for a single-word original).
+    Phrase,
+    /// Several words when the thesaurus offers them for this word, else one.
+    PreferPhrase,
+}
+
+/// The spinner's fixed choice for a node: a neighbour in the allowed thesauri of the right shape,
+/// inflected to `form`, every word in the vocabulary, the same for every occurrence of `key`.
+fn choose(lex: &Lexicon<'_>, lex_lm: &crate::lm::Lm<'_>, node: u32, form: Form, opts: &SpinOptions, key: &str, shape: Shape) -> Option<Vec<u32>> {
     let own = lex.node_words(node).as_slice().len();
     let mut cands: Vec<Vec<u32>> = Vec::new();
+    let mut phrases: Vec<Vec<u32>> = Vec::new();
     for (n, f) in lex.neighbors(node) {
         if f & opts.mask == 0 {
             continue;
         }
         let ws = lex.node_words(n);
         let ws = ws.as_slice();
-        if form == Form::Base {
-            cands.push(ws.to_vec());
-        } else {
-            let h = if own == 1 && ws.len() > 1 { 0 } else { ws.len() - 1 };
-            if let Some(infl) = lex.inflect(ws[h], form).next() {
-                let mut v = ws.to_vec();
-                v[h] = infl;
-                cands.push(v);
+        let fits = match shape {
+            Shape::Same => ws.len() == own,
+            Shape::Single => ws.len() == 1,
+            Shape::Phrase => ws.len() > 1,
+            Shape::PreferPhrase => true,
+        };
+        if !fits {
+            continue;
+        }
+        if let (1, [o]) = (own, ws) {
+            if !crate::decode::compatible(lex, node, *o) {
+                continue;
             }
         }
+        let v = if form == Form::Base {
+            ws.to_vec()
+        } else {
+            let h = if own == 1 && ws.len() > 1 { 0 } else { ws.len() - 1 };
+            let Some(infl) = lex.inflect(ws[h], form).next() else { continue };
+            let mut v = ws.to_vec();
+            v[h] = infl;
+            v
+        };
+        if v.len() > 1 {
+            phrases.push(v.clone());
+        }
+        cands.push(v);
+    }
+    if shape == Shape::PreferPhrase && !phrases.is_empty() && hash_choice(opts.seed ^ 0x5eed, key) % 2 == 0 {
+        cands = phrases;
     }
     if cands.is_empty() {
         return None;
     }
-    if prefer_phrases {
-        let shaped: Vec<Vec<u32>> = cands
-            .iter()
-            .filter(|c| (own == 1) == (c.len() > 1))
-            .cloned()
-            .collect();
-        if !shaped.is_empty() && hash_choice(opts.seed ^ 0x5eed, key) % 2 == 0 {
-            cands = shaped;
-        }
+    // Spinners want readable output: common replacements are likelier (weight ∝ √frequency).
+    let lm = lex_lm;
+    let weights: Vec<f64> = cands
+        .iter()
+        .map(|c| 10f64.powf(0.5 * lm.sequence(crate::lm::NONE, crate::lm::NONE, c).0 as f64))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut u = (hash_choice(opts.seed, key) >> 11) as f64 / (1u64 << 53) as f64 * total;
+    let mut i = 0;
+    while i + 1 < weights.len() && u >= weights[i] {
+        u -= weights[i];
+        i += 1;
     }
-    let i = (hash_choice(opts.seed, key) % cands.len() as u64) as usize;
     Some(cands.swap_remove(i))
 }
 

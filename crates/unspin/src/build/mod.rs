@@ -111,6 +111,9 @@ fn read_text(dir: &Path, rel: &str) -> Result<String, BuildError> {
     Ok(String::from_utf8_lossy(&read(dir, rel)?).into_owned())
 }
 
+/// Neighbours kept per graph node (the pack must stay small enough to ship in the repository).
+const MAX_DEGREE: usize = 100;
+
 /// Quantises `values` into at most 256 bins; returns the bin table and one code per value.
 fn quantize(values: &[f32]) -> (Vec<f32>, Vec<u8>) {
     let mut sorted: Vec<f32> = values.to_vec();
@@ -182,7 +185,7 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
             'n' => morphology.nouns = index,
             'v' => morphology.verbs = index,
             'a' => morphology.adjs = index,
-            _ => {}
+            _ => morphology.advs = index,
         }
         if pos != 'r' {
             let exc = sources::read_exceptions(&read_text(dir, &format!("wordnet/{file}.exc"))?);
@@ -275,11 +278,35 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     let mut syn_off = Vec::with_capacity(n_nodes + 1);
     let mut syn = Vec::new();
     syn_off.push(0u32);
+    // Hubs (Moby lists hundreds of "synonyms" for "run" or "set") keep their strongest
+    // neighbours: most sources first, then the most frequent words.
+    let phrase_list: Vec<&Vec<u32>> = phrases.iter().collect();
+    let node_freq = |n: u32| -> f32 {
+        if n < n_words {
+            uni_p[n as usize]
+        } else {
+            phrase_list[(n - n_words) as usize].iter().map(|&w| uni_p[w as usize]).sum()
+        }
+    };
+    let mut capped = 0usize;
     for list in &mut adj {
+        if list.len() > MAX_DEGREE {
+            list.sort_by(|&a, &b| {
+                let (fa, fb) = ((a & 0xff) as u8, (b & 0xff) as u8);
+                let strong = |f: u8| (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones();
+                strong(fb)
+                    .cmp(&strong(fa))
+                    .then(node_freq(b >> 8).total_cmp(&node_freq(a >> 8)))
+                    .then(a.cmp(&b))
+            });
+            capped += list.len() - MAX_DEGREE;
+            list.truncate(MAX_DEGREE);
+        }
         list.sort_unstable();
         syn.extend_from_slice(list);
         syn_off.push(syn.len() as u32);
     }
+    stats.insert("graph_edges_capped".into(), capped as u64);
     stats.insert("graph_phrases".into(), phrases.len() as u64);
     stats.insert("graph_edges".into(), edges.len() as u64);
 
@@ -305,6 +332,7 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
         }
         (off, flat)
     };
+    let class: Vec<u8> = vocab.iter().map(|w| morphology.class_of(w)).collect();
     let (ana_off, ana) = flatten(&mut ana);
     let (gen_off, gen) = flatten(&mut gen);
     stats.insert("morph_analyses".into(), ana.len() as u64);
@@ -394,6 +422,7 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     w.u32s("morph.ana", &ana);
     w.u32s("morph.gen.off", &gen_off);
     w.u32s("morph.gen", &gen);
+    w.bytes("word.class", class);
     w.f32s("lm.uni.p", &uni_p);
     w.f32s("lm.uni.b", &uni_b);
     w.u32s("lm.bi.end", &bi_end);

@@ -14,6 +14,8 @@ pub struct Morphology {
     pub verbs: HashSet<String>,
     /// See `nouns`.
     pub adjs: HashSet<String>,
+    /// See `nouns`.
+    pub advs: HashSet<String>,
     /// Exceptions: inflected form → (lemma, form).
     pub exceptions: HashMap<String, Vec<(String, Form)>>,
 }
@@ -49,6 +51,8 @@ impl Morphology {
         for (infl, lemma) in pairs {
             let form = match pos {
                 'n' => Form::S,
+                // verb.exc lists past forms, and a few third persons ("has", "is", "does").
+                'v' if matches!(infl.as_str(), "has" | "is" | "does" | "goes") => Form::S,
                 'v' => Form::Ed,
                 _ => {
                     if infl.ends_with("st") {
@@ -63,6 +67,33 @@ impl Morphology {
                 .or_default()
                 .push((lemma.clone(), form));
         }
+    }
+
+    /// Word-class bits ([`crate::lexicon::class`]) of `word`: its own parts of speech and
+    /// those its analyses imply.
+    pub fn class_of(&self, word: &str) -> u8 {
+        use crate::lexicon::class;
+        let mut c = 0;
+        for (set, bit) in [(&self.nouns, class::NOUN), (&self.verbs, class::VERB), (&self.adjs, class::ADJ), (&self.advs, class::ADV)] {
+            if set.contains(word) {
+                c |= bit;
+            }
+        }
+        for (lemma, form) in self.analyze(word) {
+            c |= match form {
+                Form::S => {
+                    (if self.nouns.contains(&lemma) { class::NOUN } else { 0 })
+                        | (if self.verbs.contains(&lemma) { class::VERB } else { 0 })
+                }
+                Form::Ed | Form::Ing => class::VERB,
+                Form::Er | Form::Est => class::ADJ,
+                Form::Base => 0,
+            };
+        }
+        if crate::lexicon::FUNCTION_WORDS.contains(&word) {
+            c |= class::FUNCTION;
+        }
+        c
     }
 
     /// All (lemma, form) analyses of `word` other than itself.
