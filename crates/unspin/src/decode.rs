@@ -54,7 +54,7 @@ impl GenericChannel {
         GenericChannel {
             mask,
             weak_weight: 0.25,
-            degree_exponent: 1.0,
+            degree_exponent: 0.8,
             frequency_exponent: 0.5,
             degrees: std::sync::OnceLock::new(),
         }
@@ -161,7 +161,7 @@ impl Default for DecodeOptions {
             beam: 8,
             max_candidates: 40,
             length_bonus: 0.5,
-            frequency_discount: 0.5,
+            frequency_discount: 0.3,
         }
     }
 }

@@ -112,7 +112,7 @@ fn read_text(dir: &Path, rel: &str) -> Result<String, BuildError> {
 }
 
 /// Neighbours kept per graph node (the pack must stay small enough to ship in the repository).
-const MAX_DEGREE: usize = 100;
+const MAX_DEGREE: usize = 30;
 
 /// Quantises `values` into at most 256 bins; returns the bin table and one code per value.
 fn quantize(values: &[f32]) -> (Vec<f32>, Vec<u8>) {
@@ -220,6 +220,24 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
             }
         }
     }
+    // Inflected forms of thesaurus words ("despatched" for "despatch") join too, so that the
+    // morphology can reach them.
+    let mut graph_words: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for ((a, b), _) in &pairs {
+        graph_words.extend(a.split(' '));
+        graph_words.extend(b.split(' '));
+    }
+    let mut by_count: Vec<(&String, &u64)> = counts.iter().collect();
+    by_count.sort();
+    for (w, _) in by_count {
+        if !ids.contains_key(w.as_str())
+            && !extra.contains(w)
+            && w.chars().all(|c| c.is_ascii_lowercase())
+            && morphology.analyze(w).iter().any(|(l, _)| graph_words.contains(l.as_str()))
+        {
+            extra.insert(w.clone());
+        }
+    }
     // Align the Google counts' scale with the LM's unigrams on the words they share.
     let total: f64 = counts.values().map(|&c| c as f64).sum();
     let mut diffs: Vec<f64> = lm
@@ -288,10 +306,13 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
             phrase_list[(n - n_words) as usize].iter().map(|&w| uni_p[w as usize]).sum()
         }
     };
-    let mut capped = 0usize;
-    for list in &mut adj {
-        if list.len() > MAX_DEGREE {
-            list.sort_by(|&a, &b| {
+    // An edge survives when it is among the strongest of either end, and then both ways, so
+    // the graph stays undirected.
+    let mut top: Vec<std::collections::HashSet<u32>> = Vec::with_capacity(n_nodes);
+    for list in &adj {
+        let mut l = list.clone();
+        if l.len() > MAX_DEGREE {
+            l.sort_by(|&a, &b| {
                 let (fa, fb) = ((a & 0xff) as u8, (b & 0xff) as u8);
                 let strong = |f: u8| (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones();
                 strong(fb)
@@ -299,9 +320,15 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
                     .then(node_freq(b >> 8).total_cmp(&node_freq(a >> 8)))
                     .then(a.cmp(&b))
             });
-            capped += list.len() - MAX_DEGREE;
-            list.truncate(MAX_DEGREE);
+            l.truncate(MAX_DEGREE);
         }
+        top.push(l.into_iter().map(|e| e >> 8).collect());
+    }
+    let mut capped = 0usize;
+    for (a, list) in adj.iter_mut().enumerate() {
+        let before = list.len();
+        list.retain(|&e| top[a].contains(&(e >> 8)) || top[(e >> 8) as usize].contains(&(a as u32)));
+        capped += before - list.len();
         list.sort_unstable();
         syn.extend_from_slice(list);
         syn_off.push(syn.len() as u32);

@@ -1,0 +1,186 @@
+//! End-to-end tests of the `unspin` binary with the committed default pack.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pack() -> PathBuf {
+    root().join("models/default.unspin")
+}
+
+fn unspin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unspin"))
+        .args(args)
+        .env("UNSPIN_PACK", pack())
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run unspin");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn restores_the_example_paragraph() {
+    let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
+    let original = std::fs::read_to_string(root().join("examples/spun-news.original.txt")).unwrap();
+    let o = unspin(&["restore", "examples/spun-news.txt"], b"");
+    // The path is relative to the repository root; run from there.
+    let o = if o.status.success() {
+        o
+    } else {
+        let p = root().join("examples/spun-news.txt");
+        unspin(&["restore", p.to_str().unwrap()], b"")
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let restored = stdout(&o);
+    let before = unspin::eval::wer(&spun, &original);
+    let after = unspin::eval::wer(&restored, &original);
+    assert!(after < before, "restoring made it no better: {before} → {after}\n{restored}");
+    assert!(restored.contains("war in Ukraine"), "{restored}");
+    assert!(restored.contains("temporary visas"), "{restored}");
+}
+
+#[test]
+fn json_spans_slice_the_input_and_rebuild_the_output() {
+    let input = "Six Russian troopers who fled the warfare in Ukraine have been granted momentary visas.\n";
+    let o = unspin(&["restore", "--json", "-"], input.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let text = v["text"].as_str().unwrap();
+    let spans = v["spans"].as_array().unwrap();
+    assert!(!spans.is_empty());
+    let mut rebuilt = String::new();
+    let mut at = 0;
+    for s in spans {
+        for key in ["start", "end", "spun", "restored", "confidence", "alternatives"] {
+            assert!(s.get(key).is_some(), "span lacks {key}: {s}");
+        }
+        let (a, b) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        assert_eq!(&input[a..b], s["spun"].as_str().unwrap());
+        let c = s["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c));
+        rebuilt.push_str(&input[at..a]);
+        rebuilt.push_str(s["restored"].as_str().unwrap());
+        at = b;
+    }
+    rebuilt.push_str(&input[at..]);
+    assert_eq!(rebuilt, text);
+}
+
+#[test]
+fn keeps_bytes_lines_and_case() {
+    let input = "“Didn’t the TROOPERS flee?” she asked.\n\n\tThe 1000’s of troopers   fled the warfare.\r\nEnd";
+    let o = unspin(&["restore"], input.as_bytes());
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert_eq!(out.matches('\n').count(), input.matches('\n').count());
+    for kept in ["“Didn’t", "?” she asked.\n\n\t", "1000’s", "   ", "\r\nEnd"] {
+        assert!(out.contains(kept), "lost {kept:?} in {out:?}");
+    }
+}
+
+#[test]
+fn empty_input_gives_empty_output() {
+    let o = unspin(&["restore"], b"");
+    assert!(o.status.success());
+    assert_eq!(o.stdout, b"");
+}
+
+#[test]
+fn invalid_utf8_names_the_offset() {
+    let o = unspin(&["restore"], b"abc\xffdef");
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("invalid UTF-8 at byte offset 3"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    let o = unspin(&["restore", "--lossy"], b"abc\xffdef");
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "abc\u{fffd}def");
+}
+
+#[test]
+fn bad_packs_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(pack()).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
+        ("corrupt", {
+            let mut b = good.clone();
+            let n = b.len();
+            b[n - 100] ^= 0x55;
+            b
+        }, "corrupt"),
+        ("version", {
+            let mut b = good.clone();
+            b[8] = 200;
+            b
+        }, "version"),
+        ("magic", b"not a pack at all".to_vec(), "not an unspin model pack"),
+    ];
+    for (name, bytes, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = unspin(&["restore", "--pack", p.to_str().unwrap()], b"text");
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        let e = stderr(&o);
+        assert!(e.contains(want), "{name}: {e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{name}: {e}");
+    }
+    let o = unspin(&["restore", "--pack", "/nonexistent/pack"], b"text");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/pack"));
+}
+
+#[test]
+fn diff_is_plain_when_piped() {
+    let o = unspin(&["restore", "--diff"], b"They fled the warfare in Ukraine.");
+    let out = stdout(&o);
+    assert!(out.contains("[-warfare-]{+war+}"), "{out}");
+    assert!(!out.contains('\x1b'));
+}
+
+#[test]
+fn spin_is_deterministic_and_reports_truth() {
+    let text = std::fs::read_to_string(root().join("examples/spun-news.original.txt")).unwrap();
+    let a = unspin(&["spin", "--seed", "7", "--json"], text.as_bytes());
+    let b = unspin(&["spin", "--seed", "7", "--json"], text.as_bytes());
+    let c = unspin(&["spin", "--seed", "8", "--json"], text.as_bytes());
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(a.stdout, c.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let spun = v["text"].as_str().unwrap();
+    let subs = v["substitutions"].as_array().unwrap();
+    assert!(subs.len() >= 3, "{v}");
+    for s in subs {
+        let (a, b) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        assert_eq!(&text[a..b], s["original"].as_str().unwrap());
+        let (a, b) = (s["spun_start"].as_u64().unwrap() as usize, s["spun_end"].as_u64().unwrap() as usize);
+        assert_eq!(&spun[a..b], s["spun"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn spintax_renders_and_rejects_unbalanced() {
+    let o = unspin(&["spin", "--spintax", "--rate", "0", "--seed", "3"], b"{Hello|Hi} {world|there}");
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(["Hello world", "Hello there", "Hi world", "Hi there"].contains(&out.as_str()), "{out}");
+    let o = unspin(&["spin", "--spintax", "--rate", "0"], b"{a|b");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unclosed '{' opened at byte 0"), "{}", stderr(&o));
+}

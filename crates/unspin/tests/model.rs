@@ -1,0 +1,88 @@
+//! Tests of the library against the committed default pack (and its sources, when fetched).
+
+use std::path::{Path, PathBuf};
+
+use unspin::eval::Tally;
+use unspin::lexicon::flags;
+use unspin::spin::{spin, SpinOptions};
+use unspin::{Pack, Restorer};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pack() -> Pack {
+    Pack::open(&root().join("models/default.unspin")).expect("default pack loads")
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(root().join("examples").join(name)).unwrap()
+}
+
+#[test]
+fn morphology_reaches_inflected_originals() {
+    let p = pack();
+    let lex = p.lexicon();
+    let id = |w: &str| lex.word_id(w).unwrap_or_else(|| panic!("{w} in vocabulary"));
+    // "troopers" → trooper (plural) and "despatched" → despatch (past), as the issue asks.
+    assert!(lex.analyses(id("troopers")).any(|(l, _)| l == id("trooper")));
+    assert!(lex.analyses(id("despatched")).any(|(l, _)| l == id("despatch")));
+    assert!(lex.inflect(id("soldier"), unspin::lexicon::Form::S).any(|w| w == id("soldiers")));
+    assert!(lex.inflect(id("send"), unspin::lexicon::Form::Ed).any(|w| w == id("sent")));
+    // Relations are undirected: soldier ~ trooper both ways.
+    let (s, t) = (id("soldier"), id("trooper"));
+    assert!(lex.neighbors(s).any(|(n, _)| n == t));
+    assert!(lex.neighbors(t).any(|(n, _)| n == s));
+}
+
+#[test]
+fn clean_text_is_left_almost_alone() {
+    let p = pack();
+    let original = example("spun-news.original.txt");
+    let r = Restorer::new(&p).restore(&original);
+    assert!(r.spans.len() <= 2, "changed clean text: {:?}", r.spans);
+}
+
+#[test]
+fn phrase_spinning_is_partly_undone() {
+    let p = pack();
+    let original = example("spun-news.original.txt");
+    let restorer = Restorer::new(&p);
+    let mut tally = Tally::default();
+    for seed in 0..8 {
+        let s = spin(
+            &p,
+            &original,
+            &SpinOptions { seed, rate: 0.3, mask: flags::MYTHES | flags::WORDNET | flags::MOBY, phrases: true },
+        );
+        let r = restorer.restore(&s.text);
+        tally.add(&original, &s.text, &r.text);
+    }
+    assert!(tally.spun_errors > 0);
+    assert!(tally.damage_undone() > 0.2, "damage undone {:.3}", tally.damage_undone());
+}
+
+/// The committed pack is rebuilt byte for byte from the pinned sources. CI fetches them
+/// (scripts/fetch-sources.sh) and sets UNSPIN_REQUIRE_SOURCES=1 so this cannot pass vacuously.
+#[test]
+fn default_pack_rebuilds_byte_identically() {
+    let sources = std::env::var_os("UNSPIN_SOURCES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/sources"));
+    if !sources.join("pocketsphinx/en-us.lm.bin").exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
+            "sources missing at {}",
+            sources.display()
+        );
+        eprintln!("sources not fetched; run scripts/fetch-sources.sh to check the pack rebuild");
+        return;
+    }
+    let (bytes, _) = unspin::build::build_pack(&unspin::build::BuildOptions {
+        sources,
+        thesauri: flags::ALL,
+    })
+    .unwrap();
+    let committed = std::fs::read(root().join("models/default.unspin")).unwrap();
+    assert!(bytes == committed, "rebuilt pack differs from models/default.unspin");
+}
