@@ -19,6 +19,12 @@ fn main() -> std::io::Result<()> {
     let pack = unspin_fuzz::write_pack(&unspin_fuzz::tiny_pack_sections());
     let loaded = unspin::Pack::from_bytes(pack.clone()).expect("the tiny pack loads");
     unspin_fuzz::exercise_all(&loaded);
+    // Show that the tiny pack does restore and spin (so the fuzzed paths are the real ones).
+    let r = unspin::Restorer::new(&loaded).restore(unspin_fuzz::TEXTS[0]);
+    println!("restore: {:?} -> {:?} ({} spans)", unspin_fuzz::TEXTS[0], r.text, r.spans.len());
+    let opts = unspin::spin::SpinOptions { rate: 1.0, phrases: true, ..Default::default() };
+    let s = unspin::spin::spin(&loaded, unspin_fuzz::TEXTS[1], &opts);
+    println!("spin:    {:?} -> {:?} ({} substitutions)", unspin_fuzz::TEXTS[1], s.text, s.substitutions.len());
     let mut fixed = pack.clone();
     unspin_fuzz::fix_crcs(&mut fixed);
     assert_eq!(fixed, pack, "fix_crcs agrees with PackWriter's checksums");

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Undo article spinning: restore spun text to its likely original wording.
 #[derive(Parser, Debug)]
-#[command(name = "unspin", version, about, propagate_version = true)]
+#[command(name = "unspin", version, about = "Undo article spinning: restore spun text to its likely original wording", propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -91,7 +91,12 @@ pub struct SpinArgs {
     #[arg(long, default_value_t = 0.3)]
     pub rate: f64,
     /// Thesauri to draw synonyms from (comma-separated: mythes,wordnet,moby,weak).
-    #[arg(long, value_delimiter = ',', default_value = "mythes,wordnet,moby", value_name = "LIST")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mythes,wordnet,moby",
+        value_name = "LIST"
+    )]
     pub thesaurus: Vec<String>,
     /// Also rewrite phrases: single words into multi-word synonyms and back.
     #[arg(long)]
@@ -115,7 +120,11 @@ pub enum PackCommand {
         #[arg(short, long, default_value = "models/default.unspin")]
         output: PathBuf,
         /// Thesauri to include (comma-separated: mythes,wordnet,moby,weak).
-        #[arg(long, value_delimiter = ',', default_value = "mythes,wordnet,moby,weak")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "mythes,wordnet,moby,weak"
+        )]
         thesauri: Vec<String>,
     },
     /// Show a pack's sources, hashes and sizes.

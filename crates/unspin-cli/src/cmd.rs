@@ -79,7 +79,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             let p = load_pack(&pack)?;
             let load_ms = t.elapsed().as_secs_f64() * 1e3;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "size: {} bytes (loaded and verified in {load_ms:.1} ms)", p.file().len())?;
+            writeln!(
+                out,
+                "size: {} bytes (loaded and verified in {load_ms:.1} ms)",
+                p.file().len()
+            )?;
             writeln!(out, "{}", serde_json::to_string_pretty(p.meta())?)?;
             for (name, len) in p.file().sections() {
                 writeln!(out, "section {name:<16} {len:>10} bytes")?;

@@ -39,22 +39,27 @@ impl<'a> From<&'a Restoration> for RestoreJson<'a> {
 pub fn write_diff(out: &mut impl Write, input: &str, r: &Restoration, color: bool) -> Result<()> {
     let mut at = 0;
     for s in &r.spans {
-        out.write_all(input[at..s.start].as_bytes())?;
+        out.write_all(&input.as_bytes()[at..s.start])?;
         if color {
-            write!(out, "\x1b[9;31m{}\x1b[0m \x1b[1;32m{}\x1b[0m", s.spun, s.restored)?;
+            write!(
+                out,
+                "\x1b[9;31m{}\x1b[0m \x1b[1;32m{}\x1b[0m",
+                s.spun, s.restored
+            )?;
         } else {
             write!(out, "[-{}-]{{+{}+}}", s.spun, s.restored)?;
         }
         at = s.end;
     }
-    out.write_all(input[at..].as_bytes())?;
+    out.write_all(&input.as_bytes()[at..])?;
     Ok(())
 }
 
 pub fn spin_cmd(a: SpinArgs) -> Result<u8> {
     let text = read_input(&a.input, a.input_args.lossy)?;
     let text = if a.spintax {
-        render_spintax(&text, a.seed).with_context(|| format!("{}: bad spintax", a.input.display()))?
+        render_spintax(&text, a.seed)
+            .with_context(|| format!("{}: bad spintax", a.input.display()))?
     } else {
         text
     };
@@ -87,7 +92,6 @@ pub fn spin_cmd(a: SpinArgs) -> Result<u8> {
     Ok(0)
 }
 
-
 /// One spinner configuration of the evaluation.
 struct Config {
     name: &'static str,
@@ -99,14 +103,24 @@ struct Config {
 fn config(name: &str) -> Result<Config> {
     let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
     Ok(match name {
-        "same" => Config { name: "same", spin_mask: strong, restore_mask: flags::ALL, phrases: false },
+        "same" => Config {
+            name: "same",
+            spin_mask: strong,
+            restore_mask: flags::ALL,
+            phrases: false,
+        },
         "cross" => Config {
             name: "cross",
             spin_mask: flags::MOBY,
             restore_mask: flags::MYTHES | flags::WORDNET | flags::WEAK,
             phrases: false,
         },
-        "phrase" => Config { name: "phrase", spin_mask: strong, restore_mask: flags::ALL, phrases: true },
+        "phrase" => Config {
+            name: "phrase",
+            spin_mask: strong,
+            restore_mask: flags::ALL,
+            phrases: true,
+        },
         other => anyhow::bail!("unknown configuration {other:?} (expected same, cross or phrase)"),
     })
 }
@@ -135,23 +149,37 @@ struct EvalReport {
 
 pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
-    let docs = read_brown(&a.brown, &a.genre)
-        .with_context(|| format!("reading the Brown corpus from {} (run scripts/fetch-sources.sh)", a.brown.display()))?;
+    let docs = read_brown(&a.brown, &a.genre).with_context(|| {
+        format!(
+            "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
+            a.brown.display()
+        )
+    })?;
     let docs: Vec<_> = docs.into_iter().take(a.docs).collect();
-    anyhow::ensure!(!docs.is_empty(), "no Brown files starting with {:?} in {}", a.genre, a.brown.display());
+    anyhow::ensure!(
+        !docs.is_empty(),
+        "no Brown files starting with {:?} in {}",
+        a.genre,
+        a.brown.display()
+    );
     let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
 
     let mut results = Vec::new();
     for c in &configs {
-        let restorer = Restorer::with_channel(&pack, a.tuning.channel(c.restore_mask), a.tuning.options());
+        let restorer =
+            Restorer::with_channel(&pack, a.tuning.channel(c.restore_mask), a.tuning.options());
         let mut tally = Tally::default();
         for (i, (_, doc)) in docs.iter().enumerate() {
-            let s = spin(&pack, doc, &SpinOptions {
-                seed: a.seed.wrapping_mul(1000).wrapping_add(i as u64),
-                rate: a.rate,
-                mask: c.spin_mask,
-                phrases: c.phrases,
-            });
+            let s = spin(
+                &pack,
+                doc,
+                &SpinOptions {
+                    seed: a.seed.wrapping_mul(1000).wrapping_add(i as u64),
+                    rate: a.rate,
+                    mask: c.spin_mask,
+                    phrases: c.phrases,
+                },
+            );
             let r = restorer.restore(&s.text);
             tally.add(doc, &s.text, &r.text);
         }
@@ -171,7 +199,11 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     for (_, doc) in &docs {
         let r = restorer.restore(doc);
         words += r.words;
-        changed += r.spans.iter().map(|s| unspin::eval::words(&s.spun).len()).sum::<usize>();
+        changed += r
+            .spans
+            .iter()
+            .map(|s| unspin::eval::words(&s.spun).len())
+            .sum::<usize>();
         bytes += doc.len();
     }
     let secs = t.elapsed().as_secs_f64();
@@ -190,10 +222,25 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "Brown {}*, {} docs, rate {}, seed {}", report.genre, docs.len(), a.rate, a.seed)?;
-        writeln!(out, "{:<8} {:>8} {:>9} {:>12} {:>14}", "config", "words", "spun WER", "restored WER", "damage undone")?;
+        writeln!(
+            out,
+            "Brown {}*, {} docs, rate {}, seed {}",
+            report.genre,
+            docs.len(),
+            a.rate,
+            a.seed
+        )?;
+        writeln!(
+            out,
+            "{:<8} {:>8} {:>9} {:>12} {:>14}",
+            "config", "words", "spun WER", "restored WER", "damage undone"
+        )?;
         for r in &report.configs {
-            writeln!(out, "{:<8} {:>8} {:>9.4} {:>12.4} {:>14.4}", r.config, r.words, r.spun_wer, r.restored_wer, r.damage_undone)?;
+            writeln!(
+                out,
+                "{:<8} {:>8} {:>9.4} {:>12.4} {:>14.4}",
+                r.config, r.words, r.spun_wer, r.restored_wer, r.damage_undone
+            )?;
         }
         writeln!(
             out,

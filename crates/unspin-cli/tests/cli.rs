@@ -50,14 +50,18 @@ fn restores_the_example_paragraph() {
     let restored = stdout(&o);
     let before = unspin::eval::wer(&spun, &original);
     let after = unspin::eval::wer(&restored, &original);
-    assert!(after < before, "restoring made it no better: {before} → {after}\n{restored}");
+    assert!(
+        after < before,
+        "restoring made it no better: {before} → {after}\n{restored}"
+    );
     assert!(restored.contains("war in Ukraine"), "{restored}");
     assert!(restored.contains("temporary visas"), "{restored}");
 }
 
 #[test]
 fn json_spans_slice_the_input_and_rebuild_the_output() {
-    let input = "Six Russian troopers who fled the warfare in Ukraine have been granted momentary visas.\n";
+    let input =
+        "Six Russian troopers who fled the warfare in Ukraine have been granted momentary visas.\n";
     let o = unspin(&["restore", "--json", "-"], input.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -67,10 +71,20 @@ fn json_spans_slice_the_input_and_rebuild_the_output() {
     let mut rebuilt = String::new();
     let mut at = 0;
     for s in spans {
-        for key in ["start", "end", "spun", "restored", "confidence", "alternatives"] {
+        for key in [
+            "start",
+            "end",
+            "spun",
+            "restored",
+            "confidence",
+            "alternatives",
+        ] {
             assert!(s.get(key).is_some(), "span lacks {key}: {s}");
         }
-        let (a, b) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        let (a, b) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
         assert_eq!(&input[a..b], s["spun"].as_str().unwrap());
         let c = s["confidence"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&c));
@@ -119,18 +133,30 @@ fn bad_packs_are_one_line_errors() {
     let good = std::fs::read(pack()).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
-        ("corrupt", {
-            let mut b = good.clone();
-            let n = b.len();
-            b[n - 100] ^= 0x55;
-            b
-        }, "corrupt"),
-        ("version", {
-            let mut b = good.clone();
-            b[8] = 200;
-            b
-        }, "version"),
-        ("magic", b"not a pack at all".to_vec(), "not an unspin model pack"),
+        (
+            "corrupt",
+            {
+                let mut b = good.clone();
+                let n = b.len();
+                b[n - 100] ^= 0x55;
+                b
+            },
+            "corrupt",
+        ),
+        (
+            "version",
+            {
+                let mut b = good.clone();
+                b[8] = 200;
+                b
+            },
+            "version",
+        ),
+        (
+            "magic",
+            b"not a pack at all".to_vec(),
+            "not an unspin model pack",
+        ),
     ];
     for (name, bytes, want) in cases {
         let p = dir.path().join(name);
@@ -167,20 +193,36 @@ fn spin_is_deterministic_and_reports_truth() {
     let subs = v["substitutions"].as_array().unwrap();
     assert!(subs.len() >= 3, "{v}");
     for s in subs {
-        let (a, b) = (s["start"].as_u64().unwrap() as usize, s["end"].as_u64().unwrap() as usize);
+        let (a, b) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
         assert_eq!(&text[a..b], s["original"].as_str().unwrap());
-        let (a, b) = (s["spun_start"].as_u64().unwrap() as usize, s["spun_end"].as_u64().unwrap() as usize);
+        let (a, b) = (
+            s["spun_start"].as_u64().unwrap() as usize,
+            s["spun_end"].as_u64().unwrap() as usize,
+        );
         assert_eq!(&spun[a..b], s["spun"].as_str().unwrap());
     }
 }
 
 #[test]
 fn spintax_renders_and_rejects_unbalanced() {
-    let o = unspin(&["spin", "--spintax", "--rate", "0", "--seed", "3"], b"{Hello|Hi} {world|there}");
+    let o = unspin(
+        &["spin", "--spintax", "--rate", "0", "--seed", "3"],
+        b"{Hello|Hi} {world|there}",
+    );
     assert!(o.status.success());
     let out = stdout(&o);
-    assert!(["Hello world", "Hello there", "Hi world", "Hi there"].contains(&out.as_str()), "{out}");
+    assert!(
+        ["Hello world", "Hello there", "Hi world", "Hi there"].contains(&out.as_str()),
+        "{out}"
+    );
     let o = unspin(&["spin", "--spintax", "--rate", "0"], b"{a|b");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unclosed '{' opened at byte 0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unclosed '{' opened at byte 0"),
+        "{}",
+        stderr(&o)
+    );
 }

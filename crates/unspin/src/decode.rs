@@ -252,7 +252,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         continue;
                     }
                     if let ([a], [b]) = (out.as_slice(), spun) {
-                        if spelling_variants(lex.word(*a), lex.word(*b)) || !compatible(lex, *a, *b) {
+                        if spelling_variants(lex.word(*a), lex.word(*b)) || !compatible(lex, *a, *b)
+                        {
                             continue;
                         }
                     }
@@ -263,7 +264,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
         }
         let mut v: Vec<(Vec<u32>, f32)> = best.into_iter().collect();
         // Prior for pruning: channel plus how common the original is.
-        let prior = |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
+        let prior =
+            |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
         v.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then_with(|| a.0.cmp(&b.0)));
         v.truncate(self.opts.max_candidates);
         v
@@ -338,7 +340,11 @@ fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form) -> Vec<Vec<u32>>
         return vec![words.to_vec()];
     }
     let mut out = Vec::new();
-    let heads: &[usize] = if words.len() == 1 { &[0] } else { &[0, words.len() - 1] };
+    let heads: &[usize] = if words.len() == 1 {
+        &[0]
+    } else {
+        &[0, words.len() - 1]
+    };
     for &h in heads {
         for infl in lex.inflect(words[h], form) {
             let mut v = words.to_vec();
@@ -464,7 +470,12 @@ fn prune(here: &mut Vec<u32>, arena: &[(Hyp, u32, u32)], beam: usize) {
         let (x, y) = (&arena[*a as usize].0, &arena[*b as usize].0);
         x.h1 == y.h1 && x.h2 == y.h2
     });
-    here.sort_by(|&a, &b| arena[b as usize].0.score.total_cmp(&arena[a as usize].0.score));
+    here.sort_by(|&a, &b| {
+        arena[b as usize]
+            .0
+            .score
+            .total_cmp(&arena[a as usize].0.score)
+    });
     here.truncate(beam);
 }
 

@@ -154,13 +154,20 @@ mod tests {
         assert!((wer("a b", "a b c") - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(wer("", ""), 0.0);
         let mut t = Tally::default();
-        t.add("six soldiers fled", "six troopers fled", "six soldiers fled");
+        t.add(
+            "six soldiers fled",
+            "six troopers fled",
+            "six soldiers fled",
+        );
         assert_eq!(t.damage_undone(), 1.0);
     }
 
     #[test]
     fn brown() {
         let src = "\n\n\tThe/at jury/nn said/vbd ``/`` no/at ''/'' ./.\n\n\tIt/pps ,/, too/rb (/( see/vb )/) ./.\n";
-        assert_eq!(brown_to_text(src), "The jury said \"no\".\n\nIt, too (see).\n");
+        assert_eq!(
+            brown_to_text(src),
+            "The jury said \"no\".\n\nIt, too (see).\n"
+        );
     }
 }

@@ -36,11 +36,16 @@ pub mod flags {
 
     /// Names of the sources set in `f`.
     pub fn names(f: u8) -> Vec<&'static str> {
-        [(MYTHES, "mythes"), (WORDNET, "wordnet"), (MOBY, "moby"), (WEAK, "weak")]
-            .into_iter()
-            .filter(|(b, _)| f & b != 0)
-            .map(|(_, n)| n)
-            .collect()
+        [
+            (MYTHES, "mythes"),
+            (WORDNET, "wordnet"),
+            (MOBY, "moby"),
+            (WEAK, "weak"),
+        ]
+        .into_iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| n)
+        .collect()
     }
 }
 

@@ -43,7 +43,11 @@ impl<'a> Lm<'a> {
         if w1 >= self.bi_end.len() {
             return 0..0;
         }
-        let a = if w1 == 0 { 0 } else { self.bi_end[w1 - 1] as usize };
+        let a = if w1 == 0 {
+            0
+        } else {
+            self.bi_end[w1 - 1] as usize
+        };
         a..self.bi_end[w1] as usize
     }
 
@@ -101,7 +105,11 @@ impl<'a> Lm<'a> {
         for &w in words {
             total += self.score(a, b, w);
             a = b;
-            b = if (w as usize) < self.uni_p.len() { w } else { NONE };
+            b = if (w as usize) < self.uni_p.len() {
+                w
+            } else {
+                NONE
+            };
         }
         (total, a, b)
     }

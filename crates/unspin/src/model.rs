@@ -66,7 +66,10 @@ impl Pack {
         let syn = file.u32s("syn.edges")?;
         check_offsets(syn_off, syn.len(), "syn.off")?;
         check_ids(syn, n_nodes, 8, "syn.edges")?;
-        for (off, data) in [("morph.ana.off", "morph.ana"), ("morph.gen.off", "morph.gen")] {
+        for (off, data) in [
+            ("morph.ana.off", "morph.ana"),
+            ("morph.gen.off", "morph.gen"),
+        ] {
             let o = file.u32s(off)?;
             if o.len() != n_words + 1 {
                 return Err(bad(&format!("{off} has the wrong length")));
@@ -85,7 +88,10 @@ impl Pack {
         let bi_end = file.u32s("lm.bi.end")?;
         let bi = file.u64s("lm.bi")?;
         let tri = file.u32s("lm.tri")?;
-        if bi_end.len() != n_words || bi_end.windows(2).any(|w| w[0] > w[1]) || bi_end.last().is_some_and(|&e| e as usize != bi.len()) {
+        if bi_end.len() != n_words
+            || bi_end.windows(2).any(|w| w[0] > w[1])
+            || bi_end.last().is_some_and(|&e| e as usize != bi.len())
+        {
             return Err(bad("lm.bi.end is inconsistent"));
         }
         let mut prev = 0u64;
@@ -174,8 +180,14 @@ impl Pack {
 }
 
 fn check_offsets(off: &[u32], len: usize, name: &str) -> Result<()> {
-    if off.is_empty() || off[0] != 0 || off.windows(2).any(|w| w[0] > w[1]) || *off.last().unwrap_or(&0) as usize != len {
-        return Err(PackError::Malformed(format!("{name} is not a valid offset table")));
+    if off.is_empty()
+        || off[0] != 0
+        || off.windows(2).any(|w| w[0] > w[1])
+        || *off.last().unwrap_or(&0) as usize != len
+    {
+        return Err(PackError::Malformed(format!(
+            "{name} is not a valid offset table"
+        )));
     }
     Ok(())
 }

@@ -78,7 +78,9 @@ impl std::ops::Deref for Bytes {
         match self {
             Bytes::Mapped(m) => m,
             // SAFETY: a Vec<u64> of n words holds 8n initialised bytes; len <= 8n.
-            Bytes::Owned(v, len) => unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), *len) },
+            Bytes::Owned(v, len) => unsafe {
+                std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), *len)
+            },
         }
     }
 }
@@ -158,10 +160,14 @@ impl PackFile {
             let end = off
                 .checked_add(len)
                 .filter(|&end| end <= bytes.len() as u64)
-                .ok_or_else(|| PackError::Truncated(format!("section {name:?} runs past the end")))?;
+                .ok_or_else(|| {
+                    PackError::Truncated(format!("section {name:?} runs past the end"))
+                })?;
             let (off, end) = (off as usize, end as usize);
             if off % 8 != 0 {
-                return Err(PackError::Malformed(format!("section {name:?} is misaligned")));
+                return Err(PackError::Malformed(format!(
+                    "section {name:?} is misaligned"
+                )));
             }
             if crc32fast::hash(&bytes[off..end]) != u32_at(&bytes, e + 32) {
                 return Err(PackError::Corrupt(name));
@@ -232,8 +238,12 @@ impl Pod for f32 {}
 fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T]> {
     const { assert!(cfg!(target_endian = "little"), "packs are little-endian") };
     let size = std::mem::size_of::<T>();
-    if b.len() % size != 0 || (b.as_ptr() as usize) % std::mem::align_of::<T>() != 0 {
-        return Err(PackError::Malformed(format!("section {name:?} has a bad length")));
+    if !b.len().is_multiple_of(size)
+        || !(b.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
+    {
+        return Err(PackError::Malformed(format!(
+            "section {name:?} has a bad length"
+        )));
     }
     // SAFETY: alignment and length were checked above, every bit pattern is a valid u32/u64/f32,
     // and the slice borrows the pack's bytes for 'a.
@@ -287,7 +297,7 @@ impl PackWriter {
         out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
         out[12..16].copy_from_slice(&(n as u32).to_le_bytes());
         for (i, (name, data)) in self.sections.iter().enumerate() {
-            while out.len() % 8 != 0 {
+            while !out.len().is_multiple_of(8) {
                 out.push(0);
             }
             let e = HEADER + i * ENTRY;
@@ -327,16 +337,28 @@ mod tests {
     fn refuses_damage() {
         let good = sample();
         for cut in [0, 4, 12, 30, good.len() - 1] {
-            assert!(PackFile::from_bytes(good[..cut].to_vec()).is_err(), "cut {cut}");
+            assert!(
+                PackFile::from_bytes(good[..cut].to_vec()).is_err(),
+                "cut {cut}"
+            );
         }
         let mut bad = good.clone();
         *bad.last_mut().unwrap() ^= 1;
-        assert!(matches!(PackFile::from_bytes(bad), Err(PackError::Corrupt(_))));
+        assert!(matches!(
+            PackFile::from_bytes(bad),
+            Err(PackError::Corrupt(_))
+        ));
         let mut v2 = good.clone();
         v2[8] = 99;
-        assert!(matches!(PackFile::from_bytes(v2), Err(PackError::WrongVersion { found: 99, .. })));
+        assert!(matches!(
+            PackFile::from_bytes(v2),
+            Err(PackError::WrongVersion { found: 99, .. })
+        ));
         let mut magic = good;
         magic[0] = b'X';
-        assert!(matches!(PackFile::from_bytes(magic), Err(PackError::BadMagic)));
+        assert!(matches!(
+            PackFile::from_bytes(magic),
+            Err(PackError::BadMagic)
+        ));
     }
 }

@@ -117,7 +117,11 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let mut lat = Lattice::new(lex, lm, &self.channel, self.opts.decode.clone());
         let free: usize = sentences
             .iter()
-            .map(|s| s.iter().filter(|w| w.pos.free && w.pos.id.is_some()).count())
+            .map(|s| {
+                s.iter()
+                    .filter(|w| w.pos.free && w.pos.id.is_some())
+                    .count()
+            })
             .sum();
         let words: usize = sentences.iter().map(Vec::len).sum();
 
@@ -197,9 +201,20 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// Expected number of replaced words on a path: for each one-word arc, the local posterior
     /// that the word was replaced (its neighbours on the path held fixed).
-    fn expected_changes(&self, lat: &mut Lattice<'_, C>, pos: &[Position], path: &Path, lr: f32, lk: f32) -> f32 {
+    fn expected_changes(
+        &self,
+        lat: &mut Lattice<'_, C>,
+        pos: &[Position],
+        path: &Path,
+        lr: f32,
+        lk: f32,
+    ) -> f32 {
         let lm = self.pack.lm();
-        let out: Vec<u32> = path.arcs.iter().flat_map(|(_, a)| a.words.iter().copied()).collect();
+        let out: Vec<u32> = path
+            .arcs
+            .iter()
+            .flat_map(|(_, a)| a.words.iter().copied())
+            .collect();
         let mut total = 0.0;
         let mut at_out = 0;
         for (i, arc) in &path.arcs {
@@ -212,7 +227,13 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if !pos[*i].free {
                 continue;
             }
-            let h1 = if here >= 2 { out[here - 2] } else if here == 1 { lm.bos } else { NONE };
+            let h1 = if here >= 2 {
+                out[here - 2]
+            } else if here == 1 {
+                lm.bos
+            } else {
+                NONE
+            };
             let h2 = if here >= 1 { out[here - 1] } else { lm.bos };
             let right = &out[at_out..(at_out + 2).min(out.len())];
             let mut keep = f32::NEG_INFINITY;
@@ -310,8 +331,15 @@ impl<'p, C: Channel> Restorer<'p, C> {
             };
             if arc.keep && chosen.len > 1 {
                 // Keeping a multi-word span: score all its words kept.
-                let ids: Vec<u32> = (0..chosen.len).map(|j| pos[*i + j].id.unwrap_or(NONE)).collect();
-                let keep = Arc { len: chosen.len, words: ids, channel: 0.0, keep: true };
+                let ids: Vec<u32> = (0..chosen.len)
+                    .map(|j| pos[*i + j].id.unwrap_or(NONE))
+                    .collect();
+                let keep = Arc {
+                    len: chosen.len,
+                    words: ids,
+                    channel: 0.0,
+                    keep: true,
+                };
                 cands.push((score(&keep) + lk * (chosen.len as f32 - 1.0), t));
             } else {
                 cands.push((s, t));
@@ -330,8 +358,13 @@ impl<'p, C: Channel> Restorer<'p, C> {
         for (p, t) in probs {
             if t.to_lowercase() == chosen_text {
                 conf += p;
-            } else if alts.len() < self.opts.alternatives && !alts.iter().any(|a: &Alternative| a.text == t) {
-                alts.push(Alternative { text: t, confidence: p });
+            } else if alts.len() < self.opts.alternatives
+                && !alts.iter().any(|a: &Alternative| a.text == t)
+            {
+                alts.push(Alternative {
+                    text: t,
+                    confidence: p,
+                });
             }
         }
         (conf.clamp(0.0, 1.0), alts)
@@ -348,7 +381,11 @@ impl<'p, C: Channel> Restorer<'p, C> {
             match t.kind {
                 TokenKind::Word | TokenKind::Number => {
                     let norm = normalize(s);
-                    let id = if t.kind == TokenKind::Word { lex.word_id(&norm) } else { None };
+                    let id = if t.kind == TokenKind::Word {
+                        lex.word_id(&norm)
+                    } else {
+                        None
+                    };
                     let case = Case::of(s);
                     let name_like = match case {
                         Case::Lower => false,
@@ -359,17 +396,25 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     let prev = ti.checked_sub(1).map(|j| &toks[j]);
                     let next = toks.get(ti + 1);
                     let in_compound = |o: Option<&Token>| {
-                        o.is_some_and(|o| o.kind == TokenKind::Punct && matches!(o.text(text), "-" | "/" | "@" | "_" | "&"))
+                        o.is_some_and(|o| {
+                            o.kind == TokenKind::Punct
+                                && matches!(o.text(text), "-" | "/" | "@" | "_" | "&")
+                        })
                     };
                     let free = t.kind == TokenKind::Word
                         && !name_like
                         && !in_compound(prev)
                         && !in_compound(next)
                         && !norm.contains('\'');
-                    let joins_next = next.is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " ");
+                    let joins_next =
+                        next.is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " ");
                     cur.push(WordTok {
                         tok: ti,
-                        pos: Position { id, free, joins_next },
+                        pos: Position {
+                            id,
+                            free,
+                            joins_next,
+                        },
                     });
                     start_of_sentence = false;
                 }

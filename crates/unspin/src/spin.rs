@@ -62,7 +62,6 @@ pub struct Spun {
     pub substitutions: Vec<Substitution>,
 }
 
-
 /// SplitMix64: a tiny, portable, seedable generator, so spun data is the same everywhere.
 #[derive(Clone)]
 pub struct Rng(u64);
@@ -129,9 +128,16 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
                 words.push(Word {
                     start: t.start,
                     end: t.end,
-                    id: (t.kind == TokenKind::Word).then(|| lex.word_id(&norm)).flatten(),
-                    free: t.kind == TokenKind::Word && ok_case && !norm.contains('\'') && !hyph(next.copied()) && !hyph(prev),
-                    joins_next: next.is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " "),
+                    id: (t.kind == TokenKind::Word)
+                        .then(|| lex.word_id(&norm))
+                        .flatten(),
+                    free: t.kind == TokenKind::Word
+                        && ok_case
+                        && !norm.contains('\'')
+                        && !hyph(next.copied())
+                        && !hyph(prev),
+                    joins_next: next
+                        .is_some_and(|n| n.kind == TokenKind::Space && n.text(text) == " "),
                     case,
                 });
                 sentence_start = false;
@@ -147,13 +153,17 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
     }
 
     // Plan: candidate substitutions per start position.
-    let is_function = |w: &Word| w.id.is_some_and(|id| lex.class(id) & crate::lexicon::class::FUNCTION != 0);
+    let is_function = |w: &Word| {
+        w.id.is_some_and(|id| lex.class(id) & crate::lexicon::class::FUNCTION != 0)
+    };
     let mut options: Vec<Vec<(usize, Vec<u32>)>> = Vec::with_capacity(words.len());
     for i in 0..words.len() {
         let mut opts_here = Vec::new();
         if opts.phrases {
             for len in [3usize, 2] {
-                if i + len > words.len() || !(i..i + len).all(|j| words[j].free && words[j].id.is_some()) {
+                if i + len > words.len()
+                    || !(i..i + len).all(|j| words[j].free && words[j].id.is_some())
+                {
                     continue;
                 }
                 if !(i..i + len - 1).all(|j| words[j].joins_next) {
@@ -162,7 +172,8 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
                 let ids: Vec<u32> = (i..i + len).map(|j| words[j].id.unwrap_or(0)).collect();
                 if let Some(node) = lex.node_of(&ids) {
                     let key = lex.node_text(node);
-                    if let Some(c) = choose(&lex, &lm, node, Form::Base, opts, &key, Shape::Single) {
+                    if let Some(c) = choose(&lex, &lm, node, Form::Base, opts, &key, Shape::Single)
+                    {
                         opts_here.push((len, c));
                     }
                 }
@@ -259,7 +270,15 @@ enum Shape {
 
 /// The spinner's fixed choice for a node: a neighbour in the allowed thesauri of the right shape,
 /// inflected to `form`, every word in the vocabulary, the same for every occurrence of `key`.
-fn choose(lex: &Lexicon<'_>, lex_lm: &crate::lm::Lm<'_>, node: u32, form: Form, opts: &SpinOptions, key: &str, shape: Shape) -> Option<Vec<u32>> {
+fn choose(
+    lex: &Lexicon<'_>,
+    lex_lm: &crate::lm::Lm<'_>,
+    node: u32,
+    form: Form,
+    opts: &SpinOptions,
+    key: &str,
+    shape: Shape,
+) -> Option<Vec<u32>> {
     let own = lex.node_words(node).as_slice().len();
     let mut cands: Vec<Vec<u32>> = Vec::new();
     let mut phrases: Vec<Vec<u32>> = Vec::new();
@@ -286,8 +305,14 @@ fn choose(lex: &Lexicon<'_>, lex_lm: &crate::lm::Lm<'_>, node: u32, form: Form, 
         let v = if form == Form::Base {
             ws.to_vec()
         } else {
-            let h = if own == 1 && ws.len() > 1 { 0 } else { ws.len() - 1 };
-            let Some(infl) = lex.inflect(ws[h], form).next() else { continue };
+            let h = if own == 1 && ws.len() > 1 {
+                0
+            } else {
+                ws.len() - 1
+            };
+            let Some(infl) = lex.inflect(ws[h], form).next() else {
+                continue;
+            };
             let mut v = ws.to_vec();
             v[h] = infl;
             v
@@ -297,7 +322,10 @@ fn choose(lex: &Lexicon<'_>, lex_lm: &crate::lm::Lm<'_>, node: u32, form: Form, 
         }
         cands.push(v);
     }
-    if shape == Shape::PreferPhrase && !phrases.is_empty() && hash_choice(opts.seed ^ 0x5eed, key) % 2 == 0 {
+    if shape == Shape::PreferPhrase
+        && !phrases.is_empty()
+        && hash_choice(opts.seed ^ 0x5eed, key).is_multiple_of(2)
+    {
         cands = phrases;
     }
     if cands.is_empty() {
@@ -349,14 +377,23 @@ pub fn render_spintax(src: &str, seed: u64) -> Result<String, SpintaxError> {
     Ok(out)
 }
 
-fn render_group(src: &str, b: &[u8], pos: &mut usize, rng: &mut Rng, open: Option<usize>) -> Result<String, SpintaxError> {
+fn render_group(
+    src: &str,
+    b: &[u8],
+    pos: &mut usize,
+    rng: &mut Rng,
+    open: Option<usize>,
+) -> Result<String, SpintaxError> {
     // Options of the current group (or the single top-level sequence).
     let mut options: Vec<String> = vec![String::new()];
     let mut seg = *pos;
     while *pos < b.len() {
         match b[*pos] {
             b'{' => {
-                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                options
+                    .last_mut()
+                    .expect("one option")
+                    .push_str(&src[seg..*pos]);
                 let at = *pos;
                 *pos += 1;
                 let inner = render_group(src, b, pos, rng, Some(at))?;
@@ -364,7 +401,10 @@ fn render_group(src: &str, b: &[u8], pos: &mut usize, rng: &mut Rng, open: Optio
                 seg = *pos;
             }
             b'}' => {
-                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                options
+                    .last_mut()
+                    .expect("one option")
+                    .push_str(&src[seg..*pos]);
                 if open.is_none() {
                     return Err(SpintaxError::Unmatched(*pos));
                 }
@@ -373,7 +413,10 @@ fn render_group(src: &str, b: &[u8], pos: &mut usize, rng: &mut Rng, open: Optio
                 return Ok(options.swap_remove(i));
             }
             b'|' if open.is_some() => {
-                options.last_mut().expect("one option").push_str(&src[seg..*pos]);
+                options
+                    .last_mut()
+                    .expect("one option")
+                    .push_str(&src[seg..*pos]);
                 options.push(String::new());
                 *pos += 1;
                 seg = *pos;
@@ -384,7 +427,10 @@ fn render_group(src: &str, b: &[u8], pos: &mut usize, rng: &mut Rng, open: Optio
     if let Some(at) = open {
         return Err(SpintaxError::Unclosed(at));
     }
-    options.last_mut().expect("one option").push_str(&src[seg..]);
+    options
+        .last_mut()
+        .expect("one option")
+        .push_str(&src[seg..]);
     Ok(options.swap_remove(0))
 }
 
@@ -399,8 +445,9 @@ mod tests {
             let s = render_spintax("{a|b{c|d}} x", seed).unwrap();
             assert!(["a x", "bc x", "bd x"].contains(&s.as_str()), "{s}");
         }
-        let seen: std::collections::HashSet<String> =
-            (0..50).map(|s| render_spintax("{a|b|c}", s).unwrap()).collect();
+        let seen: std::collections::HashSet<String> = (0..50)
+            .map(|s| render_spintax("{a|b|c}", s).unwrap())
+            .collect();
         assert_eq!(seen.len(), 3);
         assert_eq!(render_spintax("{a|b", 0), Err(SpintaxError::Unclosed(0)));
         assert_eq!(render_spintax("a}b", 0), Err(SpintaxError::Unmatched(1)));

@@ -78,8 +78,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             } else {
                 TokenKind::Number
             };
-            loop {
-                let Some(&(i, n)) = it.peek() else { break };
+            while let Some(&(i, n)) = it.peek() {
                 if n.is_alphanumeric() {
                     if kind == TokenKind::Word && n.is_ascii_digit() {
                         kind = TokenKind::Number;
@@ -89,8 +88,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 }
                 // An apostrophe, or a separator inside a number, joins only when a letter or digit
                 // follows it directly.
-                let joins = is_apostrophe(n)
-                    || (kind == TokenKind::Number && (n == ',' || n == '.'));
+                let joins =
+                    is_apostrophe(n) || (kind == TokenKind::Number && (n == ',' || n == '.'));
                 if !joins {
                     break;
                 }
@@ -190,14 +189,52 @@ mod tests {
             ("", &[]),
             ("didn’t", &[(Word, "didn’t")]),
             ("1000’s", &[(Number, "1000’s")]),
-            ("rock 'n' roll", &[(Word, "rock"), (Space, " "), (Punct, "'"), (Word, "n"), (Punct, "'"), (Space, " "), (Word, "roll")]),
-            ("“Yes,” she said.", &[(Punct, "“"), (Word, "Yes"), (Punct, ","), (Punct, "”"), (Space, " "), (Word, "she"), (Space, " "), (Word, "said"), (Punct, ".")]),
-            ("1,000.50 m.", &[(Number, "1,000.50"), (Space, " "), (Word, "m"), (Punct, ".")]),
-            ("well-known", &[(Word, "well"), (Punct, "-"), (Word, "known")]),
+            (
+                "rock 'n' roll",
+                &[
+                    (Word, "rock"),
+                    (Space, " "),
+                    (Punct, "'"),
+                    (Word, "n"),
+                    (Punct, "'"),
+                    (Space, " "),
+                    (Word, "roll"),
+                ],
+            ),
+            (
+                "“Yes,” she said.",
+                &[
+                    (Punct, "“"),
+                    (Word, "Yes"),
+                    (Punct, ","),
+                    (Punct, "”"),
+                    (Space, " "),
+                    (Word, "she"),
+                    (Space, " "),
+                    (Word, "said"),
+                    (Punct, "."),
+                ],
+            ),
+            (
+                "1,000.50 m.",
+                &[
+                    (Number, "1,000.50"),
+                    (Space, " "),
+                    (Word, "m"),
+                    (Punct, "."),
+                ],
+            ),
+            (
+                "well-known",
+                &[(Word, "well"), (Punct, "-"), (Word, "known")],
+            ),
             ("a\n\n  b", &[(Word, "a"), (Space, "\n\n  "), (Word, "b")]),
             ("soldiers'", &[(Word, "soldiers"), (Punct, "'")]),
             ("3rd", &[(Number, "3rd")]),
-            ("café naïve", &[(Word, "café"), (Space, " "), (Word, "naïve")]),
+            (
+                "café naïve",
+                &[(Word, "café"), (Space, " "), (Word, "naïve")],
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(kinds(input), *want, "input {input:?}");

@@ -23,12 +23,23 @@ fn example(name: &str) -> String {
 fn morphology_reaches_inflected_originals() {
     let p = pack();
     let lex = p.lexicon();
-    let id = |w: &str| lex.word_id(w).unwrap_or_else(|| panic!("{w} in vocabulary"));
+    let id = |w: &str| {
+        lex.word_id(w)
+            .unwrap_or_else(|| panic!("{w} in vocabulary"))
+    };
     // "troopers" → trooper (plural) and "despatched" → despatch (past), as the issue asks.
-    assert!(lex.analyses(id("troopers")).any(|(l, _)| l == id("trooper")));
-    assert!(lex.analyses(id("despatched")).any(|(l, _)| l == id("despatch")));
-    assert!(lex.inflect(id("soldier"), unspin::lexicon::Form::S).any(|w| w == id("soldiers")));
-    assert!(lex.inflect(id("send"), unspin::lexicon::Form::Ed).any(|w| w == id("sent")));
+    assert!(lex
+        .analyses(id("troopers"))
+        .any(|(l, _)| l == id("trooper")));
+    assert!(lex
+        .analyses(id("despatched"))
+        .any(|(l, _)| l == id("despatch")));
+    assert!(lex
+        .inflect(id("soldier"), unspin::lexicon::Form::S)
+        .any(|w| w == id("soldiers")));
+    assert!(lex
+        .inflect(id("send"), unspin::lexicon::Form::Ed)
+        .any(|w| w == id("sent")));
     // Relations are undirected: soldier ~ trooper both ways.
     let (s, t) = (id("soldier"), id("trooper"));
     assert!(lex.neighbors(s).any(|(n, _)| n == t));
@@ -53,13 +64,22 @@ fn phrase_spinning_is_partly_undone() {
         let s = spin(
             &p,
             &original,
-            &SpinOptions { seed, rate: 0.3, mask: flags::MYTHES | flags::WORDNET | flags::MOBY, phrases: true },
+            &SpinOptions {
+                seed,
+                rate: 0.3,
+                mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
+                phrases: true,
+            },
         );
         let r = restorer.restore(&s.text);
         tally.add(&original, &s.text, &r.text);
     }
     assert!(tally.spun_errors > 0);
-    assert!(tally.damage_undone() > 0.2, "damage undone {:.3}", tally.damage_undone());
+    assert!(
+        tally.damage_undone() > 0.2,
+        "damage undone {:.3}",
+        tally.damage_undone()
+    );
 }
 
 /// The committed pack is rebuilt byte for byte from the pinned sources. CI fetches them
@@ -84,5 +104,8 @@ fn default_pack_rebuilds_byte_identically() {
     })
     .unwrap();
     let committed = std::fs::read(root().join("models/default.unspin")).unwrap();
-    assert!(bytes == committed, "rebuilt pack differs from models/default.unspin");
+    assert!(
+        bytes == committed,
+        "rebuilt pack differs from models/default.unspin"
+    );
 }

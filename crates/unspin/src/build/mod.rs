@@ -126,7 +126,10 @@ fn quantize(values: &[f32]) -> (Vec<f32>, Vec<u8>) {
         all.sort_by(f32::total_cmp);
         (0..256)
             .map(|b| {
-                let (lo, hi) = (b * all.len() / 256, ((b + 1) * all.len() / 256).max(b * all.len() / 256 + 1));
+                let (lo, hi) = (
+                    b * all.len() / 256,
+                    ((b + 1) * all.len() / 256).max(b * all.len() / 256 + 1),
+                );
                 let s: f64 = all[lo..hi].iter().map(|&x| x as f64).sum();
                 (s / (hi - lo) as f64) as f32
             })
@@ -192,7 +195,11 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
             morphology.add_exceptions(&exc, pos);
         }
         if opts.thesauri & (flags::WORDNET | flags::WEAK) != 0 {
-            sources::read_wordnet_data(&read_text(dir, &format!("wordnet/data.{file}"))?, pos, &mut synsets);
+            sources::read_wordnet_data(
+                &read_text(dir, &format!("wordnet/data.{file}"))?,
+                pos,
+                &mut synsets,
+            );
         }
     }
     if opts.thesauri & (flags::WORDNET | flags::WEAK) != 0 {
@@ -233,7 +240,10 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
         if !ids.contains_key(w.as_str())
             && !extra.contains(w)
             && w.chars().all(|c| c.is_ascii_lowercase())
-            && morphology.analyze(w).iter().any(|(l, _)| graph_words.contains(l.as_str()))
+            && morphology
+                .analyze(w)
+                .iter()
+                .any(|(l, _)| graph_words.contains(l.as_str()))
         {
             extra.insert(w.clone());
         }
@@ -244,7 +254,11 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
         .words
         .iter()
         .zip(&lm.unigrams)
-        .filter_map(|(w, &(p, _))| counts.get(w).map(|&c| p as f64 - (c as f64 / total).log10()))
+        .filter_map(|(w, &(p, _))| {
+            counts
+                .get(w)
+                .map(|&c| p as f64 - (c as f64 / total).log10())
+        })
         .collect();
     diffs.sort_by(f64::total_cmp);
     let shift = diffs.get(diffs.len() / 2).copied().unwrap_or(0.0);
@@ -263,7 +277,8 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     }
 
     // Graph nodes: words, then phrases in sorted order.
-    let to_ids = |p: &str| -> Option<Vec<u32>> { p.split(' ').map(|w| ids.get(w).copied()).collect() };
+    let to_ids =
+        |p: &str| -> Option<Vec<u32>> { p.split(' ').map(|w| ids.get(w).copied()).collect() };
     let mut phrases: BTreeSet<Vec<u32>> = BTreeSet::new();
     let mut edges: Vec<(Vec<u32>, Vec<u32>, u8)> = Vec::with_capacity(pairs.len());
     for ((a, b), f) in &pairs {
@@ -303,7 +318,10 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
         if n < n_words {
             uni_p[n as usize]
         } else {
-            phrase_list[(n - n_words) as usize].iter().map(|&w| uni_p[w as usize]).sum()
+            phrase_list[(n - n_words) as usize]
+                .iter()
+                .map(|&w| uni_p[w as usize])
+                .sum()
         }
     };
     // An edge survives when it is among the strongest of either end, and then both ways, so
@@ -314,7 +332,8 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
         if l.len() > MAX_DEGREE {
             l.sort_by(|&a, &b| {
                 let (fa, fb) = ((a & 0xff) as u8, (b & 0xff) as u8);
-                let strong = |f: u8| (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones();
+                let strong =
+                    |f: u8| (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones();
                 strong(fb)
                     .cmp(&strong(fa))
                     .then(node_freq(b >> 8).total_cmp(&node_freq(a >> 8)))
@@ -327,7 +346,9 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     let mut capped = 0usize;
     for (a, list) in adj.iter_mut().enumerate() {
         let before = list.len();
-        list.retain(|&e| top[a].contains(&(e >> 8)) || top[(e >> 8) as usize].contains(&(a as u32)));
+        list.retain(|&e| {
+            top[a].contains(&(e >> 8)) || top[(e >> 8) as usize].contains(&(a as u32))
+        });
         capped += before - list.len();
         list.sort_unstable();
         syn.extend_from_slice(list);
@@ -384,7 +405,9 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
             tri.push(trigrams[t].0[2] | (tp[t] as u32) << 24);
             t += 1;
         }
-        bi.push(*w2 as u64 | (bp[i] as u64) << 24 | (bb[i] as u64) << 32 | (tri.len() as u64) << 40);
+        bi.push(
+            *w2 as u64 | (bp[i] as u64) << 24 | (bb[i] as u64) << 32 | (tri.len() as u64) << 40,
+        );
         bi_end[*w1 as usize] = (i + 1) as u32;
     }
     // Words without bigrams end where the previous word ended.
@@ -414,7 +437,10 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     }
     let meta = PackMeta {
         format: crate::pack::FORMAT_VERSION,
-        thesauri: flags::names(opts.thesauri).into_iter().map(String::from).collect(),
+        thesauri: flags::names(opts.thesauri)
+            .into_iter()
+            .map(String::from)
+            .collect(),
         sources: sources_info,
         stats,
     };
@@ -438,7 +464,10 @@ pub fn build_pack(opts: &BuildOptions) -> Result<(Vec<u8>, PackMeta), BuildError
     ];
 
     let mut w = PackWriter::default();
-    w.bytes("meta", serde_json::to_vec_pretty(&meta).expect("meta serialises"));
+    w.bytes(
+        "meta",
+        serde_json::to_vec_pretty(&meta).expect("meta serialises"),
+    );
     w.bytes("vocab.blob", blob);
     w.u32s("vocab.off", &word_off);
     w.u32s("phrase.off", &phrase_off);
@@ -474,7 +503,10 @@ fn licenses(dir: &Path) -> String {
         files.sort();
         for f in files {
             if let Ok(t) = std::fs::read_to_string(&f) {
-                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 out.push_str(&format!("\n== {name}\n{t}\n"));
             }
         }

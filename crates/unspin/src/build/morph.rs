@@ -74,7 +74,12 @@ impl Morphology {
     pub fn class_of(&self, word: &str) -> u8 {
         use crate::lexicon::class;
         let mut c = 0;
-        for (set, bit) in [(&self.nouns, class::NOUN), (&self.verbs, class::VERB), (&self.adjs, class::ADJ), (&self.advs, class::ADV)] {
+        for (set, bit) in [
+            (&self.nouns, class::NOUN),
+            (&self.verbs, class::VERB),
+            (&self.adjs, class::ADJ),
+            (&self.advs, class::ADV),
+        ] {
             if set.contains(word) {
                 c |= bit;
             }
@@ -82,8 +87,15 @@ impl Morphology {
         for (lemma, form) in self.analyze(word) {
             c |= match form {
                 Form::S => {
-                    (if self.nouns.contains(&lemma) { class::NOUN } else { 0 })
-                        | (if self.verbs.contains(&lemma) { class::VERB } else { 0 })
+                    (if self.nouns.contains(&lemma) {
+                        class::NOUN
+                    } else {
+                        0
+                    }) | (if self.verbs.contains(&lemma) {
+                        class::VERB
+                    } else {
+                        0
+                    })
                 }
                 Form::Ed | Form::Ing => class::VERB,
                 Form::Er | Form::Est => class::ADJ,
@@ -118,10 +130,15 @@ impl Morphology {
                     let lemma = format!("{stem}{rep}");
                     if set.contains(&lemma) {
                         push(lemma, form);
-                    } else if rep.is_empty() && matches!(form, Form::Ed | Form::Ing | Form::Er | Form::Est) {
+                    } else if rep.is_empty()
+                        && matches!(form, Form::Ed | Form::Ing | Form::Er | Form::Est)
+                    {
                         // Doubled final consonant: "stopped" → "stop", "bigger" → "big".
                         let b = stem.as_bytes();
-                        if b.len() >= 3 && b[b.len() - 1] == b[b.len() - 2] && !b"aeiouy".contains(&b[b.len() - 1]) {
+                        if b.len() >= 3
+                            && b[b.len() - 1] == b[b.len() - 2]
+                            && !b"aeiouy".contains(&b[b.len() - 1])
+                        {
                             let undoubled = &stem[..stem.len() - 1];
                             if set.contains(undoubled) {
                                 push(undoubled.to_string(), form);
@@ -154,7 +171,13 @@ mod tests {
             m.verbs.insert(w.into());
         }
         m.adjs.insert("big".into());
-        m.add_exceptions(&[("sent".into(), "send".into()), ("fled".into(), "flee".into())], 'v');
+        m.add_exceptions(
+            &[
+                ("sent".into(), "send".into()),
+                ("fled".into(), "flee".into()),
+            ],
+            'v',
+        );
         m
     }
 
@@ -163,7 +186,10 @@ mod tests {
         let m = sample();
         assert_eq!(m.analyze("troopers"), [("trooper".to_string(), Form::S)]);
         assert_eq!(m.analyze("sent"), [("send".to_string(), Form::Ed)]);
-        assert_eq!(m.analyze("despatched"), [("despatch".to_string(), Form::Ed)]);
+        assert_eq!(
+            m.analyze("despatched"),
+            [("despatch".to_string(), Form::Ed)]
+        );
         assert_eq!(m.analyze("stopped"), [("stop".to_string(), Form::Ed)]);
         assert_eq!(m.analyze("making"), [("make".to_string(), Form::Ing)]);
         assert_eq!(m.analyze("bigger"), [("big".to_string(), Form::Er)]);

@@ -37,7 +37,10 @@ pub fn clean_phrase(raw: &str) -> Option<String> {
         .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
         .filter(|w| !w.is_empty())
     {
-        if !w.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '.') {
+        if !w
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '\'' || c == '.')
+        {
             return None;
         }
         if !out.is_empty() {
@@ -211,8 +214,14 @@ mod tests {
             "UTF-8\ngaggle|2\n(noun)|flock (generic term)|bunch\n(verb)|cackle (antonym)\n",
             &mut r,
         );
-        assert_eq!(r.pairs.get(&("flock".into(), "gaggle".into())), Some(&flags::WEAK));
-        assert_eq!(r.pairs.get(&("bunch".into(), "gaggle".into())), Some(&flags::MYTHES));
+        assert_eq!(
+            r.pairs.get(&("flock".into(), "gaggle".into())),
+            Some(&flags::WEAK)
+        );
+        assert_eq!(
+            r.pairs.get(&("bunch".into(), "gaggle".into())),
+            Some(&flags::MYTHES)
+        );
         assert_eq!(r.pairs.len(), 2);
     }
 
@@ -223,6 +232,9 @@ mod tests {
         read_wordnet_data(line, 'n', &mut s);
         let mut r = Relations::default();
         add_wordnet(&s, &mut r);
-        assert_eq!(r.pairs.get(&("entity".into(), "thing".into())), Some(&flags::WORDNET));
+        assert_eq!(
+            r.pairs.get(&("entity".into(), "thing".into())),
+            Some(&flags::WORDNET)
+        );
     }
 }
