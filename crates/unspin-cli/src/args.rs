@@ -6,7 +6,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// Undo article spinning: restore spun text to its likely original wording.
 #[derive(Parser, Debug)]
-#[command(name = "unspin", version, about = "Undo article spinning: restore spun text to its likely original wording", propagate_version = true)]
+#[command(
+    name = "unspin",
+    version,
+    about = "Undo article spinning: restore spun text to its likely original wording",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -190,6 +195,9 @@ pub struct TuningArgs {
     /// Hypotheses kept per position.
     #[arg(long)]
     pub beam: Option<usize>,
+    /// Log10 margin for pruning replacement arcs before the search.
+    #[arg(long)]
+    pub prune_margin: Option<f32>,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

@@ -280,6 +280,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.max_candidates {
             o.decode.max_candidates = x;
         }
+        if let Some(x) = self.prune_margin {
+            o.decode.prune_margin = x;
+        }
         if let Some(x) = self.beam {
             o.decode.beam = x;
         }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::lexicon::{flags, Form, Lexicon};
-use crate::lm::{Lm, NONE};
+use crate::lm::{CachedLm, Lm, NONE};
 
 /// Scores substitutions: how likely a spinner that did spin `orig` was to write `spun`.
 pub trait Channel: Sync {
@@ -38,8 +38,8 @@ pub struct GenericChannel {
     pub degree_exponent: f32,
     /// γ: how strongly the spinner prefers common replacements (0: uniform over neighbours).
     pub frequency_exponent: f32,
-    /// Weighted degree per node, computed on first use.
-    degrees: std::sync::OnceLock<Vec<f32>>,
+    /// Per-node tables, computed on first use (tens of milliseconds).
+    tables: std::sync::OnceLock<ChannelTables>,
 }
 
 impl Default for GenericChannel {
@@ -56,7 +56,7 @@ impl GenericChannel {
             weak_weight: 0.25,
             degree_exponent: 0.8,
             frequency_exponent: 0.5,
-            degrees: std::sync::OnceLock::new(),
+            tables: std::sync::OnceLock::new(),
         }
     }
 
@@ -78,24 +78,42 @@ impl GenericChannel {
         lm.sequence(NONE, NONE, ws.as_slice()).0
     }
 
-    /// Log10 of the original's normaliser: Σ over neighbours of w · freq^γ.
-    pub fn log_normalizer(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) -> f32 {
-        let d = self.degrees.get_or_init(|| {
-            let freq: Vec<f32> = (0..lex.n_nodes())
-                .map(|n| Self::node_logfreq(lex, lm, n) * self.frequency_exponent)
+    fn tables(&self, lex: &Lexicon<'_>, lm: &Lm<'_>) -> &ChannelTables {
+        self.tables.get_or_init(|| {
+            let n = lex.n_nodes();
+            let logfreq: Vec<f32> = (0..n).map(|m| Self::node_logfreq(lex, lm, m)).collect();
+            let weight: Vec<f32> = logfreq
+                .iter()
+                .map(|&f| 10f32.powf(f * self.frequency_exponent))
                 .collect();
-            (0..lex.n_nodes())
-                .map(|n| {
+            let log_norm = (0..n)
+                .map(|o| {
                     let z: f64 = lex
-                        .neighbors(n)
-                        .map(|(m, f)| self.weight(f) as f64 * 10f64.powf(freq[m as usize] as f64))
+                        .neighbors(o)
+                        .map(|(m, f)| self.weight(f) as f64 * weight[m as usize] as f64)
                         .sum();
                     z.log10() as f32
                 })
-                .collect()
-        });
-        d.get(orig as usize).copied().unwrap_or(0.0)
+                .collect();
+            ChannelTables { logfreq, log_norm }
+        })
     }
+
+    /// Log10 of the original's normaliser: Σ over neighbours of w · freq^γ.
+    pub fn log_normalizer(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) -> f32 {
+        self.tables(lex, lm)
+            .log_norm
+            .get(orig as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+/// What the generic channel precomputes per graph node.
+#[derive(Debug)]
+struct ChannelTables {
+    logfreq: Vec<f32>,
+    log_norm: Vec<f32>,
 }
 
 impl Channel for GenericChannel {
@@ -104,8 +122,15 @@ impl Channel for GenericChannel {
         if w <= 0.0 {
             return f32::NEG_INFINITY;
         }
-        let own = w.log10() + self.frequency_exponent * Self::node_logfreq(lex, lm, spun);
-        let z = self.log_normalizer(lex, lm, orig).max(own);
+        let t = self.tables(lex, lm);
+        let own = w.log10()
+            + self.frequency_exponent * t.logfreq.get(spun as usize).copied().unwrap_or(0.0);
+        let z = t
+            .log_norm
+            .get(orig as usize)
+            .copied()
+            .unwrap_or(0.0)
+            .max(own);
         own - self.degree_exponent * z
     }
 
@@ -153,6 +178,12 @@ pub struct DecodeOptions {
     /// A trigram sees two words of context, so its preference for common words is mostly
     /// frequency, which clean text does not share.
     pub frequency_discount: f32,
+    /// Log10 margin for pruning replacement arcs before the search (see [`Lattice::sentence`]).
+    pub prune_margin: f32,
+    /// Skip single-word replacements for words the LM has seen with both neighbours (both
+    /// bigrams stored): a spinner's word rarely keeps both bigrams of the original, and this
+    /// spares most of a text the candidate search.
+    pub fluency_gate: bool,
 }
 
 impl Default for DecodeOptions {
@@ -162,6 +193,8 @@ impl Default for DecodeOptions {
             max_candidates: 40,
             length_bonus: 0.5,
             frequency_discount: 0.3,
+            prune_margin: 1.0,
+            fluency_gate: true,
         }
     }
 }
@@ -177,6 +210,9 @@ pub struct Lattice<'a, C: Channel> {
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
 pub fn spelling_variants(a: &str, b: &str) -> bool {
+    if a == b || a.len().abs_diff(b.len()) > 3 || a.as_bytes().first() != b.as_bytes().first() {
+        return false;
+    }
     fn canon(s: &str) -> String {
         let mut t = s.to_string();
         for (from, to) in [
@@ -271,8 +307,65 @@ impl<'a, C: Channel> Lattice<'a, C> {
         v
     }
 
+    /// The arcs leaving every position of `sent`, with hopeless replacements pruned: an arc
+    /// survives when, scored in the observed context with the most generous spin rate, it comes
+    /// within `prune_margin` of keeping the words it replaces. Most words of most texts keep
+    /// only their keep arc, which is what makes decoding fast.
+    pub fn sentence(&mut self, sent: &[Position], lm: &mut CachedLm<'_>) -> Vec<Vec<Arc>> {
+        let obs: Vec<u32> = sent.iter().map(|p| p.id.unwrap_or(NONE)).collect();
+        let bos = lm.lm.bos;
+        let margin = self.opts.prune_margin;
+        let generous = 0.5f32.log10();
+        (0..sent.len())
+            .map(|i| {
+                let fluent = self.opts.fluency_gate && {
+                    let prev = if i == 0 { bos } else { obs[i - 1] };
+                    let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
+                    lm.lm.has_bigram(prev, obs[i]) && lm.lm.has_bigram(obs[i], next)
+                };
+                let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
+                if arcs.len() == 1 {
+                    return arcs;
+                }
+                let (h1, h2) = match i {
+                    0 => (NONE, bos),
+                    1 => (bos, obs[0]),
+                    _ => (obs[i - 2], obs[i - 1]),
+                };
+                let mut keep_by_len = [f32::NAN; 4];
+                arcs.retain(|a| {
+                    if a.keep {
+                        return true;
+                    }
+                    let end = i + a.len;
+                    let right = &obs[end..(end + 2).min(obs.len())];
+                    if keep_by_len[a.len].is_nan() {
+                        let mut ws = obs[i..end].to_vec();
+                        ws.extend_from_slice(right);
+                        keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
+                    }
+                    let mut ws = a.words.clone();
+                    ws.extend_from_slice(right);
+                    let local = lm.sequence(h1, h2, &ws).0 + a.channel + generous;
+                    local >= keep_by_len[a.len] - margin
+                });
+                arcs
+            })
+            .collect()
+    }
+
+    /// Beam width in use.
+    pub fn beam(&self) -> usize {
+        self.opts.beam
+    }
+
     /// The arcs leaving position `i` of `sent`.
     pub fn arcs(&mut self, sent: &[Position], i: usize) -> Vec<Arc> {
+        self.arcs_from(sent, i, 1)
+    }
+
+    /// The arcs leaving position `i`, replacing at least `min_len` words.
+    fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize) -> Vec<Arc> {
         let mut arcs = vec![Arc {
             len: 1,
             words: vec![sent[i].id.unwrap_or(NONE)],
@@ -293,7 +386,9 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let id = ids[0];
             // A single function word is never restored: spinners write them out as phrases,
             // and those phrases are what gets restored.
-            if len == 1 && self.lex.class(id) & crate::lexicon::class::FUNCTION != 0 {
+            if len < min_len
+                || (len == 1 && self.lex.class(id) & crate::lexicon::class::FUNCTION != 0)
+            {
                 continue;
             }
             let bonus = self.opts.length_bonus;
@@ -376,24 +471,25 @@ struct Hyp {
 
 /// Decodes one sentence. `log_rho` and `log_keep` are log10 of the spin rate and of its
 /// complement; every replacing arc pays `log_rho`, every kept free word `log_keep`.
-pub fn decode<C: Channel>(
-    lat: &mut Lattice<'_, C>,
+pub fn decode(
+    lm: &mut CachedLm<'_>,
+    lattice: &[Vec<Arc>],
     sent: &[Position],
     log_rho: f32,
     log_keep: f32,
+    beam: usize,
 ) -> Path {
     let n = sent.len();
-    let lm = lat.lm;
-    let beam = lat.opts.beam;
+    let (bos, eos) = (lm.lm.bos, lm.lm.eos);
     // arena of (hyp, arc index into `arc_store`, previous arena index)
     let mut arena: Vec<(Hyp, u32, u32)> = Vec::new();
-    let mut arc_store: Vec<(usize, Arc)> = Vec::new();
+    let mut arc_store: Vec<(usize, usize)> = Vec::new();
     let mut at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     arena.push((
         Hyp {
             score: 0.0,
             h1: NONE,
-            h2: lm.bos,
+            h2: bos,
             back: u32::MAX,
         },
         u32::MAX,
@@ -406,8 +502,7 @@ pub fn decode<C: Channel>(
         if here.is_empty() {
             continue;
         }
-        let arcs = lat.arcs(sent, i);
-        for arc in arcs {
+        for (j, arc) in lattice[i].iter().enumerate() {
             let arc_id = arc_store.len() as u32;
             let extra = if arc.keep {
                 if sent[i].free && sent[i].id.is_some() {
@@ -430,14 +525,14 @@ pub fn decode<C: Channel>(
                 arena.push((next, arc_id, hid));
                 at[i + arc.len].push((arena.len() - 1) as u32);
             }
-            arc_store.push((i, arc));
+            arc_store.push((i, j));
         }
     }
     // Close the sentence.
     let mut best: Option<(f32, u32)> = None;
     for &hid in &at[n] {
         let h = arena[hid as usize].0;
-        let s = h.score + lm.score(h.h1, h.h2, lm.eos);
+        let s = h.score + lm.score(h.h1, h.h2, eos);
         if best.is_none_or(|(b, _)| s > b) {
             best = Some((s, hid));
         }
@@ -451,7 +546,8 @@ pub fn decode<C: Channel>(
     let mut arcs = Vec::new();
     while hid != 0 {
         let (h, arc, _) = arena[hid as usize];
-        arcs.push(arc_store[arc as usize].clone());
+        let (i, j) = arc_store[arc as usize];
+        arcs.push((i, lattice[i][j].clone()));
         hid = h.back;
     }
     arcs.reverse();

@@ -51,6 +51,11 @@ impl<'a> Lm<'a> {
         a..self.bi_end[w1] as usize
     }
 
+    /// Whether the model has seen the bigram (w1, w2).
+    pub fn has_bigram(&self, w1: u32, w2: u32) -> bool {
+        self.find_bigram(w1, w2).is_some()
+    }
+
     /// Index of bigram (w1, w2), if stored.
     fn find_bigram(&self, w1: u32, w2: u32) -> Option<usize> {
         let r = self.bigram_range(w1);
@@ -110,6 +115,48 @@ impl<'a> Lm<'a> {
             } else {
                 NONE
             };
+        }
+        (total, a, b)
+    }
+}
+
+/// A language model with a memo of the trigram scores already asked for: decoding asks for the
+/// same few states again and again (beam hypotheses, EM iterations, posteriors).
+pub struct CachedLm<'a> {
+    /// The model.
+    pub lm: Lm<'a>,
+    cache: rustc_hash::FxHashMap<u64, f32>,
+}
+
+impl<'a> CachedLm<'a> {
+    /// An empty memo over `lm`.
+    pub fn new(lm: Lm<'a>) -> Self {
+        CachedLm {
+            lm,
+            cache: rustc_hash::FxHashMap::default(),
+        }
+    }
+
+    /// As [`Lm::score`], memoised.
+    pub fn score(&mut self, w1: u32, w2: u32, w3: u32) -> f32 {
+        let k = |w: u32| (w.min((1 << 21) - 1)) as u64;
+        let key = k(w1) << 42 | k(w2) << 21 | k(w3);
+        let lm = self.lm;
+        *self
+            .cache
+            .entry(key)
+            .or_insert_with(|| lm.score(w1, w2, w3))
+    }
+
+    /// As [`Lm::sequence`], memoised.
+    pub fn sequence(&mut self, h1: u32, h2: u32, words: &[u32]) -> (f32, u32, u32) {
+        let (mut a, mut b) = (h1, h2);
+        let mut total = 0.0;
+        let n = self.lm.n_words();
+        for &w in words {
+            total += self.score(a, b, w);
+            a = b;
+            b = if w < n { w } else { NONE };
         }
         (total, a, b)
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::decode::{decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position};
+use crate::lm::CachedLm;
 use crate::lm::NONE;
 use crate::text::{normalize, tokenize, Case, Token, TokenKind};
 use crate::Pack;
@@ -115,6 +116,16 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let lex = self.pack.lexicon();
         let lm = self.pack.lm();
         let mut lat = Lattice::new(lex, lm, &self.channel, self.opts.decode.clone());
+        let mut clm = CachedLm::new(lm);
+        let positions: Vec<Vec<Position>> = sentences
+            .iter()
+            .map(|s| s.iter().map(|w| w.pos.clone()).collect())
+            .collect();
+        let lattices: Vec<Vec<Vec<Arc>>> = positions
+            .iter()
+            .map(|p| lat.sentence(p, &mut clm))
+            .collect();
+        let beam = lat.beam();
         let free: usize = sentences
             .iter()
             .map(|s| {
@@ -129,25 +140,21 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let mut paths: Vec<Path> = Vec::new();
         for iter in 0..=self.opts.em_iterations {
             let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
-            paths = sentences
+            paths = positions
                 .iter()
-                .map(|s| {
-                    let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
-                    decode(&mut lat, &pos, lr, lk)
-                })
+                .zip(&lattices)
+                .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
                 .collect();
             if iter == self.opts.em_iterations {
                 break;
             }
             // Soft counts: hard (Viterbi) counts collapse toward zero, since a low rate makes
             // fewer changes, which make the rate lower still.
-            let changed: f32 = sentences
+            let changed: f32 = positions
                 .iter()
+                .zip(&lattices)
                 .zip(&paths)
-                .map(|(s, p)| {
-                    let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
-                    self.expected_changes(&mut lat, &pos, p, lr, lk)
-                })
+                .map(|((pos, l), p)| self.expected_changes(&mut clm, l, pos, p, lr, lk))
                 .sum();
             let (pc, pn) = self.opts.rate_prior;
             let next = ((changed + pc) / (free as f32 + pn)).clamp(0.002, 0.6);
@@ -160,8 +167,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         // A last decode at the settled rate when the loop ended on a re-estimate.
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
         let mut spans = Vec::new();
-        for (s, path) in sentences.iter().zip(&paths) {
-            let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
+        for ((s, path), l) in sentences.iter().zip(&paths).zip(&lattices) {
             for (k, (i, arc)) in path.arcs.iter().enumerate() {
                 if arc.keep {
                     continue;
@@ -172,7 +178,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 let case = Case::of(first.text(text));
                 let restored = self.render(&arc.words, case);
                 let (confidence, alternatives) =
-                    self.posterior(&mut lat, &pos, path, k, text, &toks, s, lr, lk);
+                    self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk);
                 spans.push(Span {
                     start: first.start,
                     end: last.end,
@@ -203,13 +209,14 @@ impl<'p, C: Channel> Restorer<'p, C> {
     /// that the word was replaced (its neighbours on the path held fixed).
     fn expected_changes(
         &self,
-        lat: &mut Lattice<'_, C>,
+        lm: &mut CachedLm<'_>,
+        lattice: &[Vec<Arc>],
         pos: &[Position],
         path: &Path,
         lr: f32,
         lk: f32,
     ) -> f32 {
-        let lm = self.pack.lm();
+        let bos = lm.lm.bos;
         let out: Vec<u32> = path
             .arcs
             .iter()
@@ -230,15 +237,15 @@ impl<'p, C: Channel> Restorer<'p, C> {
             let h1 = if here >= 2 {
                 out[here - 2]
             } else if here == 1 {
-                lm.bos
+                bos
             } else {
                 NONE
             };
-            let h2 = if here >= 1 { out[here - 1] } else { lm.bos };
+            let h2 = if here >= 1 { out[here - 1] } else { bos };
             let right = &out[at_out..(at_out + 2).min(out.len())];
             let mut keep = f32::NEG_INFINITY;
             let mut scores = Vec::new();
-            for a in lat.arcs(pos, *i) {
+            for a in &lattice[*i] {
                 if a.len != 1 || a.words.len() != 1 {
                     continue;
                 }
@@ -282,8 +289,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
     #[allow(clippy::too_many_arguments)]
     fn posterior(
         &self,
-        lat: &mut Lattice<'_, C>,
-        pos: &[Position],
+        lm: &mut CachedLm<'_>,
+        lattice: &[Vec<Arc>],
         path: &Path,
         k: usize,
         text: &str,
@@ -292,9 +299,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
         lr: f32,
         lk: f32,
     ) -> (f32, Vec<Alternative>) {
-        let lm = self.pack.lm();
         let (i, chosen) = &path.arcs[k];
-        let mut left: Vec<u32> = vec![lm.bos];
+        let mut left: Vec<u32> = vec![lm.lm.bos];
         for (_, a) in &path.arcs[..k] {
             left.extend_from_slice(&a.words);
         }
@@ -310,18 +316,18 @@ impl<'p, C: Channel> Restorer<'p, C> {
             }
         }
         right.truncate(2);
-        let score = |arc: &Arc| {
+        let mut score = |arc: &Arc| {
             let mut ws = arc.words.clone();
             ws.extend_from_slice(&right);
             let (s, _, _) = lm.sequence(h.0, h.1, &ws);
             s + if arc.keep { lk } else { lr + arc.channel }
         };
         let mut cands: Vec<(f32, String)> = Vec::new();
-        for arc in lat.arcs(pos, *i) {
+        for arc in &lattice[*i] {
             if arc.len != chosen.len && !arc.keep {
                 continue;
             }
-            let s = score(&arc);
+            let s = score(arc);
             let t = if arc.keep {
                 let first = &toks[sent[*i].tok];
                 let last = &toks[sent[*i + chosen.len - 1].tok];
@@ -332,7 +338,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if arc.keep && chosen.len > 1 {
                 // Keeping a multi-word span: score all its words kept.
                 let ids: Vec<u32> = (0..chosen.len)
-                    .map(|j| pos[*i + j].id.unwrap_or(NONE))
+                    .map(|j| sent[*i + j].pos.id.unwrap_or(NONE))
                     .collect();
                 let keep = Arc {
                     len: chosen.len,
