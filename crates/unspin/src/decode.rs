@@ -180,9 +180,9 @@ pub struct DecodeOptions {
     pub frequency_discount: f32,
     /// Log10 margin for pruning replacement arcs before the search (see [`Lattice::sentence`]).
     pub prune_margin: f32,
-    /// Skip single-word replacements for words the LM has seen with both neighbours (both
-    /// bigrams stored): a spinner's word rarely keeps both bigrams of the original, and this
-    /// spares most of a text the candidate search.
+    /// Skip single-word replacements for words the LM has seen in their place (the trigram
+    /// ending in the word and the bigram after it are both stored): a spinner's word rarely
+    /// keeps the original's n-grams, and this spares most of a text the candidate search.
     pub fluency_gate: bool,
 }
 
@@ -319,9 +319,13 @@ impl<'a, C: Channel> Lattice<'a, C> {
         (0..sent.len())
             .map(|i| {
                 let fluent = self.opts.fluency_gate && {
-                    let prev = if i == 0 { bos } else { obs[i - 1] };
+                    let (p1, p2) = match i {
+                        0 => (NONE, bos),
+                        1 => (bos, obs[0]),
+                        _ => (obs[i - 2], obs[i - 1]),
+                    };
                     let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
-                    lm.lm.has_bigram(prev, obs[i]) && lm.lm.has_bigram(obs[i], next)
+                    (i == 0 || lm.lm.has_trigram(p1, p2, obs[i])) && lm.lm.has_bigram(obs[i], next)
                 };
                 let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
                 if arcs.len() == 1 {

@@ -56,6 +56,12 @@ impl<'a> Lm<'a> {
         self.find_bigram(w1, w2).is_some()
     }
 
+    /// Whether the model has seen the trigram (w1, w2, w3).
+    pub fn has_trigram(&self, w1: u32, w2: u32, w3: u32) -> bool {
+        self.find_bigram(w1, w2)
+            .is_some_and(|i| self.trigram_prob(i, w3).is_some())
+    }
+
     /// Index of bigram (w1, w2), if stored.
     fn find_bigram(&self, w1: u32, w2: u32) -> Option<usize> {
         let r = self.bigram_range(w1);
