@@ -195,6 +195,12 @@ pub struct TuningArgs {
     /// Hypotheses kept per position.
     #[arg(long)]
     pub beam: Option<usize>,
+    /// Decide each occurrence alone, not words that recur once per document.
+    #[arg(long)]
+    pub no_consistent: bool,
+    /// Log10 evidence a document-level rule needs.
+    #[arg(long)]
+    pub consistency_threshold: Option<f32>,
     /// Log10 margin for pruning replacement arcs before the search.
     #[arg(long)]
     pub prune_margin: Option<f32>,

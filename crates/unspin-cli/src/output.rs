@@ -280,6 +280,12 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.max_candidates {
             o.decode.max_candidates = x;
         }
+        if let Some(x) = self.consistency_threshold {
+            o.consistency_threshold = x;
+        }
+        if self.no_consistent {
+            o.consistent = false;
+        }
         if let Some(x) = self.prune_margin {
             o.decode.prune_margin = x;
         }

@@ -36,6 +36,9 @@ pub struct GenericChannel {
     /// Exponent on the original's weighted degree: 1 spreads the spinner's choice evenly over
     /// all neighbours, 0 ignores how many there are.
     pub degree_exponent: f32,
+    /// How much likelier a relation is for each further source that lists it: spinners'
+    /// dictionaries hold the synonyms every thesaurus agrees on, not Moby's long tail.
+    pub agreement: f32,
     /// γ: how strongly the spinner prefers common replacements (0: uniform over neighbours).
     pub frequency_exponent: f32,
     /// Per-node tables, computed on first use (tens of milliseconds).
@@ -55,21 +58,14 @@ impl GenericChannel {
             mask,
             weak_weight: 0.25,
             degree_exponent: 0.8,
+            agreement: 4.0,
             frequency_exponent: 0.5,
             tables: std::sync::OnceLock::new(),
         }
     }
 
     fn weight(&self, f: u8) -> f32 {
-        let f = f & self.mask;
-        let strong = (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones() as f32;
-        if strong > 0.0 {
-            strong
-        } else if f & flags::WEAK != 0 {
-            self.weak_weight
-        } else {
-            0.0
-        }
+        relation_weight(f & self.mask, self.agreement, self.weak_weight)
     }
 
     /// Log10 of a node's frequency under the LM (a phrase: its words in sequence).
@@ -136,6 +132,19 @@ impl Channel for GenericChannel {
 
     fn mask(&self) -> u8 {
         self.mask
+    }
+}
+
+/// The weight of a relation with flags `f`: `agreement^(k-1)` for k agreeing strong sources,
+/// `weak` for a relation known only as a hypernym or "similar" link, 0 for none.
+pub fn relation_weight(f: u8, agreement: f32, weak: f32) -> f32 {
+    let strong = (f & (flags::MYTHES | flags::WORDNET | flags::MOBY)).count_ones();
+    if strong > 0 {
+        agreement.powi(strong as i32 - 1)
+    } else if f & flags::WEAK != 0 {
+        weak
+    } else {
+        0.0
     }
 }
 

@@ -1,5 +1,7 @@
 //! Restoring a spun text: segment, decode each sentence, re-estimate the spin rate, render.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::decode::{decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position};
@@ -60,6 +62,10 @@ pub struct RestoreOptions {
     pub rate_prior: (f32, f32),
     /// Alternatives reported per span.
     pub alternatives: usize,
+    /// Decide words that occur several times once for the document (a consistent spinner).
+    pub consistent: bool,
+    /// Log10 evidence a document-level rule needs beyond even odds.
+    pub consistency_threshold: f32,
 }
 
 impl Default for RestoreOptions {
@@ -70,6 +76,8 @@ impl Default for RestoreOptions {
             em_iterations: 2,
             rate_prior: (0.2, 20.0),
             alternatives: 3,
+            consistent: true,
+            consistency_threshold: 1.0,
         }
     }
 }
@@ -86,6 +94,13 @@ impl<'p> Restorer<'p, GenericChannel> {
     pub fn new(pack: &'p Pack) -> Self {
         Restorer::with_channel(pack, GenericChannel::default(), RestoreOptions::default())
     }
+}
+
+/// Local scores at one position of a path, see `Restorer::local_one_word`.
+struct LocalScores {
+    i: usize,
+    keep: f32,
+    alts: Vec<(usize, f32)>,
 }
 
 /// A word of the input with its place in the token stream.
@@ -109,6 +124,34 @@ impl<'p, C: Channel> Restorer<'p, C> {
         &self.opts
     }
 
+    /// The candidate replacements the decoder considers, per starting word: (byte start, byte
+    /// end of the replaced words, candidate text). For inspection and diagnostics.
+    pub fn candidates(&self, text: &str) -> Vec<(usize, usize, Vec<String>)> {
+        let toks = tokenize(text);
+        let sentences = self.sentences(text, &toks);
+        let lm = self.pack.lm();
+        let mut lat = Lattice::new(self.pack.lexicon(), lm, &self.channel, self.opts.decode.clone());
+        let mut clm = CachedLm::new(lm);
+        let mut out = Vec::new();
+        for s in &sentences {
+            let pos: Vec<Position> = s.iter().map(|w| w.pos.clone()).collect();
+            for (i, arcs) in lat.sentence(&pos, &mut clm).into_iter().enumerate() {
+                let mut by_len: Vec<(usize, Vec<String>)> = Vec::new();
+                for a in arcs.iter().filter(|a| !a.keep) {
+                    let t = self.render(&a.words, Case::Lower);
+                    match by_len.iter_mut().find(|(l, _)| *l == a.len) {
+                        Some((_, v)) => v.push(t),
+                        None => by_len.push((a.len, vec![t])),
+                    }
+                }
+                for (len, cands) in by_len {
+                    out.push((toks[s[i].tok].start, toks[s[i + len - 1].tok].end, cands));
+                }
+            }
+        }
+        out
+    }
+
     /// Restores `text`. Never fails: text that looks clean comes back unchanged.
     pub fn restore(&self, text: &str) -> Restoration {
         let toks = tokenize(text);
@@ -121,7 +164,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             .iter()
             .map(|s| s.iter().map(|w| w.pos.clone()).collect())
             .collect();
-        let lattices: Vec<Vec<Vec<Arc>>> = positions
+        let mut lattices: Vec<Vec<Vec<Arc>>> = positions
             .iter()
             .map(|p| lat.sentence(p, &mut clm))
             .collect();
@@ -164,8 +207,29 @@ impl<'p, C: Channel> Restorer<'p, C> {
             }
             rate = next;
         }
-        // A last decode at the settled rate when the loop ended on a re-estimate.
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
+        if self.opts.consistent {
+            let rules = self.consistent_rules(&mut clm, &lattices, &positions, &paths, lr, lk);
+            if !rules.is_empty() {
+                for (l, pos) in lattices.iter_mut().zip(&positions) {
+                    for (i, p) in pos.iter().enumerate() {
+                        let Some(&o) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s)) else {
+                            continue;
+                        };
+                        if let Some(mut arc) = l[i].iter().find(|a| a.len == 1 && a.words == [o]).cloned() {
+                            // The type's spin was paid for once: this occurrence costs what keeping would.
+                            arc.channel = lk - lr;
+                            l[i] = vec![arc];
+                        }
+                    }
+                }
+                paths = positions
+                    .iter()
+                    .zip(&lattices)
+                    .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
+                    .collect();
+            }
+        }
         let mut spans = Vec::new();
         for ((s, path), l) in sentences.iter().zip(&paths).zip(&lattices) {
             for (k, (i, arc)) in path.arcs.iter().enumerate() {
@@ -207,31 +271,28 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// Expected number of replaced words on a path: for each one-word arc, the local posterior
     /// that the word was replaced (its neighbours on the path held fixed).
-    fn expected_changes(
+    /// For each one-word arc of `path` at a free word: its position, the LM score of keeping
+    /// the word, and (arc index, LM score) of each one-word replacement, all with the path's
+    /// words around it held fixed.
+    fn local_one_word(
         &self,
         lm: &mut CachedLm<'_>,
         lattice: &[Vec<Arc>],
         pos: &[Position],
         path: &Path,
-        lr: f32,
-        lk: f32,
-    ) -> f32 {
+    ) -> Vec<LocalScores> {
         let bos = lm.lm.bos;
         let out: Vec<u32> = path
             .arcs
             .iter()
             .flat_map(|(_, a)| a.words.iter().copied())
             .collect();
-        let mut total = 0.0;
+        let mut res = Vec::new();
         let mut at_out = 0;
         for (i, arc) in &path.arcs {
             let here = at_out;
             at_out += arc.words.len();
-            if arc.len > 1 || arc.words.len() > 1 {
-                total += arc.len as f32;
-                continue;
-            }
-            if !pos[*i].free {
+            if arc.len > 1 || arc.words.len() > 1 || !pos[*i].free || pos[*i].id.is_none() {
                 continue;
             }
             let h1 = if here >= 2 {
@@ -244,27 +305,110 @@ impl<'p, C: Channel> Restorer<'p, C> {
             let h2 = if here >= 1 { out[here - 1] } else { bos };
             let right = &out[at_out..(at_out + 2).min(out.len())];
             let mut keep = f32::NEG_INFINITY;
-            let mut scores = Vec::new();
-            for a in &lattice[*i] {
+            let mut alts = Vec::new();
+            for (j, a) in lattice[*i].iter().enumerate() {
                 if a.len != 1 || a.words.len() != 1 {
                     continue;
                 }
                 let mut ws = a.words.clone();
                 ws.extend_from_slice(right);
-                let s = lm.sequence(h1, h2, &ws).0 + if a.keep { lk } else { lr + a.channel };
+                let s = lm.sequence(h1, h2, &ws).0;
                 if a.keep {
                     keep = s;
+                } else {
+                    alts.push((j, s));
                 }
-                scores.push(s);
             }
-            if scores.len() < 2 {
-                continue;
+            if keep.is_finite() && !alts.is_empty() {
+                res.push(LocalScores { i: *i, keep, alts });
             }
-            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let z: f32 = scores.iter().map(|s| 10f32.powf(s - max)).sum();
+        }
+        res
+    }
+
+    /// Expected number of replaced words on a path: for each one-word arc, the local posterior
+    /// that the word was replaced (its neighbours on the path held fixed); longer replacements
+    /// count fully.
+    fn expected_changes(
+        &self,
+        lm: &mut CachedLm<'_>,
+        lattice: &[Vec<Arc>],
+        pos: &[Position],
+        path: &Path,
+        lr: f32,
+        lk: f32,
+    ) -> f32 {
+        let mut total: f32 = path
+            .arcs
+            .iter()
+            .filter(|(_, a)| !a.keep && (a.len > 1 || a.words.len() > 1))
+            .map(|(_, a)| a.len as f32)
+            .sum();
+        for l in self.local_one_word(lm, lattice, pos, path) {
+            let keep = l.keep + lk;
+            let scores: Vec<f32> = l
+                .alts
+                .iter()
+                .map(|&(j, s)| s + lr + lattice[l.i][j].channel)
+                .collect();
+            let max = scores.iter().copied().fold(keep, f32::max);
+            let z: f32 = 10f32.powf(keep - max) + scores.iter().map(|s| 10f32.powf(s - max)).sum::<f32>();
             total += 1.0 - 10f32.powf(keep - max) / z;
         }
         total
+    }
+
+    /// Document-level rules for a consistent spinner: a spinner decides once per word how to
+    /// spin it, so for a word that occurs several times the spin prior is paid once while the
+    /// language model's evidence adds up over the occurrences. Returns spun word → original.
+    fn consistent_rules(
+        &self,
+        lm: &mut CachedLm<'_>,
+        lattices: &[Vec<Vec<Arc>>],
+        positions: &[Vec<Position>],
+        paths: &[Path],
+        lr: f32,
+        lk: f32,
+    ) -> HashMap<u32, u32> {
+        // spun word → (occurrences, original → (sum of LM gains, channel, occurrences seen))
+        let mut by_type: HashMap<u32, (usize, HashMap<u32, (f32, f32, usize)>)> = HashMap::new();
+        for ((l, pos), path) in lattices.iter().zip(positions).zip(paths) {
+            for ls in self.local_one_word(lm, l, pos, path) {
+                let Some(s) = pos[ls.i].id else { continue };
+                let e = by_type.entry(s).or_default();
+                e.0 += 1;
+                for &(j, sc) in &ls.alts {
+                    let arc = &l[ls.i][j];
+                    let o = e.1.entry(arc.words[0]).or_insert((0.0, arc.channel, 0));
+                    // Judge fit to context, not frequency: summed over occurrences, the LM's
+                    // standing preference for the commoner word would otherwise win every time.
+                    let freq_gap = lm.lm.unigram(arc.words[0]) - lm.lm.unigram(s);
+                    o.0 += sc - ls.keep - freq_gap;
+                    o.2 += 1;
+                }
+            }
+        }
+        let margin = self.opts.decode.prune_margin;
+        let mut rules = HashMap::new();
+        for (s, (n, cands)) in by_type {
+            if n < 2 {
+                continue;
+            }
+            let best = cands
+                .into_iter()
+                .map(|(o, (gain, ch, seen))| {
+                    // Occurrences where the candidate was pruned were hopeless for it.
+                    let missing = (n - seen) as f32 * margin;
+                    (o, gain - missing + ch + lr - lk)
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            if let Some((o, score)) = best {
+                if score > self.opts.consistency_threshold {
+                    rules.insert(s, o);
+                }
+            }
+        }
+        rules
     }
 
     fn render(&self, words: &[u32], case: Case) -> String {

@@ -280,8 +280,8 @@ fn choose(
     shape: Shape,
 ) -> Option<Vec<u32>> {
     let own = lex.node_words(node).as_slice().len();
-    let mut cands: Vec<Vec<u32>> = Vec::new();
-    let mut phrases: Vec<Vec<u32>> = Vec::new();
+    let mut cands: Vec<(Vec<u32>, u8)> = Vec::new();
+    let mut phrases: Vec<(Vec<u32>, u8)> = Vec::new();
     for (n, f) in lex.neighbors(node) {
         if f & opts.mask == 0 {
             continue;
@@ -318,9 +318,9 @@ fn choose(
             v
         };
         if v.len() > 1 {
-            phrases.push(v.clone());
+            phrases.push((v.clone(), f & opts.mask));
         }
-        cands.push(v);
+        cands.push((v, f & opts.mask));
     }
     if shape == Shape::PreferPhrase
         && !phrases.is_empty()
@@ -331,11 +331,15 @@ fn choose(
     if cands.is_empty() {
         return None;
     }
-    // Spinners want readable output: common replacements are likelier (weight ∝ √frequency).
+    // Spinners want readable output: synonyms that several thesauri agree on, and common words,
+    // are likelier (weight = 4^(sources-1) · √frequency).
     let lm = lex_lm;
     let weights: Vec<f64> = cands
         .iter()
-        .map(|c| 10f64.powf(0.5 * lm.sequence(crate::lm::NONE, crate::lm::NONE, c).0 as f64))
+        .map(|(c, f)| {
+            crate::decode::relation_weight(*f, 4.0, 0.25) as f64
+                * 10f64.powf(0.5 * lm.sequence(crate::lm::NONE, crate::lm::NONE, c).0 as f64)
+        })
         .collect();
     let total: f64 = weights.iter().sum();
     let mut u = (hash_choice(opts.seed, key) >> 11) as f64 / (1u64 << 53) as f64 * total;
@@ -344,7 +348,7 @@ fn choose(
         u -= weights[i];
         i += 1;
     }
-    Some(cands.swap_remove(i))
+    Some(cands.swap_remove(i).0)
 }
 
 /// Why spintax could not be rendered.
