@@ -57,7 +57,7 @@ impl GenericChannel {
         GenericChannel {
             mask,
             weak_weight: 0.25,
-            degree_exponent: 0.8,
+            degree_exponent: 0.4,
             agreement: 4.0,
             frequency_exponent: 0.5,
             tables: std::sync::OnceLock::new(),
@@ -201,7 +201,7 @@ impl Default for DecodeOptions {
             beam: 8,
             max_candidates: 40,
             length_bonus: 0.5,
-            frequency_discount: 0.3,
+            frequency_discount: 0.5,
             prune_margin: 1.0,
             fluency_gate: true,
         }

@@ -77,7 +77,7 @@ impl Default for RestoreOptions {
             rate_prior: (0.2, 20.0),
             alternatives: 3,
             consistent: true,
-            consistency_threshold: 1.0,
+            consistency_threshold: 3.0,
         }
     }
 }
@@ -213,13 +213,22 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if !rules.is_empty() {
                 for (l, pos) in lattices.iter_mut().zip(&positions) {
                     for (i, p) in pos.iter().enumerate() {
-                        let Some(&o) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s)) else {
+                        let Some(&rule) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s)) else {
                             continue;
                         };
-                        if let Some(mut arc) = l[i].iter().find(|a| a.len == 1 && a.words == [o]).cloned() {
-                            // The type's spin was paid for once: this occurrence costs what keeping would.
-                            arc.channel = lk - lr;
-                            l[i] = vec![arc];
+                        match rule {
+                            Some(o) => {
+                                if let Some(mut arc) =
+                                    l[i].iter().find(|a| a.len == 1 && a.words == [o]).cloned()
+                                {
+                                    // The word's spin was paid for once: this occurrence costs
+                                    // what keeping it would.
+                                    arc.channel = lk - lr;
+                                    l[i] = vec![arc];
+                                }
+                            }
+                            // Phrases starting here are judged on their own.
+                            None => l[i].retain(|a| a.keep || a.len > 1),
                         }
                     }
                 }
@@ -369,8 +378,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
         paths: &[Path],
         lr: f32,
         lk: f32,
-    ) -> HashMap<u32, u32> {
-        // spun word → (occurrences, original → (sum of LM gains, channel, occurrences seen))
+    ) -> HashMap<u32, Option<u32>> {
+        // spun word → (occurrences, original → (sum of LM gains, channel, occurrences seen));
+        // a word that recurs and earns no rule is kept everywhere (`None`).
         let mut by_type: HashMap<u32, (usize, HashMap<u32, (f32, f32, usize)>)> = HashMap::new();
         for ((l, pos), path) in lattices.iter().zip(positions).zip(paths) {
             for ls in self.local_one_word(lm, l, pos, path) {
@@ -394,6 +404,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if n < 2 {
                 continue;
             }
+            rules.insert(s, None);
             let best = cands
                 .into_iter()
                 .map(|(o, (gain, ch, seen))| {
@@ -404,7 +415,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some((o, score)) = best {
                 if score > self.opts.consistency_threshold {
-                    rules.insert(s, o);
+                    rules.insert(s, Some(o));
                 }
             }
         }
