@@ -18,7 +18,11 @@ fn main() {
     let pack = Pack::open("models/default.unspin".as_ref()).unwrap();
     let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
     let (spin_mask, restore_mask, phrases) = match config {
-        "cross" => (flags::MOBY, flags::MYTHES | flags::WORDNET | flags::WEAK, false),
+        "cross" => (
+            flags::MOBY,
+            flags::MYTHES | flags::WORDNET | flags::WEAK,
+            false,
+        ),
         "phrase" => (strong, flags::ALL, true),
         _ => (strong, flags::ALL, false),
     };
@@ -44,13 +48,27 @@ fn main() {
     let docs = unspin::eval::read_brown(dir.as_ref(), genre).unwrap();
     let (mut ok, mut wrong, mut kept, mut absent, mut false_changes) = (0, 0, 0, 0, 0);
     for (i, (_, doc)) in docs.iter().take(n).enumerate() {
-        let s = spin(&pack, doc, &SpinOptions { seed: 1000 + i as u64, rate: 0.3, mask: spin_mask, phrases });
+        let s = spin(
+            &pack,
+            doc,
+            &SpinOptions {
+                seed: 1000 + i as u64,
+                rate: 0.3,
+                mask: spin_mask,
+                phrases,
+            },
+        );
         let res = r.restore(&s.text);
         if std::env::var_os("RATES").is_some() {
-            println!("doc {i}: true share of words spun {:.3}, estimated spin rate {:.3}", s.substitutions.len() as f64 / res.words as f64, res.spin_rate);
+            println!(
+                "doc {i}: true share of words spun {:.3}, estimated spin rate {:.3}",
+                s.substitutions.len() as f64 / res.words as f64,
+                res.spin_rate
+            );
         }
         let cands = r.candidates(&s.text);
-        let mut spans: std::collections::HashMap<usize, &unspin::Span> = res.spans.iter().map(|sp| (sp.start, sp)).collect();
+        let mut spans: std::collections::HashMap<usize, &unspin::Span> =
+            res.spans.iter().map(|sp| (sp.start, sp)).collect();
         for sub in &s.substitutions {
             let orig = sub.original.to_lowercase();
             let got = spans.remove(&sub.spun_start);
@@ -58,13 +76,30 @@ fn main() {
                 .iter()
                 .any(|(a, b, c)| *a == sub.spun_start && *b == sub.spun_end && c.contains(&orig));
             let verdict = match got {
-                Some(sp) if sp.restored.to_lowercase() == orig => { ok += 1; "ok" }
-                Some(_) => { wrong += 1; "wrong" }
-                None if present => { kept += 1; "kept" }
-                None => { absent += 1; "absent" }
+                Some(sp) if sp.restored.to_lowercase() == orig => {
+                    ok += 1;
+                    "ok"
+                }
+                Some(_) => {
+                    wrong += 1;
+                    "wrong"
+                }
+                None if present => {
+                    kept += 1;
+                    "kept"
+                }
+                None => {
+                    absent += 1;
+                    "absent"
+                }
             };
             if verbose && verdict != "ok" {
-                println!("{verdict:7} {} -> {} => {}", sub.original, sub.spun, got.map_or("-".into(), |g| g.restored.clone()));
+                println!(
+                    "{verdict:7} {} -> {} => {}",
+                    sub.original,
+                    sub.spun,
+                    got.map_or("-".into(), |g| g.restored.clone())
+                );
             }
         }
         false_changes += spans.len();
@@ -74,6 +109,20 @@ fn main() {
             }
         }
     }
+    let clean: usize = docs
+        .iter()
+        .take(n)
+        .map(|(_, d)| unspin::eval::words(d).len())
+        .sum();
+    let arcs: usize = docs
+        .iter()
+        .take(n)
+        .map(|(_, d)| r.candidates(d).iter().map(|c| c.2.len()).sum::<usize>())
+        .sum();
+    println!(
+        "clean text: {:.2} replacement arcs per word after pruning",
+        arcs as f64 / clean as f64
+    );
     let total = (ok + wrong + kept + absent) as f64;
     println!(
         "{config}: {total} substitutions: restored {:.3}, wrong candidate {:.3}, present but kept {:.3}, not a candidate {:.3}; false changes {false_changes}",

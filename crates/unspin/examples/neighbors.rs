@@ -16,12 +16,21 @@ fn main() {
                 .neighbors(n)
                 .map(|(m, f)| {
                     let ws = lex.node_words(m);
-                    (lm.sequence(unspin::lm::NONE, unspin::lm::NONE, ws.as_slice()).0, lex.node_text(m), f)
+                    (
+                        lm.sequence(unspin::lm::NONE, unspin::lm::NONE, ws.as_slice())
+                            .0,
+                        lex.node_text(m),
+                        f,
+                    )
                 })
                 .collect();
             ns.sort_by(|a, b| b.0.total_cmp(&a.0));
             println!("{} ({form:?}, {} neighbours):", lex.node_text(n), ns.len());
-            let line: Vec<String> = ns.iter().take(25).map(|(p, t, f)| format!("{t}:{f}:{p:.1}")).collect();
+            let line: Vec<String> = ns
+                .iter()
+                .take(25)
+                .map(|(p, t, f)| format!("{t}:{f}:{p:.1}"))
+                .collect();
             println!("  {}", line.join(", "));
         }
     }

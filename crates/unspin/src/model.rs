@@ -58,6 +58,10 @@ impl Pack {
         let phrase_words = file.u32s("phrase.words")?;
         check_offsets(phrase_off, phrase_words.len(), "phrase.off")?;
         check_ids(phrase_words, n_words, 0, "phrase.words")?;
+        // A phrase node has two or more words; single words are their own nodes.
+        if phrase_off.windows(2).any(|w| w[1] - w[0] < 2) {
+            return Err(bad("phrase.off has a phrase of fewer than two words"));
+        }
         let n_nodes = n_words + phrase_off.len() - 1;
         let syn_off = file.u32s("syn.off")?;
         if syn_off.len() != n_nodes + 1 {

@@ -130,7 +130,12 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let toks = tokenize(text);
         let sentences = self.sentences(text, &toks);
         let lm = self.pack.lm();
-        let mut lat = Lattice::new(self.pack.lexicon(), lm, &self.channel, self.opts.decode.clone());
+        let mut lat = Lattice::new(
+            self.pack.lexicon(),
+            lm,
+            &self.channel,
+            self.opts.decode.clone(),
+        );
         let mut clm = CachedLm::new(lm);
         let mut out = Vec::new();
         for s in &sentences {
@@ -213,7 +218,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if !rules.is_empty() {
                 for (l, pos) in lattices.iter_mut().zip(&positions) {
                     for (i, p) in pos.iter().enumerate() {
-                        let Some(&rule) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s)) else {
+                        let Some(&rule) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s))
+                        else {
                             continue;
                         };
                         match rule {
@@ -361,7 +367,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 .map(|&(j, s)| s + lr + lattice[l.i][j].channel)
                 .collect();
             let max = scores.iter().copied().fold(keep, f32::max);
-            let z: f32 = 10f32.powf(keep - max) + scores.iter().map(|s| 10f32.powf(s - max)).sum::<f32>();
+            let z: f32 =
+                10f32.powf(keep - max) + scores.iter().map(|s| 10f32.powf(s - max)).sum::<f32>();
             total += 1.0 - 10f32.powf(keep - max) / z;
         }
         total
