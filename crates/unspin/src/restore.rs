@@ -96,6 +96,10 @@ impl<'p> Restorer<'p, GenericChannel> {
     }
 }
 
+/// A candidate original's evidence over a word's occurrences: summed LM gain (frequency
+/// discounted), its channel score, and how many occurrences offered it.
+type Evidence = (f32, f32, usize);
+
 /// Local scores at one position of a path, see `Restorer::local_one_word`.
 struct LocalScores {
     i: usize,
@@ -388,7 +392,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
     ) -> HashMap<u32, Option<u32>> {
         // spun word → (occurrences, original → (sum of LM gains, channel, occurrences seen));
         // a word that recurs and earns no rule is kept everywhere (`None`).
-        let mut by_type: HashMap<u32, (usize, HashMap<u32, (f32, f32, usize)>)> = HashMap::new();
+        let mut by_type: HashMap<u32, (usize, HashMap<u32, Evidence>)> = HashMap::new();
         for ((l, pos), path) in lattices.iter().zip(positions).zip(paths) {
             for ls in self.local_one_word(lm, l, pos, path) {
                 let Some(s) = pos[ls.i].id else { continue };
