@@ -31,6 +31,9 @@ fn main() {
     if let Some(g) = env("GATE") {
         opts.decode.fluency_gate = g != 0.0;
     }
+    if let Some(x) = env("FLOOR") {
+        opts.decode.fluency_floor = x;
+    }
     if let Some(m) = env("MARGIN") {
         opts.decode.prune_margin = m;
     }

@@ -193,6 +193,9 @@ pub struct DecodeOptions {
     /// ending in the word and the bigram after it are both stored): a spinner's word rarely
     /// keeps the original's n-grams, and this spares most of a text the candidate search.
     pub fluency_gate: bool,
+    /// With the gate: a word fits its left context when log10 P(word | two before) reaches this
+    /// floor (0: when the trigram itself is stored).
+    pub fluency_floor: f32,
 }
 
 impl Default for DecodeOptions {
@@ -204,6 +207,7 @@ impl Default for DecodeOptions {
             frequency_discount: 0.5,
             prune_margin: 1.0,
             fluency_gate: true,
+            fluency_floor: 0.0,
         }
     }
 }
@@ -279,6 +283,18 @@ impl<'a, C: Channel> Lattice<'a, C> {
         }
         if let [w] = spun {
             sources.extend(lex.analyses(*w));
+        } else {
+            // An inflected phrase ("happened to be", "young men"): its head's lemma makes the
+            // phrase node; the head is the first word of a verb phrase, the last of a noun's.
+            for h in [0, spun.len() - 1] {
+                for (lemma, form) in lex.analyses(spun[h]) {
+                    let mut base = spun.to_vec();
+                    base[h] = lemma;
+                    if let Some(n) = lex.node_of(&base) {
+                        sources.push((n, form));
+                    }
+                }
+            }
         }
         let mut best: HashMap<Vec<u32>, f32> = HashMap::new();
         for (node, form) in sources {
@@ -334,7 +350,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         _ => (obs[i - 2], obs[i - 1]),
                     };
                     let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
-                    (i == 0 || lm.lm.has_trigram(p1, p2, obs[i])) && lm.lm.has_bigram(obs[i], next)
+                    let fits_left = if i == 0 {
+                        true
+                    } else if self.opts.fluency_floor < 0.0 {
+                        lm.lm.score(p1, p2, obs[i]) >= self.opts.fluency_floor
+                    } else {
+                        lm.lm.has_trigram(p1, p2, obs[i])
+                    };
+                    fits_left && lm.lm.has_bigram(obs[i], next)
                 };
                 let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
                 if arcs.len() == 1 {
@@ -359,7 +382,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     }
                     let mut ws = a.words.clone();
                     ws.extend_from_slice(right);
-                    let local = lm.sequence(h1, h2, &ws).0 + a.channel + generous;
+                    let local = lm.lm.sequence(h1, h2, &ws).0 + a.channel + generous;
                     local >= keep_by_len[a.len] - margin
                 });
                 arcs
