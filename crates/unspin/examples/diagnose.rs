@@ -34,6 +34,9 @@ fn main() {
     if let Some(x) = env("FLOOR") {
         opts.decode.fluency_floor = x;
     }
+    if let Some(x) = env("TWOHOP") {
+        opts.decode.two_hop_penalty = x;
+    }
     if let Some(m) = env("MARGIN") {
         opts.decode.prune_margin = m;
     }

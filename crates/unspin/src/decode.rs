@@ -196,6 +196,9 @@ pub struct DecodeOptions {
     /// With the gate: a word fits its left context when log10 P(word | two before) reaches this
     /// floor (0: when the trigram itself is stored).
     pub fluency_floor: f32,
+    /// Log10 channel score of an original two thesaurus steps away, proposed by the LM
+    /// (`-inf`: no two-step candidates).
+    pub two_hop_penalty: f32,
 }
 
 impl Default for DecodeOptions {
@@ -208,6 +211,7 @@ impl Default for DecodeOptions {
             prune_margin: 1.0,
             fluency_gate: true,
             fluency_floor: 0.0,
+            two_hop_penalty: f32::NEG_INFINITY,
         }
     }
 }
@@ -360,6 +364,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     fits_left && lm.lm.has_bigram(obs[i], next)
                 };
                 let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
+                if !fluent && self.opts.two_hop_penalty.is_finite() {
+                    let (p1, p2) = match i {
+                        0 => (NONE, bos),
+                        1 => (bos, obs[0]),
+                        _ => (obs[i - 2], obs[i - 1]),
+                    };
+                    self.two_hop_arcs(sent, i, p1, p2, &mut arcs);
+                }
                 if arcs.len() == 1 {
                     return arcs;
                 }
@@ -398,6 +410,64 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// The arcs leaving position `i` of `sent`.
     pub fn arcs(&mut self, sent: &[Position], i: usize) -> Vec<Arc> {
         self.arcs_from(sent, i, 1)
+    }
+
+    /// Adds arcs to originals two thesaurus steps from the word at `i` (through a relation the
+    /// channel allows), but only those the language model itself proposes after the two words
+    /// before: a spinner's dictionary is not any one thesaurus, so its pairs are often related
+    /// only through a third word, and the model's proposals keep the two-step set small.
+    fn two_hop_arcs(&mut self, sent: &[Position], i: usize, h1: u32, h2: u32, arcs: &mut Vec<Arc>) {
+        use crate::lexicon::class;
+        let (Some(s), true) = (sent[i].id, sent[i].free) else {
+            return;
+        };
+        if self.lex.class(s) & class::FUNCTION != 0 {
+            return;
+        }
+        let lex = self.lex;
+        let mask = self.channel.mask();
+        let proposals: std::collections::HashSet<u32> = self.lm.successors(h1, h2).collect();
+        if proposals.is_empty() {
+            return;
+        }
+        let mut sources = vec![(s, Form::Base)];
+        sources.extend(lex.analyses(s));
+        let mut seen: std::collections::HashSet<u32> = arcs
+            .iter()
+            .filter(|a| a.len == 1 && a.words.len() == 1)
+            .map(|a| a.words[0])
+            .collect();
+        seen.insert(s);
+        let spun_freq = self.lm.unigram(s);
+        for (node, form) in sources {
+            for (x, f1) in lex.neighbors(node) {
+                if f1 & mask == 0 || x >= lex.n_words() {
+                    continue;
+                }
+                for (o, f2) in lex.neighbors(x) {
+                    if f2 & mask == 0 || o >= lex.n_words() || o == node {
+                        continue;
+                    }
+                    for out in lex.inflect(o, form) {
+                        if seen.contains(&out)
+                            || !proposals.contains(&out)
+                            || !compatible(&lex, out, s)
+                        {
+                            continue;
+                        }
+                        seen.insert(out);
+                        let freq_gap = self.lm.unigram(out) - spun_freq;
+                        arcs.push(Arc {
+                            len: 1,
+                            words: vec![out],
+                            channel: self.opts.two_hop_penalty
+                                - self.opts.frequency_discount * freq_gap,
+                            keep: false,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// The arcs leaving position `i`, replacing at least `min_len` words.

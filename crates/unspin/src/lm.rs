@@ -86,6 +86,32 @@ impl<'a> Lm<'a> {
             .map(|i| self.q[512 + (block[i] >> 24) as usize])
     }
 
+    /// Words the model has seen after `w1 w2` (a stored trigram) or after `w2` (a stored
+    /// bigram): the model's own proposals for the next word.
+    pub fn successors(&self, w1: u32, w2: u32) -> impl Iterator<Item = u32> + '_ {
+        let tri = if w1 != NONE && w2 != NONE {
+            self.find_bigram(w1, w2).map_or(0..0, |i| {
+                let a = if i == 0 {
+                    0
+                } else {
+                    (self.bi[i - 1] >> 40) as usize
+                };
+                a..(self.bi[i] >> 40) as usize
+            })
+        } else {
+            0..0
+        };
+        let bi = if w2 != NONE {
+            self.bigram_range(w2)
+        } else {
+            0..0
+        };
+        self.tri[tri]
+            .iter()
+            .map(|&e| e & (W as u32))
+            .chain(self.bi[bi].iter().map(|&e| (e & W) as u32))
+    }
+
     /// Log10 P(w3 | w1 w2) with back-off; `NONE` for a missing history word.
     pub fn score(&self, w1: u32, w2: u32, w3: u32) -> f32 {
         if w3 as usize >= self.uni_p.len() {

@@ -375,67 +375,42 @@ pub enum SpintaxError {
 /// ```
 pub fn render_spintax(src: &str, seed: u64) -> Result<String, SpintaxError> {
     let mut rng = Rng::new(seed);
-    let b = src.as_bytes();
-    let mut pos = 0;
-    let out = render_group(src, b, &mut pos, &mut rng, None)?;
-    Ok(out)
-}
-
-fn render_group(
-    src: &str,
-    b: &[u8],
-    pos: &mut usize,
-    rng: &mut Rng,
-    open: Option<usize>,
-) -> Result<String, SpintaxError> {
-    // Options of the current group (or the single top-level sequence).
-    let mut options: Vec<String> = vec![String::new()];
-    let mut seg = *pos;
-    while *pos < b.len() {
-        match b[*pos] {
-            b'{' => {
-                options
-                    .last_mut()
-                    .expect("one option")
-                    .push_str(&src[seg..*pos]);
-                let at = *pos;
-                *pos += 1;
-                let inner = render_group(src, b, pos, rng, Some(at))?;
-                options.last_mut().expect("one option").push_str(&inner);
-                seg = *pos;
-            }
-            b'}' => {
-                options
-                    .last_mut()
-                    .expect("one option")
-                    .push_str(&src[seg..*pos]);
-                if open.is_none() {
-                    return Err(SpintaxError::Unmatched(*pos));
+    // An explicit stack of open groups, each with its options so far, so that nesting depth is
+    // bounded by memory rather than by the call stack.
+    let mut top = String::with_capacity(src.len());
+    let mut open: Vec<(usize, Vec<String>)> = Vec::new();
+    for (at, c) in src.char_indices() {
+        match c {
+            '{' => open.push((at, vec![String::new()])),
+            '|' if !open.is_empty() => {
+                if let Some((_, options)) = open.last_mut() {
+                    options.push(String::new());
                 }
-                *pos += 1;
+            }
+            '}' => {
+                let Some((_, mut options)) = open.pop() else {
+                    return Err(SpintaxError::Unmatched(at));
+                };
                 let i = rng.below(options.len());
-                return Ok(options.swap_remove(i));
+                let chosen = options.swap_remove(i);
+                match open.last_mut() {
+                    Some((_, outer)) => outer
+                        .last_mut()
+                        .expect("a group has an option")
+                        .push_str(&chosen),
+                    None => top.push_str(&chosen),
+                }
             }
-            b'|' if open.is_some() => {
-                options
-                    .last_mut()
-                    .expect("one option")
-                    .push_str(&src[seg..*pos]);
-                options.push(String::new());
-                *pos += 1;
-                seg = *pos;
-            }
-            _ => *pos += 1,
+            _ => match open.last_mut() {
+                Some((_, options)) => options.last_mut().expect("a group has an option").push(c),
+                None => top.push(c),
+            },
         }
     }
-    if let Some(at) = open {
-        return Err(SpintaxError::Unclosed(at));
+    match open.last() {
+        Some(&(at, _)) => Err(SpintaxError::Unclosed(at)),
+        None => Ok(top),
     }
-    options
-        .last_mut()
-        .expect("one option")
-        .push_str(&src[seg..]);
-    Ok(options.swap_remove(0))
 }
 
 #[cfg(test)]
@@ -456,6 +431,13 @@ mod tests {
         assert_eq!(render_spintax("{a|b", 0), Err(SpintaxError::Unclosed(0)));
         assert_eq!(render_spintax("a}b", 0), Err(SpintaxError::Unmatched(1)));
         assert_eq!(render_spintax("é{ü|ü}", 0).unwrap(), "éü");
+        // Deep nesting is bounded by memory, not the call stack (found by fuzzing).
+        let deep = "{".repeat(200_000) + &"}".repeat(200_000);
+        assert_eq!(render_spintax(&deep, 0).unwrap(), "");
+        assert_eq!(
+            render_spintax(&"{".repeat(100_000), 0),
+            Err(SpintaxError::Unclosed(99_999))
+        );
     }
 
     #[test]

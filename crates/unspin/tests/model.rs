@@ -109,3 +109,12 @@ fn default_pack_rebuilds_byte_identically() {
         "rebuilt pack differs from models/default.unspin"
     );
 }
+
+/// Regression: a pack whose phrase table has an empty phrase loaded, then restoring panicked
+/// (found by the `pack_edit` fuzz target).
+#[test]
+fn empty_phrase_pack_is_refused() {
+    let bytes = std::fs::read(root().join("fuzz/regressions/empty-phrase.unspin")).unwrap();
+    let err = Pack::from_bytes(bytes).err().expect("refused");
+    assert!(err.to_string().contains("fewer than two words"), "{err}");
+}
