@@ -272,6 +272,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 });
             }
         }
+        fix_articles(text, &toks, &mut spans);
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for sp in &spans {
@@ -620,5 +621,96 @@ impl<'p, C: Channel> Restorer<'p, C> {
             out.push(cur);
         }
         out
+    }
+}
+
+/// Whether `word` is spoken with a vowel first, for "a" or "an" before it. Spelling decides,
+/// with the common exceptions ("an hour", "a university", "a one-off").
+fn vowel_sound(word: &str) -> bool {
+    let w = word.to_lowercase();
+    const SILENT_H: &[&str] = &["hour", "honest", "honor", "honour", "heir"];
+    const YOO: &[&str] = &["uni", "use", "usu", "uti", "eu", "ewe", "one", "once", "ur"];
+    if SILENT_H.iter().any(|p| w.starts_with(p)) {
+        return true;
+    }
+    if YOO.iter().any(|p| w.starts_with(p)) {
+        return false;
+    }
+    w.starts_with(['a', 'e', 'i', 'o', 'u'])
+}
+
+/// When a restored span follows "a" or "an" and starts with the other kind of sound, the article
+/// joins the span and is corrected ("an gaggle" never appears: "a gaggle" → "a group",
+/// "a event" → "an event").
+fn fix_articles(text: &str, toks: &[Token], spans: &mut [Span]) {
+    let mut prev_end = 0;
+    for sp in spans.iter_mut() {
+        let floor = std::mem::replace(&mut prev_end, sp.end);
+        let Some(k) = toks.iter().position(|t| t.start == sp.start) else {
+            continue;
+        };
+        let (Some(space), Some(article)) = (
+            k.checked_sub(1).map(|j| &toks[j]),
+            k.checked_sub(2).map(|j| &toks[j]),
+        ) else {
+            continue;
+        };
+        // The article must not belong to the previous span.
+        if space.kind != TokenKind::Space
+            || article.kind != TokenKind::Word
+            || article.start < floor
+        {
+            continue;
+        }
+        let a = article.text(text);
+        let wanted_an = vowel_sound(&sp.restored);
+        let fixed = match (a, wanted_an) {
+            ("a", true) => "an",
+            ("A", true) => "An",
+            ("an", false) => "a",
+            ("An", false) => "A",
+            _ => continue,
+        };
+        sp.restored = format!("{fixed}{}{}", space.text(text), sp.restored);
+        sp.spun = text[article.start..sp.end].to_string();
+        sp.start = article.start;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(text: &str, word: &str, restored: &str) -> Span {
+        let start = text.find(word).unwrap();
+        Span {
+            start,
+            end: start + word.len(),
+            spun: word.into(),
+            restored: restored.into(),
+            confidence: 1.0,
+            alternatives: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn articles_follow_the_restored_word() {
+        let text = "It was an enormous crowd. A hour later, a university.";
+        let toks = tokenize(text);
+        let mut spans = vec![
+            span(text, "enormous", "big"),
+            span(text, "university", "college"),
+        ];
+        fix_articles(text, &toks, &mut spans);
+        assert_eq!(spans[0].spun, "an enormous");
+        assert_eq!(spans[0].restored, "a big");
+        assert_eq!(&text[spans[0].start..spans[0].end], "an enormous");
+        assert_eq!(spans[1].restored, "college", "a → a: nothing to fix");
+        assert!(
+            vowel_sound("hour")
+                && vowel_sound("event")
+                && !vowel_sound("university")
+                && !vowel_sound("group")
+        );
     }
 }
