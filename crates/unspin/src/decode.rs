@@ -207,7 +207,7 @@ impl Default for DecodeOptions {
             beam: 8,
             max_candidates: 40,
             length_bonus: 0.5,
-            frequency_discount: 0.5,
+            frequency_discount: 0.7,
             prune_margin: 1.0,
             fluency_gate: true,
             fluency_floor: 0.0,

@@ -77,7 +77,7 @@ impl Default for RestoreOptions {
             rate_prior: (0.2, 20.0),
             alternatives: 3,
             consistent: true,
-            consistency_threshold: 3.0,
+            consistency_threshold: 5.0,
         }
     }
 }
