@@ -210,4 +210,10 @@ pub struct TuningArgs {
     /// EM iterations.
     #[arg(long)]
     pub em_iterations: Option<usize>,
+    /// Gain on the EM spin rate's excess over the clean-text floor.
+    #[arg(long)]
+    pub rate_gain: Option<f32>,
+    /// The clean-text floor of the EM spin rate.
+    #[arg(long)]
+    pub rate_floor: Option<f32>,
 }

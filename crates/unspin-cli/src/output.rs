@@ -295,6 +295,12 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.initial_rate {
             o.initial_rate = x;
         }
+        if let Some(x) = self.rate_gain {
+            o.rate_calibration.0 = x;
+        }
+        if let Some(x) = self.rate_floor {
+            o.rate_calibration.1 = x;
+        }
         if let Some(x) = self.em_iterations {
             o.em_iterations = x;
         }

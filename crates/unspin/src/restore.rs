@@ -60,6 +60,9 @@ pub struct RestoreOptions {
     pub em_iterations: usize,
     /// Pseudo-counts (changed, free words) that pull the estimate toward clean text.
     pub rate_prior: (f32, f32),
+    /// (gain, floor): the EM estimate's excess over `floor` (what clean text shows) is
+    /// multiplied by `gain`, since the model detects only part of what a spinner changed.
+    pub rate_calibration: (f32, f32),
     /// Alternatives reported per span.
     pub alternatives: usize,
     /// Decide words that occur several times once for the document (a consistent spinner).
@@ -75,6 +78,7 @@ impl Default for RestoreOptions {
             initial_rate: 0.1,
             em_iterations: 2,
             rate_prior: (0.2, 20.0),
+            rate_calibration: (2.5, 0.03),
             alternatives: 3,
             consistent: true,
             consistency_threshold: 5.0,
@@ -215,6 +219,19 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 break;
             }
             rate = next;
+        }
+        // The soft counts see only the substitutions the model can detect; scale the excess over
+        // what clean text shows back up to the rate of substitutions made.
+        let (gain, floor) = self.opts.rate_calibration;
+        let calibrated = (floor.min(rate) + gain * (rate - floor).max(0.0)).clamp(0.002, 0.6);
+        if (calibrated - rate).abs() > 0.005 {
+            rate = calibrated;
+            let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
+            paths = positions
+                .iter()
+                .zip(&lattices)
+                .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
+                .collect();
         }
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
         if self.opts.consistent {
