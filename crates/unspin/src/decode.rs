@@ -148,13 +148,60 @@ pub fn relation_weight(f: u8, agreement: f32, weak: f32) -> f32 {
     }
 }
 
+/// Up to four word ids held inline: an arc's output is one to three words, so lattices and
+/// candidate lists are copied without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Words {
+    len: u8,
+    ids: [u32; 4],
+}
+
+impl Words {
+    /// The words of `ws`.
+    ///
+    /// # Panics
+    /// If `ws` has more than four words (the lexicon's phrases have at most three).
+    pub fn from_slice(ws: &[u32]) -> Words {
+        assert!(ws.len() <= 4, "at most four words per arc");
+        let mut ids = [0; 4];
+        ids[..ws.len()].copy_from_slice(ws);
+        Words {
+            len: ws.len() as u8,
+            ids,
+        }
+    }
+
+    /// These words followed by `more` (up to eight in all), for scoring with right context.
+    pub fn then(&self, more: &[u32]) -> ([u32; 8], usize) {
+        let mut buf = [0; 8];
+        let n = self.len as usize;
+        buf[..n].copy_from_slice(&self.ids[..n]);
+        let m = more.len().min(8 - n);
+        buf[n..n + m].copy_from_slice(&more[..m]);
+        (buf, n + m)
+    }
+}
+
+impl std::ops::Deref for Words {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.ids[..self.len as usize]
+    }
+}
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// One arc of the lattice.
 #[derive(Clone, Debug)]
 pub struct Arc {
     /// How many input words it covers.
     pub len: usize,
     /// The words it outputs (vocabulary ids; `NONE` for a word outside the vocabulary).
-    pub words: Vec<u32>,
+    pub words: Words,
     /// Log10 channel probability, without the spin-rate term.
     pub channel: f32,
     /// Whether it keeps the input as it is.
@@ -222,7 +269,7 @@ pub struct Lattice<'a, C: Channel> {
     lm: Lm<'a>,
     channel: &'a C,
     opts: DecodeOptions,
-    cache: HashMap<Vec<u32>, Vec<(Vec<u32>, f32)>>,
+    cache: HashMap<Vec<u32>, Vec<(Words, f32)>>,
 }
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
@@ -269,7 +316,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
     }
 
     /// Candidate originals for the spun word sequence `spun`: (output words, log10 channel).
-    fn candidates(&mut self, spun: &[u32]) -> &[(Vec<u32>, f32)] {
+    fn candidates(&mut self, spun: &[u32]) -> &[(Words, f32)] {
         if !self.cache.contains_key(spun) {
             let c = self.compute_candidates(spun);
             self.cache.insert(spun.to_vec(), c);
@@ -277,7 +324,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
         &self.cache[spun]
     }
 
-    fn compute_candidates(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+    fn compute_candidates(&self, spun: &[u32]) -> Vec<(Words, f32)> {
         let lex = &self.lex;
         let mask = self.channel.mask();
         // The spun node itself, and for single words its lemmas with the form to restore.
@@ -333,7 +380,9 @@ impl<'a, C: Channel> Lattice<'a, C> {
             |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
         v.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then_with(|| a.0.cmp(&b.0)));
         v.truncate(self.opts.max_candidates);
-        v
+        v.into_iter()
+            .map(|(ws, ch)| (Words::from_slice(&ws), ch))
+            .collect()
     }
 
     /// The arcs leaving every position of `sent`, with hopeless replacements pruned: an arc
@@ -392,9 +441,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         ws.extend_from_slice(right);
                         keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
                     }
-                    let mut ws = a.words.clone();
-                    ws.extend_from_slice(right);
-                    let local = lm.lm.sequence(h1, h2, &ws).0 + a.channel + generous;
+                    let (buf, n) = a.words.then(right);
+                    let local = lm.lm.sequence(h1, h2, &buf[..n]).0 + a.channel + generous;
                     local >= keep_by_len[a.len] - margin
                 });
                 arcs
@@ -459,7 +507,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         let freq_gap = self.lm.unigram(out) - spun_freq;
                         arcs.push(Arc {
                             len: 1,
-                            words: vec![out],
+                            words: Words::from_slice(&[out]),
                             channel: self.opts.two_hop_penalty
                                 - self.opts.frequency_discount * freq_gap,
                             keep: false,
@@ -474,7 +522,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
     fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize) -> Vec<Arc> {
         let mut arcs = vec![Arc {
             len: 1,
-            words: vec![sent[i].id.unwrap_or(NONE)],
+            words: Words::from_slice(&[sent[i].id.unwrap_or(NONE)]),
             channel: 0.0,
             keep: true,
         }];

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::decode::{decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position};
+use crate::decode::{
+    decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position, Words,
+};
 use crate::lm::CachedLm;
 use crate::lm::NONE;
 use crate::text::{normalize, tokenize, Case, Token, TokenKind};
@@ -245,8 +247,10 @@ impl<'p, C: Channel> Restorer<'p, C> {
                         };
                         match rule {
                             Some(o) => {
-                                if let Some(mut arc) =
-                                    l[i].iter().find(|a| a.len == 1 && a.words == [o]).cloned()
+                                if let Some(mut arc) = l[i]
+                                    .iter()
+                                    .find(|a| a.len == 1 && a.words[..] == [o])
+                                    .cloned()
                                 {
                                     // The word's spin was paid for once: this occurrence costs
                                     // what keeping it would.
@@ -347,9 +351,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 if a.len != 1 || a.words.len() != 1 {
                     continue;
                 }
-                let mut ws = a.words.clone();
-                ws.extend_from_slice(right);
-                let s = lm.sequence(h1, h2, &ws).0;
+                let (buf, n) = a.words.then(right);
+                let s = lm.sequence(h1, h2, &buf[..n]).0;
                 if a.keep {
                     keep = s;
                 } else {
@@ -501,7 +504,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         }
         right.truncate(2);
         let mut score = |arc: &Arc| {
-            let mut ws = arc.words.clone();
+            let mut ws = arc.words.to_vec();
             ws.extend_from_slice(&right);
             let (s, _, _) = lm.sequence(h.0, h.1, &ws);
             s + if arc.keep { lk } else { lr + arc.channel }
@@ -526,7 +529,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .collect();
                 let keep = Arc {
                     len: chosen.len,
-                    words: ids,
+                    words: Words::from_slice(&ids),
                     channel: 0.0,
                     keep: true,
                 };
