@@ -441,9 +441,16 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         ws.extend_from_slice(right);
                         keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
                     }
+                    let floor = keep_by_len[a.len] - margin;
+                    // Log probabilities are at most 0, so the first word alone bounds the arc:
+                    // most hopeless candidates are dropped after one lookup instead of three.
+                    let first = lm.lm.score(h1, h2, a.words[0]) + a.channel + generous;
+                    if first < floor {
+                        return false;
+                    }
                     let (buf, n) = a.words.then(right);
                     let local = lm.lm.sequence(h1, h2, &buf[..n]).0 + a.channel + generous;
-                    local >= keep_by_len[a.len] - margin
+                    local >= floor
                 });
                 arcs
             })
