@@ -1,0 +1,249 @@
+//! Scoring: tokenise, batch rows, run the forward pass, sum the log-probabilities.
+//!
+//! A row is fed as `<|endoftext|>, t0, …, t(n-2)` with targets `t0, …, t(n-1)`: the hidden state
+//! after each input predicts the next token. Independent sentences are the rows of one batch,
+//! right-padded (a causal model never looks at the padding after a row's last token). Long rows
+//! go through in windows of positions that extend the KV cache, so the attention matrices and
+//! logits stay bounded whatever the sentence length.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use candle_core::quantized::gguf_file::Content;
+use candle_core::{Device, Tensor};
+
+use crate::llama::{KvCache, Llama};
+use crate::tokenizer::GgufTokenizer;
+use crate::NeuralError;
+
+/// Positions of one row fed per forward call.
+const WINDOW: usize = 256;
+/// Padded positions (rows × window) per forward call: bounds activations and attention.
+const BATCH_POSITIONS: usize = 1024;
+/// Positions whose logits are materialised at once (each takes a vocabulary of f32s, twice).
+const LOGIT_ROWS: usize = 256;
+
+pub(crate) struct Engine {
+    model: Llama,
+    tokenizer: GgufTokenizer,
+    /// `<|endoftext|>`: the context every sentence starts after.
+    start: u32,
+}
+
+fn run_err(e: candle_core::Error) -> NeuralError {
+    NeuralError::Run(e.to_string())
+}
+
+impl Engine {
+    pub(crate) fn open(path: &Path) -> Result<Engine, NeuralError> {
+        let bad = |message: String| NeuralError::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file = File::open(path).map_err(|source| NeuralError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = BufReader::new(file);
+        let ct = Content::read(&mut reader).map_err(|e| bad(e.to_string()))?;
+        let tokenizer = GgufTokenizer::from_gguf(&ct).map_err(bad)?;
+        let start = tokenizer
+            .token_id("<|endoftext|>")
+            .ok_or_else(|| bad("no `<|endoftext|>` token".into()))?;
+        let model = Llama::load(&ct, &mut reader, &Device::Cpu).map_err(|e| bad(e.to_string()))?;
+        let rows = model.vocab_size().map_err(|e| bad(e.to_string()))?;
+        if rows != tokenizer.vocab_size() {
+            return Err(bad(format!(
+                "{rows} embedding rows for {} vocabulary tokens",
+                tokenizer.vocab_size()
+            )));
+        }
+        Ok(Engine {
+            model,
+            tokenizer,
+            start,
+        })
+    }
+
+    pub(crate) fn tokenizer(&self) -> &GgufTokenizer {
+        &self.tokenizer
+    }
+
+    fn encode(&self, text: &str) -> Result<Vec<u32>, NeuralError> {
+        let ids = self.tokenizer.encode(text).map_err(NeuralError::Run)?;
+        // `<|endoftext|>` and all but the last token take one position each.
+        let limit = self.model.max_len();
+        if ids.len() > limit {
+            return Err(NeuralError::TooLong {
+                tokens: ids.len(),
+                limit,
+            });
+        }
+        Ok(ids)
+    }
+
+    /// Feeds each row's `inputs` after `cache` (batch-1, copied to every row) and returns, per
+    /// row, the summed ln P(target | everything before), and the cache after the rows (meaningful
+    /// for a single row). `inputs[r]` and `targets[r]` have equal lengths; rows may differ.
+    fn run(
+        &self,
+        inputs: &[Vec<u32>],
+        targets: &[Vec<u32>],
+        cache: Option<&KvCache>,
+    ) -> Result<(Vec<f64>, Option<KvCache>), NeuralError> {
+        let batch = inputs.len();
+        let longest = inputs.iter().map(Vec::len).max().unwrap_or(0);
+        let mut totals = vec![0f64; batch];
+        if longest == 0 {
+            return Ok((totals, cache.cloned()));
+        }
+        let mut cache = match cache {
+            Some(c) if batch > 1 => Some(c.expand(batch).map_err(run_err)?),
+            Some(c) => Some(c.clone()),
+            None => None,
+        };
+        let mut from = 0;
+        while from < longest {
+            let to = (from + WINDOW).min(longest);
+            let len = to - from;
+            let mut flat = Vec::with_capacity(batch * len);
+            for row in inputs {
+                flat.extend((from..to).map(|i| row.get(i).copied().unwrap_or(self.start)));
+            }
+            let (hidden, next) = self
+                .model
+                .forward(&flat, batch, cache.as_ref())
+                .map_err(run_err)?;
+            cache = Some(next);
+            // Only the positions with a target go through the output layer.
+            let mut picks = Vec::new();
+            let mut wanted = Vec::new();
+            for (r, row) in targets.iter().enumerate() {
+                for (i, &t) in row.iter().enumerate().take(to).skip(from) {
+                    picks.push((r * len + i - from) as u32);
+                    wanted.push((r, t));
+                }
+            }
+            let hidden = hidden.reshape((batch * len, ())).map_err(run_err)?;
+            for (chunk, want) in picks.chunks(LOGIT_ROWS).zip(wanted.chunks(LOGIT_ROWS)) {
+                let idx =
+                    Tensor::from_slice(chunk, chunk.len(), hidden.device()).map_err(run_err)?;
+                let rows = hidden.index_select(&idx, 0).map_err(run_err)?;
+                let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
+                let lps = self.model.log_probs(&rows, &ids).map_err(run_err)?;
+                for (lp, (r, _)) in lps.iter().zip(want) {
+                    totals[*r] += *lp as f64;
+                }
+            }
+            from = to;
+        }
+        Ok((totals, cache))
+    }
+
+    /// Groups row indices (sorted by length) so each batch stays within `BATCH_POSITIONS`.
+    fn batches(lens: &[usize]) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..lens.len()).collect();
+        order.sort_by_key(|&i| lens[i]);
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        let mut current: Vec<usize> = Vec::new();
+        for i in order {
+            let width = lens[i].clamp(1, WINDOW);
+            if !current.is_empty() && (current.len() + 1) * width > BATCH_POSITIONS {
+                out.push(std::mem::take(&mut current));
+            }
+            current.push(i);
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+        out
+    }
+
+    pub(crate) fn score(&mut self, sentences: &[&str]) -> Result<Vec<f32>, NeuralError> {
+        let rows = sentences
+            .iter()
+            .map(|s| self.encode(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = vec![0f32; rows.len()];
+        let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
+        for group in Self::batches(&lens) {
+            let targets: Vec<Vec<u32>> = group.iter().map(|&i| rows[i].clone()).collect();
+            let inputs: Vec<Vec<u32>> = targets
+                .iter()
+                .map(|t| {
+                    let mut v = Vec::with_capacity(t.len());
+                    if !t.is_empty() {
+                        v.push(self.start);
+                        v.extend_from_slice(&t[..t.len() - 1]);
+                    }
+                    v
+                })
+                .collect();
+            let (totals, _) = self.run(&inputs, &targets, None)?;
+            for (&i, total) in group.iter().zip(totals) {
+                out[i] = total as f32;
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn score_variants(
+        &mut self,
+        prefix: &str,
+        variants: &[&str],
+    ) -> Result<Vec<f32>, NeuralError> {
+        if variants.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Tokenise whole sentences, as `score` does, and share their longest common token prefix
+        // (the text prefix alone could tokenise differently at its end).
+        let rows = variants
+            .iter()
+            .map(|v| self.encode(&format!("{prefix}{v}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut shared = rows[0].len();
+        for row in &rows[1..] {
+            shared = shared.min(row.iter().zip(&rows[0]).take_while(|(a, b)| a == b).count());
+        }
+        // The shared part: inputs `<|endoftext|>, s0 … s(k-2)`, targets `s0 … s(k-1)`, once.
+        let (head, cache) = if shared > 0 {
+            let targets = rows[0][..shared].to_vec();
+            let mut inputs = vec![self.start];
+            inputs.extend_from_slice(&targets[..shared - 1]);
+            let (totals, cache) = self.run(&[inputs], &[targets], None)?;
+            (totals[0], cache)
+        } else {
+            (0.0, None)
+        };
+        // Each continuation starts from the last shared token (or `<|endoftext|>`).
+        let first = if shared > 0 {
+            rows[0][shared - 1]
+        } else {
+            self.start
+        };
+        let targets: Vec<Vec<u32>> = rows.iter().map(|r| r[shared..].to_vec()).collect();
+        let inputs: Vec<Vec<u32>> = targets
+            .iter()
+            .map(|t| {
+                let mut v = Vec::with_capacity(t.len());
+                if !t.is_empty() {
+                    v.push(first);
+                    v.extend_from_slice(&t[..t.len() - 1]);
+                }
+                v
+            })
+            .collect();
+        let mut out = vec![head as f32; rows.len()];
+        let lens: Vec<usize> = targets.iter().map(Vec::len).collect();
+        for group in Self::batches(&lens) {
+            let ins: Vec<Vec<u32>> = group.iter().map(|&i| inputs[i].clone()).collect();
+            let tgs: Vec<Vec<u32>> = group.iter().map(|&i| targets[i].clone()).collect();
+            let (totals, _) = self.run(&ins, &tgs, cache.as_ref())?;
+            for (&i, tail) in group.iter().zip(totals) {
+                out[i] = (head + tail) as f32;
+            }
+        }
+        Ok(out)
+    }
+}

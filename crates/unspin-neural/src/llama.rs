@@ -1,0 +1,293 @@
+//! The Llama forward pass, returning the hidden state of every position.
+//!
+//! The weights, the operations and their order are those of
+//! `candle_transformers::models::quantized_llama` (RMS norm, interleaved RoPE, grouped-query
+//! attention, SiLU-gated MLP, output layer tied to the token embedding). The difference is what
+//! the caller gets back: `ModelWeights::forward` returns the logits of the last position only and
+//! keeps its KV cache private, so scoring a sentence with it takes one call per token. Here one
+//! call takes every token of a batch of rows and yields every position, and the cache is a value
+//! the caller can copy to many rows (the shared start of sentence variants). The tests check this
+//! pass against `ModelWeights` itself.
+
+use std::io::{Read, Seek};
+
+use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::quantized::QMatMul;
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+
+struct Layer {
+    attn_norm: Tensor,
+    wq: QMatMul,
+    wk: QMatMul,
+    wv: QMatMul,
+    wo: QMatMul,
+    ffn_norm: Tensor,
+    gate: QMatMul,
+    up: QMatMul,
+    down: QMatMul,
+}
+
+/// The keys and values of the positions seen so far, per layer: `(batch, kv_heads, len,
+/// head_dim)`.
+#[derive(Clone)]
+pub(crate) struct KvCache {
+    layers: Vec<(Tensor, Tensor)>,
+    len: usize,
+}
+
+impl KvCache {
+    /// Positions held.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// A batch-1 cache copied to `rows` rows.
+    pub(crate) fn expand(&self, rows: usize) -> Result<KvCache> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|(k, v)| {
+                let (_, h, t, d) = k.dims4()?;
+                Ok((
+                    k.broadcast_as((rows, h, t, d))?.contiguous()?,
+                    v.broadcast_as((rows, h, t, d))?.contiguous()?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(KvCache {
+            layers,
+            len: self.len,
+        })
+    }
+}
+
+pub(crate) struct Llama {
+    embedding: Tensor,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    output: QMatMul,
+    eps: f32,
+    n_head: usize,
+    n_kv_head: usize,
+    head_dim: usize,
+    /// Most positions (the context length).
+    max_len: usize,
+    cos: Tensor,
+    sin: Tensor,
+    neg_inf: Tensor,
+    device: Device,
+}
+
+fn meta_u32(ct: &Content, key: &str) -> Result<usize> {
+    match ct.metadata.get(key) {
+        Some(v) => Ok(v.to_u32()? as usize),
+        None => candle_core::bail!("missing metadata `{key}`"),
+    }
+}
+
+impl Llama {
+    /// Loads the weights of a llama-architecture GGUF, dequantized to f32 one tensor at a time.
+    pub(crate) fn load<R: Read + Seek>(
+        ct: &Content,
+        reader: &mut R,
+        device: &Device,
+    ) -> Result<Llama> {
+        match ct.metadata.get("general.architecture") {
+            Some(Value::String(a)) if a == "llama" => {}
+            _ => candle_core::bail!("not a llama-architecture model"),
+        }
+        if meta_u32(ct, "llama.expert_count").unwrap_or(0) > 1 {
+            candle_core::bail!("mixture-of-experts models are not supported");
+        }
+        let n_head = meta_u32(ct, "llama.attention.head_count")?;
+        let n_kv_head = meta_u32(ct, "llama.attention.head_count_kv")?;
+        let n_layer = meta_u32(ct, "llama.block_count")?;
+        let n_embd = meta_u32(ct, "llama.embedding_length")?;
+        let rope_dim = meta_u32(ct, "llama.rope.dimension_count")?;
+        let max_len = meta_u32(ct, "llama.context_length")?;
+        let eps = match ct.metadata.get("llama.attention.layer_norm_rms_epsilon") {
+            Some(v) => v.to_f32()?,
+            None => candle_core::bail!("missing metadata `llama.attention.layer_norm_rms_epsilon`"),
+        };
+        let rope_base = ct
+            .metadata
+            .get("llama.rope.freq_base")
+            .map_or(Ok(10000.0), |v| v.to_f32())?;
+        if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 || n_embd % n_head != 0 {
+            candle_core::bail!("inconsistent head counts {n_head}/{n_kv_head} for width {n_embd}");
+        }
+        let head_dim = n_embd / n_head;
+        if rope_dim != head_dim {
+            candle_core::bail!(
+                "partial rotary embeddings ({rope_dim} of {head_dim}) are not supported"
+            );
+        }
+
+        let mut tensor = |name: &str| ct.tensor(reader, name, device);
+        // f32 matrices multiply through gemm; `QMatMul::Tensor` is what candle itself builds
+        // under `CANDLE_DEQUANTIZE_ALL=1`.
+        let matmul = |q: candle_core::quantized::QTensor| -> Result<QMatMul> {
+            Ok(QMatMul::Tensor(q.dequantize(device)?))
+        };
+        let embedding = tensor("token_embd.weight")?.dequantize(device)?;
+        let output = if ct.tensor_infos.contains_key("output.weight") {
+            matmul(tensor("output.weight")?)?
+        } else {
+            // Tied to the embedding (SmolLM2): share the f32 copy.
+            QMatMul::Tensor(embedding.clone())
+        };
+        let norm = tensor("output_norm.weight")?.dequantize(device)?;
+        let mut layers = Vec::with_capacity(n_layer);
+        for i in 0..n_layer {
+            let p = format!("blk.{i}");
+            layers.push(Layer {
+                attn_norm: tensor(&format!("{p}.attn_norm.weight"))?.dequantize(device)?,
+                wq: matmul(tensor(&format!("{p}.attn_q.weight"))?)?,
+                wk: matmul(tensor(&format!("{p}.attn_k.weight"))?)?,
+                wv: matmul(tensor(&format!("{p}.attn_v.weight"))?)?,
+                wo: matmul(tensor(&format!("{p}.attn_output.weight"))?)?,
+                ffn_norm: tensor(&format!("{p}.ffn_norm.weight"))?.dequantize(device)?,
+                gate: matmul(tensor(&format!("{p}.ffn_gate.weight"))?)?,
+                up: matmul(tensor(&format!("{p}.ffn_up.weight"))?)?,
+                down: matmul(tensor(&format!("{p}.ffn_down.weight"))?)?,
+            });
+        }
+
+        // As quantized_llama's precomput_freqs_cis.
+        let theta: Vec<f32> = (0..head_dim)
+            .step_by(2)
+            .map(|i| 1f32 / rope_base.powf(i as f32 / head_dim as f32))
+            .collect();
+        let theta = Tensor::new(theta.as_slice(), device)?;
+        let angles = Tensor::arange(0, max_len as u32, device)?
+            .to_dtype(DType::F32)?
+            .reshape((max_len, 1))?
+            .matmul(&theta.reshape((1, theta.elem_count()))?)?;
+        Ok(Llama {
+            embedding,
+            layers,
+            norm,
+            output,
+            eps,
+            n_head,
+            n_kv_head,
+            head_dim,
+            max_len,
+            cos: angles.cos()?,
+            sin: angles.sin()?,
+            neg_inf: Tensor::new(f32::NEG_INFINITY, device)?,
+            device: device.clone(),
+        })
+    }
+
+    /// Most positions a row may span (`<|endoftext|>` included).
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Rows of the output layer (the vocabulary size).
+    pub(crate) fn vocab_size(&self) -> Result<usize> {
+        self.embedding.dim(0)
+    }
+
+    /// Feeds `tokens` (`batch × len`, row-major) after the positions in `cache` (which must have
+    /// the same batch). Returns the final hidden states `(batch, len, embd)` (after the output
+    /// norm) and the cache extended by `len` positions.
+    pub(crate) fn forward(
+        &self,
+        tokens: &[u32],
+        batch: usize,
+        cache: Option<&KvCache>,
+    ) -> Result<(Tensor, KvCache)> {
+        let len = tokens.len() / batch.max(1);
+        let pos = cache.map_or(0, KvCache::len);
+        if pos + len > self.max_len {
+            candle_core::bail!(
+                "{} positions exceed the context of {}",
+                pos + len,
+                self.max_len
+            );
+        }
+        let ids = Tensor::from_slice(tokens, (batch * len,), &self.device)?;
+        let mut x =
+            self.embedding
+                .index_select(&ids, 0)?
+                .reshape((batch, len, self.embedding.dim(1)?))?;
+        let mask = if len > 1 {
+            let mask = candle_transformers::utils::build_causal_mask(len, pos, &self.device)?;
+            Some(mask.broadcast_as((batch, self.n_head, len, pos + len))?)
+        } else {
+            None
+        };
+        let cos = self.cos.narrow(0, pos, len)?;
+        let sin = self.sin.narrow(0, pos, len)?;
+        let mut kv = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let residual = &x;
+            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.eps)?;
+            let q = layer
+                .wq
+                .forward(&h)?
+                .reshape((batch, len, self.n_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let k = layer
+                .wk
+                .forward(&h)?
+                .reshape((batch, len, self.n_kv_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let v = layer
+                .wv
+                .forward(&h)?
+                .reshape((batch, len, self.n_kv_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let q = candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?;
+            let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
+            let (k, v) = match cache {
+                Some(c) => {
+                    let (ck, cv) = &c.layers[i];
+                    (Tensor::cat(&[ck, &k], 2)?, Tensor::cat(&[cv, &v], 2)?)
+                }
+                None => (k, v),
+            };
+            kv.push((k.clone(), v.clone()));
+            let rep = self.n_head / self.n_kv_head;
+            let k = candle_transformers::utils::repeat_kv(k, rep)?;
+            let v = candle_transformers::utils::repeat_kv(v, rep)?;
+            let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
+            let att = match &mask {
+                Some(m) => m.where_cond(&self.neg_inf.broadcast_as(m.shape())?, &att)?,
+                None => att,
+            };
+            let att = candle_nn::ops::softmax_last_dim(&att)?;
+            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((
+                batch,
+                len,
+                self.n_head * self.head_dim,
+            ))?;
+            let x1 = (layer.wo.forward(&y)? + residual)?;
+            let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
+            let gated =
+                (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
+            x = (layer.down.forward(&gated)? + &x1)?;
+        }
+        let hidden = candle_nn::ops::rms_norm(&x, &self.norm, self.eps)?;
+        Ok((
+            hidden,
+            KvCache {
+                layers: kv,
+                len: pos + len,
+            },
+        ))
+    }
+
+    /// ln softmax(logits)[target] for hidden states `(n, embd)` and one target each.
+    pub(crate) fn log_probs(&self, hidden: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
+        let logits = self.output.forward(&hidden.contiguous()?)?;
+        let lsm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+        let idx = Tensor::from_slice(targets, (targets.len(), 1), &self.device)?;
+        lsm.gather(&idx, 1)?.flatten_all()?.to_vec1()
+    }
+}

@@ -1,0 +1,306 @@
+//! Tests against the real model (feature `candle`).
+//!
+//! The model file comes from `scripts/fetch-neural.sh`. When it is absent the model tests print a
+//! note and pass, unless `UNSPIN_REQUIRE_NEURAL=1`, when they fail.
+#![cfg(feature = "candle")]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use unspin_neural::{NeuralError, NeuralScorer};
+
+const SENTENCE: &str = "Six Russian soldiers who fled the war in Ukraine have been granted \
+temporary visas as they apply for political asylum in France, in what human rights activists \
+describe as the first major case of a group of deserters being admitted to a EU country.";
+
+/// Real spinner substitutions in [`SENTENCE`]: (original, spun).
+const SUBSTITUTIONS: [(&str, &str); 7] = [
+    ("soldiers", "troopers"),
+    ("war", "warfare"),
+    ("temporary", "momentary"),
+    ("first", "primary"),
+    ("major", "main"),
+    ("group", "gaggle"),
+    ("country", "nation"),
+];
+
+fn model_path() -> Option<PathBuf> {
+    let path = NeuralScorer::default_path();
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("UNSPIN_REQUIRE_NEURAL").as_deref() == Ok("1") {
+        panic!(
+            "UNSPIN_REQUIRE_NEURAL=1 but the model {} is missing: run scripts/fetch-neural.sh",
+            path.display()
+        );
+    }
+    eprintln!(
+        "note: skipped, no model at {} (run scripts/fetch-neural.sh)",
+        path.display()
+    );
+    None
+}
+
+/// One scorer shared by the tests (loading takes a moment).
+fn scorer() -> Option<MutexGuard<'static, NeuralScorer>> {
+    static SCORER: OnceLock<Mutex<NeuralScorer>> = OnceLock::new();
+    let path = model_path()?;
+    let m = SCORER
+        .get_or_init(|| Mutex::new(NeuralScorer::open(&path).unwrap_or_else(|e| panic!("{e}"))));
+    Some(m.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Replaces the whole word `from` (exactly once) in `text`.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '\'';
+    let hits: Vec<usize> = text
+        .match_indices(from)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            !text[..i].chars().next_back().is_some_and(is_word)
+                && !text[i + from.len()..].chars().next().is_some_and(is_word)
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "`{from}` should occur once as a word");
+    format!("{}{to}{}", &text[..hits[0]], &text[hits[0] + from.len()..])
+}
+
+fn close(a: f32, b: f32, rel: f32) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn missing_file_is_an_error_naming_the_path() {
+    let path = Path::new("/nonexistent/unspin/model.gguf");
+    let err = NeuralScorer::open(path).unwrap_err();
+    assert!(matches!(err, NeuralError::Open { .. }), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent/unspin/model.gguf"));
+}
+
+#[test]
+fn corrupt_file_is_an_error_naming_the_path() {
+    let dir = std::env::temp_dir().join(format!("unspin-neural-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Garbage, and a GGUF header that promises more than the file holds.
+    let garbage = dir.join("garbage.gguf");
+    std::fs::write(&garbage, b"not a model at all").unwrap();
+    let mut header = b"GGUF".to_vec();
+    header.extend_from_slice(&3u32.to_le_bytes());
+    header.extend_from_slice(&272u64.to_le_bytes());
+    header.extend_from_slice(&33u64.to_le_bytes());
+    let truncated = dir.join("truncated.gguf");
+    std::fs::write(&truncated, &header).unwrap();
+    for path in [&garbage, &truncated] {
+        let err = NeuralScorer::open(path).unwrap_err();
+        assert!(matches!(err, NeuralError::Model { .. }), "{err:?}");
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+    }
+    // The real model cut short: the metadata reads, the tensors do not.
+    if let Some(model) = model_path() {
+        let bytes = std::fs::read(model).unwrap();
+        let cut = dir.join("cut.gguf");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let err = NeuralScorer::open(&cut).unwrap_err();
+        assert!(matches!(err, NeuralError::Model { .. }), "{err:?}");
+        assert!(err.to_string().contains(&*cut.to_string_lossy()), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn model_loads_and_tokenizer_round_trips() {
+    let Some(s) = scorer() else { return };
+    for text in [
+        SENTENCE,
+        "the first major case of a group of deserters",
+        "  Leading spaces,\ttabs\nand newlines\n\n  too.",
+        "Numbers: 2024, 3.14159 and 1,000,000!",
+        "Unicode: naïve café — “quotes” 日本語 😀",
+        "don't can't I'll we've they're",
+        "",
+    ] {
+        let ids = s.tokenize(text).unwrap();
+        assert_eq!(s.detokenize(&ids).unwrap(), text, "{ids:?}");
+    }
+    let pieces = |text: &str| -> Vec<String> {
+        let ids = s.tokenize(text).unwrap();
+        ids.iter().map(|&i| s.token(i).unwrap()).collect()
+    };
+    // Common words are single tokens carrying their leading space (Ġ).
+    assert_eq!(
+        pieces("the first major case of a group of deserters"),
+        [
+            "the", "Ġfirst", "Ġmajor", "Ġcase", "Ġof", "Ġa", "Ġgroup", "Ġof", "Ġdes", "er", "ters"
+        ]
+    );
+    // SmolLM2 splits digits one by one; the space before a number stays on its own.
+    assert_eq!(pieces("in 2024"), ["in", "Ġ", "2", "0", "2", "4"]);
+    // Ids as llama.cpp's own tokenizer gives them for this GGUF (llama-cpp-python 0.3.36).
+    assert_eq!(s.tokenize(SENTENCE).unwrap(), SENTENCE_IDS);
+    for (text, ids) in LLAMA_CPP_IDS {
+        assert_eq!(s.tokenize(text).unwrap(), ids, "{text:?}");
+    }
+}
+
+/// [`SENTENCE`] tokenised by llama.cpp.
+const SENTENCE_IDS: [u32; 48] = [
+    30263, 6103, 6333, 617, 14464, 260, 1913, 281, 14815, 457, 719, 8722, 8849, 45698, 347, 502,
+    3777, 327, 2356, 24887, 281, 4649, 28, 281, 732, 1205, 2387, 13402, 5125, 347, 260, 808, 1739,
+    1671, 282, 253, 1528, 282, 708, 259, 1191, 1036, 12453, 288, 253, 7905, 1798, 30,
+];
+
+/// Text and its ids as llama.cpp tokenises them with this GGUF: whitespace runs, digits,
+/// contractions, non-ASCII.
+const LLAMA_CPP_IDS: [(&str, &[u32]); 11] = [
+    (
+        "the first major case of a group of deserters",
+        &[1195, 808, 1739, 1671, 282, 253, 1528, 282, 708, 259, 1191],
+    ),
+    (
+        "  Leading spaces,\ttabs\nand newlines\n\n  too.",
+        &[
+            216, 36970, 5600, 28, 197, 100, 7366, 198, 397, 725, 5110, 8866, 1147, 30,
+        ],
+    ),
+    (
+        "Numbers: 2024, 3.14159 and 1,000,000!",
+        &[
+            39006, 42, 216, 34, 32, 34, 36, 28, 216, 35, 30, 33, 36, 33, 37, 41, 284, 216, 33, 28,
+            32, 32, 32, 28, 32, 32, 32, 17,
+        ],
+    ),
+    (
+        "Unicode: naïve café — “quotes” 日本語 😀",
+        &[
+            3706, 15817, 42, 15486, 46494, 37366, 1841, 619, 385, 2346, 573, 17097, 241, 115,
+            40993, 179, 120, 248, 40303, 218,
+        ],
+    ),
+    (
+        "don't can't I'll we've they're",
+        &[12420, 982, 416, 982, 339, 3060, 392, 3543, 502, 2316],
+    ),
+    ("in 2024", &[254, 216, 34, 32, 34, 36]),
+    ("It's", &[1589, 506]),
+    (
+        "Hello'Ve world 123\n\n  foo",
+        &[19556, 23, 25917, 905, 216, 33, 34, 35, 8866, 29856],
+    ),
+    ("a   b\n \n\tc  ", &[81, 256, 278, 198, 3717, 197, 83, 256]),
+    (
+        "x\u{a0}y  — z...",
+        &[104, 15442, 105, 216, 1841, 1892, 2026],
+    ),
+    (" leading", &[2899]),
+];
+
+#[test]
+fn original_phrase_beats_spun_phrase() {
+    let Some(mut s) = scorer() else { return };
+    let original = "the first major case of a group of deserters";
+    let spun = "the primary main case of a gaggle of deserters";
+    let scores = s.score(&[original, spun]).unwrap();
+    eprintln!("{original:?}: {:.3}\n{spun:?}: {:.3}", scores[0], scores[1]);
+    assert!(scores.iter().all(|x| x.is_finite() && *x < 0.0));
+    assert!(scores[0] > scores[1], "{scores:?}");
+}
+
+#[test]
+fn original_sentence_beats_each_single_substitution() {
+    let Some(mut s) = scorer() else { return };
+    let mut sentences = vec![SENTENCE.to_string()];
+    for (original, spun) in SUBSTITUTIONS {
+        sentences.push(replace_word(SENTENCE, original, spun));
+    }
+    let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let scores = s.score(&refs).unwrap();
+    eprintln!("original: {:.3}", scores[0]);
+    for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
+        eprintln!(
+            "{original} -> {spun}: {score:.3} ({:+.3})",
+            score - scores[0]
+        );
+    }
+    for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
+        assert!(
+            scores[0] > *score,
+            "{original} -> {spun}: {score} >= {}",
+            scores[0]
+        );
+    }
+}
+
+#[test]
+fn score_variants_agrees_with_score() {
+    let Some(mut s) = scorer() else { return };
+    // Variants of the end of the sentence after "... describe as the ".
+    let cut = SENTENCE.find("first major").unwrap();
+    let (prefix, tail) = SENTENCE.split_at(cut);
+    let variants = [
+        tail.to_string(),
+        tail.replacen("first", "primary", 1),
+        tail.replacen("major", "main", 1),
+        tail.replacen("group", "gaggle", 1),
+        tail.replacen("country", "nation", 1),
+    ];
+    let variants: Vec<&str> = variants.iter().map(String::as_str).collect();
+    let shared = s.score_variants(prefix, &variants).unwrap();
+    let whole: Vec<String> = variants.iter().map(|v| format!("{prefix}{v}")).collect();
+    let whole: Vec<&str> = whole.iter().map(String::as_str).collect();
+    let separate = s.score(&whole).unwrap();
+    for (a, b) in shared.iter().zip(&separate) {
+        eprintln!("score_variants {a:.4}  score {b:.4}");
+        assert!(close(*a, *b, 1e-3), "{a} vs {b}");
+    }
+    assert!(shared[0] > shared[1..].iter().cloned().fold(f32::MIN, f32::max));
+    // A prefix that ends mid-word, and a single variant, still match `score`.
+    let one = s.score_variants("the first ma", &["jor case"]).unwrap();
+    let direct = s.score(&["the first major case"]).unwrap();
+    assert!(close(one[0], direct[0], 1e-3), "{one:?} vs {direct:?}");
+    assert!(s.score_variants("x", &[]).unwrap().is_empty());
+}
+
+#[test]
+fn batch_scores_match_single_scores_and_empty_is_zero() {
+    let Some(mut s) = scorer() else { return };
+    let batch = [
+        "A short one.",
+        "",
+        "the first major case of a group of deserters",
+    ];
+    let together = s.score(&batch).unwrap();
+    assert_eq!(together[1], 0.0);
+    for (text, t) in batch.iter().zip(&together) {
+        let alone = s.score(&[text]).unwrap()[0];
+        assert!(close(alone, *t, 1e-3), "{text:?}: {alone} vs {t}");
+    }
+}
+
+#[test]
+fn scores_agree_with_llama_cpp() {
+    let Some(mut s) = scorer() else { return };
+    // ln P from llama.cpp (llama-cpp-python 0.3.36, all logits, same GGUF, same start token);
+    // it rounds activations to 8 bits in its 4-bit products, hence the tolerance.
+    let mut sentences = vec![
+        "the first major case of a group of deserters".to_string(),
+        "the primary main case of a gaggle of deserters".to_string(),
+        SENTENCE.to_string(),
+    ];
+    for (original, spun) in SUBSTITUTIONS {
+        sentences.push(replace_word(SENTENCE, original, spun));
+    }
+    let llama_cpp = [
+        -52.208, -66.486, -183.375, -186.687, -189.898, -197.031, -199.988, -191.855, -190.871,
+        -185.859,
+    ];
+    let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let scores = s.score(&refs).unwrap();
+    for ((text, ours), theirs) in refs.iter().zip(&scores).zip(llama_cpp) {
+        eprintln!("{ours:9.3} {theirs:9.3}  {}", &text[..40]);
+        assert!(
+            (ours - theirs).abs() < 1.5,
+            "{text:?}: {ours} vs llama.cpp {theirs}"
+        );
+    }
+}
