@@ -71,6 +71,20 @@ pub struct RestoreArgs {
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
+}
+
+/// Precise mode: a neural model that reads whole sentences.
+#[derive(Args, Debug, Clone)]
+pub struct PreciseArgs {
+    /// Revisit the trigram's choices with the SmolLM2-135M sentence model (needs a build with
+    /// `--features precise` and the model from scripts/fetch-neural.sh).
+    #[arg(long)]
+    pub precise: bool,
+    /// The GGUF model for --precise [default: $UNSPIN_NEURAL_MODEL, else target/models/…].
+    #[arg(long, value_name = "FILE")]
+    pub neural_model: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +186,8 @@ pub struct EvalRestoreArgs {
     pub json: bool,
     #[command(flatten)]
     pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
 }
 
 /// Model knobs, for sweeps; the defaults are the library's.
@@ -204,6 +220,9 @@ pub struct TuningArgs {
     /// Log10 margin for pruning replacement arcs before the search.
     #[arg(long)]
     pub prune_margin: Option<f32>,
+    /// In precise mode, weight of the channel against the sentence model.
+    #[arg(long)]
+    pub precise_channel_weight: Option<f32>,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

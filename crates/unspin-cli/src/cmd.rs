@@ -21,7 +21,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             let pack = load_pack(&a.pack)?;
             let channel = GenericChannel::new(mask);
             let restorer = Restorer::with_channel(&pack, channel, RestoreOptions::default());
-            let r = restorer.restore(&text);
+            let r = match crate::output::Neural::open(&a.precise)? {
+                Some(mut n) => restorer.restore_precise(&text, &mut n)?,
+                None => restorer.restore(&text),
+            };
             let mut out = std::io::stdout().lock();
             if a.json {
                 serde_json::to_writer(&mut out, &output::RestoreJson::from(&r))?;

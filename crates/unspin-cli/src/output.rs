@@ -22,6 +22,7 @@ pub struct RestoreJson<'a> {
     pub spans: &'a [Span],
     pub spin_rate: f32,
     pub words: usize,
+    pub scorer: &'a str,
 }
 
 impl<'a> From<&'a Restoration> for RestoreJson<'a> {
@@ -31,6 +32,7 @@ impl<'a> From<&'a Restoration> for RestoreJson<'a> {
             spans: &r.spans,
             spin_rate: r.spin_rate,
             words: r.words,
+            scorer: &r.scorer,
         }
     }
 }
@@ -163,6 +165,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
         a.brown.display()
     );
     let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
+    let mut neural = Neural::open(&a.precise)?;
 
     let mut results = Vec::new();
     for c in &configs {
@@ -180,7 +183,10 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
                     phrases: c.phrases,
                 },
             );
-            let r = restorer.restore(&s.text);
+            let r = match neural.as_mut() {
+                Some(n) => restorer.restore_precise(&s.text, n)?,
+                None => restorer.restore(&s.text),
+            };
             tally.add(doc, &s.text, &r.text);
         }
         results.push(ConfigResult {
@@ -197,7 +203,10 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let (mut words, mut changed, mut bytes) = (0usize, 0usize, 0usize);
     let t = Instant::now();
     for (_, doc) in &docs {
-        let r = restorer.restore(doc);
+        let r = match neural.as_mut() {
+            Some(n) => restorer.restore_precise(doc, n)?,
+            None => restorer.restore(doc),
+        };
         words += r.words;
         changed += r
             .spans
@@ -295,6 +304,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.initial_rate {
             o.initial_rate = x;
         }
+        if let Some(x) = self.precise_channel_weight {
+            o.precise_channel_weight = x;
+        }
         if let Some(x) = self.rate_gain {
             o.rate_calibration.0 = x;
         }
@@ -305,5 +317,41 @@ impl crate::args::TuningArgs {
             o.em_iterations = x;
         }
         o
+    }
+}
+
+/// The neural sentence model, as precise mode's scorer.
+pub struct Neural(unspin_neural::NeuralScorer);
+
+impl Neural {
+    /// Opens the model named by the flags, or says in one line why it cannot be used.
+    pub fn open(args: &crate::args::PreciseArgs) -> Result<Option<Neural>> {
+        if !args.precise {
+            return Ok(None);
+        }
+        let path = args
+            .neural_model
+            .clone()
+            .unwrap_or_else(unspin_neural::NeuralScorer::default_path);
+        let scorer = match unspin_neural::NeuralScorer::open(&path) {
+            Ok(s) => s,
+            Err(unspin_neural::NeuralError::NotBuilt) => anyhow::bail!(
+                "--precise: this unspin was built without precise mode; rebuild with `cargo build --release --features precise` and fetch the model with scripts/fetch-neural.sh"
+            ),
+            Err(e) => return Err(e).context("--precise: cannot use the sentence model"),
+        };
+        Ok(Some(Neural(scorer)))
+    }
+}
+
+impl unspin::restore::SentenceScorer for Neural {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        self.0
+            .score_variants(prefix, variants)
+            .map_err(|e| e.to_string())
+    }
+
+    fn name(&self) -> &str {
+        "smollm2-135m"
     }
 }

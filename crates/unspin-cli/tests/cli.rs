@@ -226,3 +226,30 @@ fn spintax_renders_and_rejects_unbalanced() {
         stderr(&o)
     );
 }
+
+#[test]
+fn precise_mode_is_never_a_silent_fallback() {
+    // The default build has no neural model compiled in; with `--features precise` the model
+    // path below does not exist. Either way: one line, exit 2.
+    let o = unspin(
+        &[
+            "restore",
+            "--precise",
+            "--neural-model",
+            "/nonexistent/model.gguf",
+        ],
+        b"They fled the warfare.",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("--precise"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn json_names_the_scorer() {
+    let o = unspin(&["restore", "--json"], b"They fled the warfare in Ukraine.");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scorer"], "trigram");
+}

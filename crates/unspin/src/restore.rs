@@ -49,7 +49,31 @@ pub struct Restoration {
     pub spin_rate: f32,
     /// Number of words in the input.
     pub words: usize,
+    /// Which model chose the words: "trigram", or the sentence scorer's name in precise mode.
+    pub scorer: String,
 }
+
+/// A model that scores whole sentences, for precise mode. The core crate knows no neural
+/// network; `unspin-neural` provides one (SmolLM2-135M) and the CLI connects the two.
+pub trait SentenceScorer {
+    /// Natural-log probabilities of the sentences `prefix + variants[i]` (plain concatenation);
+    /// the shared prefix lets an implementation compute it once.
+    ///
+    /// # Errors
+    /// A description of what failed in the model.
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String>;
+
+    /// The name reported as [`Restoration::scorer`].
+    fn name(&self) -> &str;
+}
+
+/// A span's confidence and its alternatives.
+type Judgement = (f32, Vec<Alternative>);
+
+/// A sentence scorer failed.
+#[derive(Debug, thiserror::Error)]
+#[error("sentence scorer failed: {0}")]
+pub struct ScorerError(pub String);
 
 /// Restorer settings.
 #[derive(Clone, Debug)]
@@ -69,6 +93,9 @@ pub struct RestoreOptions {
     pub alternatives: usize,
     /// Decide words that occur several times once for the document (a consistent spinner).
     pub consistent: bool,
+    /// In precise mode, the weight of the channel (spin prior and substitution) against the
+    /// sentence model's log probability.
+    pub precise_channel_weight: f32,
     /// Log10 evidence a document-level rule needs beyond even odds.
     pub consistency_threshold: f32,
 }
@@ -83,6 +110,7 @@ impl Default for RestoreOptions {
             rate_calibration: (2.5, 0.03),
             alternatives: 3,
             consistent: true,
+            precise_channel_weight: 1.0,
             consistency_threshold: 5.0,
         }
     }
@@ -169,6 +197,29 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// Restores `text`. Never fails: text that looks clean comes back unchanged.
     pub fn restore(&self, text: &str) -> Restoration {
+        self.restore_with(text, None)
+            .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"))
+    }
+
+    /// Restores `text` in precise mode: the trigram decoder's choices are revisited with a model
+    /// that reads whole sentences (see [`SentenceScorer`]), and confidences come from it.
+    ///
+    /// # Errors
+    /// Whatever the scorer reports (a model that fails mid-way is an error, never a silent
+    /// fall-back to the trigram).
+    pub fn restore_precise(
+        &self,
+        text: &str,
+        scorer: &mut dyn SentenceScorer,
+    ) -> Result<Restoration, ScorerError> {
+        self.restore_with(text, Some(scorer))
+    }
+
+    fn restore_with(
+        &self,
+        text: &str,
+        mut scorer: Option<&mut dyn SentenceScorer>,
+    ) -> Result<Restoration, ScorerError> {
         let toks = tokenize(text);
         let sentences = self.sentences(text, &toks);
         let lex = self.pack.lexicon();
@@ -270,8 +321,22 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .collect();
             }
         }
+        // Precise mode: revisit each choice with the sentence-level model.
+        let mut precise: HashMap<(usize, usize), Judgement> = HashMap::new();
+        if let Some(scorer) = scorer.as_deref_mut() {
+            for (si, ((s, path), l)) in sentences
+                .iter()
+                .zip(paths.iter_mut())
+                .zip(&lattices)
+                .enumerate()
+            {
+                for (k, conf) in self.rescore(scorer, text, &toks, s, l, path, lr, lk)? {
+                    precise.insert((si, k), conf);
+                }
+            }
+        }
         let mut spans = Vec::new();
-        for ((s, path), l) in sentences.iter().zip(&paths).zip(&lattices) {
+        for (si, ((s, path), l)) in sentences.iter().zip(&paths).zip(&lattices).enumerate() {
             for (k, (i, arc)) in path.arcs.iter().enumerate() {
                 if arc.keep {
                     continue;
@@ -281,8 +346,10 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 let spun = &text[first.start..last.end];
                 let case = Case::of(first.text(text));
                 let restored = self.render(&arc.words, case);
-                let (confidence, alternatives) =
-                    self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk);
+                let (confidence, alternatives) = match precise.remove(&(si, k)) {
+                    Some(c) => c,
+                    None => self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk),
+                };
                 spans.push(Span {
                     start: first.start,
                     end: last.end,
@@ -302,12 +369,170 @@ impl<'p, C: Channel> Restorer<'p, C> {
             at = sp.end;
         }
         out.push_str(&text[at..]);
-        Restoration {
+        Ok(Restoration {
             text: out,
             spans,
             spin_rate: rate,
             words,
+            scorer: scorer.map_or_else(|| "trigram".to_string(), |s| s.name().to_string()),
+        })
+    }
+
+    /// The text of sentence `sent` from word `from` on, with the path's choices applied and the
+    /// arc at index `k` replaced by `alt`: the input's own bytes between words, rendered words
+    /// where an arc replaces them.
+    #[allow(clippy::too_many_arguments)]
+    fn render_sentence(
+        &self,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        arcs: &[(usize, Arc)],
+        from_arc: usize,
+        k: usize,
+        alt: &Arc,
+        close: bool,
+    ) -> String {
+        let mut out = String::new();
+        let mut at = toks[sent[arcs[from_arc].0].tok].start;
+        for (j, (i, arc)) in arcs.iter().enumerate().skip(from_arc) {
+            let arc = if j == k { alt } else { arc };
+            let first = &toks[sent[*i].tok];
+            let last = &toks[sent[*i + arc.len - 1].tok];
+            out.push_str(&text[at..first.start]);
+            if arc.keep {
+                out.push_str(&text[first.start..last.end]);
+            } else {
+                out.push_str(&self.render(&arc.words, Case::of(first.text(text))));
+            }
+            at = last.end;
         }
+        if !close {
+            return out;
+        }
+        // The sentence's closing punctuation, if it directly follows.
+        let end = toks
+            .iter()
+            .skip(sent[sent.len() - 1].tok + 1)
+            .take_while(|t| t.kind == TokenKind::Punct)
+            .last()
+            .map_or(at, |t| t.end);
+        out.push_str(&text[at..end.max(at)]);
+        out
+    }
+
+    /// Precise mode for one sentence: coordinate ascent over the path's positions that have
+    /// alternatives, each scored as a whole sentence by `scorer` plus the channel. Returns the
+    /// confidence and alternatives of every position it judged, by arc index.
+    #[allow(clippy::too_many_arguments)]
+    fn rescore(
+        &self,
+        scorer: &mut dyn SentenceScorer,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        lattice: &[Vec<Arc>],
+        path: &mut Path,
+        lr: f32,
+        lk: f32,
+    ) -> Result<Vec<(usize, Judgement)>, ScorerError> {
+        let mut judged = Vec::new();
+        if path.arcs.is_empty() {
+            return Ok(judged);
+        }
+        let sentence_start = toks[sent[path.arcs[0].0].tok].start;
+        for k in 0..path.arcs.len() {
+            let (i, current) = path.arcs[k].clone();
+            // Alternatives with the same segmentation: replacements of the same words, and
+            // keeping them.
+            let keep = Arc {
+                len: current.len,
+                words: Words::from_slice(
+                    &(0..current.len)
+                        .map(|j| sent[i + j].pos.id.unwrap_or(NONE))
+                        .collect::<Vec<_>>(),
+                ),
+                channel: 0.0,
+                keep: true,
+            };
+            let mut alts: Vec<Arc> = vec![keep];
+            alts.extend(
+                lattice[i]
+                    .iter()
+                    .filter(|a| !a.keep && a.len == current.len)
+                    .cloned(),
+            );
+            if alts.len() < 2 {
+                continue;
+            }
+            let first = &toks[sent[i].tok];
+            let prefix = {
+                let head = if k == 0 {
+                    String::new()
+                } else {
+                    self.render_sentence(
+                        text,
+                        toks,
+                        sent,
+                        &path.arcs[..k],
+                        0,
+                        usize::MAX,
+                        &current,
+                        false,
+                    )
+                };
+                let gap_from = if k == 0 {
+                    sentence_start
+                } else {
+                    let (pi, pa) = &path.arcs[k - 1];
+                    toks[sent[*pi + pa.len - 1].tok].end
+                };
+                head + &text[gap_from..first.start]
+            };
+            let variants: Vec<String> = alts
+                .iter()
+                .map(|a| self.render_sentence(text, toks, sent, &path.arcs, k, k, a, true))
+                .collect();
+            let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
+            let neural = scorer.score_variants(&prefix, &refs).map_err(ScorerError)?;
+            let w = self.opts.precise_channel_weight;
+            let scores: Vec<f32> = alts
+                .iter()
+                .zip(&neural)
+                .map(|(a, &ln)| {
+                    let prior = if a.keep {
+                        lk * a.len as f32
+                    } else {
+                        lr + a.channel
+                    };
+                    ln / std::f32::consts::LN_10 + w * prior
+                })
+                .collect();
+            let best = (0..alts.len())
+                .max_by(|&x, &y| scores[x].total_cmp(&scores[y]).then(y.cmp(&x)))
+                .unwrap_or(0);
+            let max = scores[best];
+            let z: f32 = scores.iter().map(|s| 10f32.powf(s - max)).sum();
+            let mut others: Vec<Alternative> = alts
+                .iter()
+                .zip(&scores)
+                .enumerate()
+                .filter(|&(j, _)| j != best)
+                .map(|(_, (a, s))| Alternative {
+                    text: if a.keep {
+                        text[first.start..toks[sent[i + a.len - 1].tok].end].to_string()
+                    } else {
+                        self.render(&a.words, Case::Lower)
+                    },
+                    confidence: 10f32.powf(s - max) / z,
+                })
+                .collect();
+            others.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+            others.truncate(self.opts.alternatives);
+            path.arcs[k] = (i, alts[best].clone());
+            judged.push((k, (1.0 / z, others)));
+        }
+        Ok(judged)
     }
 
     /// Expected number of replaced words on a path: for each one-word arc, the local posterior
