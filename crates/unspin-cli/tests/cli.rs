@@ -253,3 +253,40 @@ fn json_names_the_scorer() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["scorer"], "trigram");
 }
+
+/// Precise mode for real: the SmolLM2 model from scripts/fetch-neural.sh.
+#[cfg(feature = "precise")]
+#[test]
+fn precise_mode_restores_with_the_sentence_model() {
+    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    if !model.exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
+            "no model at {}",
+            model.display()
+        );
+        eprintln!("no neural model; run scripts/fetch-neural.sh");
+        return;
+    }
+    let p = root().join("examples/spun-news.txt");
+    let o = unspin(
+        &[
+            "restore",
+            "--precise",
+            "--json",
+            "--neural-model",
+            model.to_str().unwrap(),
+            p.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scorer"], "smollm2-135m");
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("temporary visas"), "{text}");
+    // The trigram's false change ("main event") is one the sentence model does not make.
+    assert!(text.contains("main case"), "{text}");
+}
