@@ -249,11 +249,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let mut paths: Vec<Path> = Vec::new();
         for iter in 0..=self.opts.em_iterations {
             let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
-            paths = positions
-                .iter()
-                .zip(&lattices)
-                .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
-                .collect();
+            paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
             if iter == self.opts.em_iterations {
                 break;
             }
@@ -280,11 +276,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         if (calibrated - rate).abs() > 0.005 {
             rate = calibrated;
             let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
-            paths = positions
-                .iter()
-                .zip(&lattices)
-                .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
-                .collect();
+            paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
         }
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
         if self.opts.consistent {
@@ -314,11 +306,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                         }
                     }
                 }
-                paths = positions
-                    .iter()
-                    .zip(&lattices)
-                    .map(|(pos, l)| decode(&mut clm, l, pos, lr, lk, beam))
-                    .collect();
+                paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
             }
         }
         // Precise mode: revisit each choice with the sentence-level model.
@@ -867,6 +855,22 @@ impl<'p, C: Channel> Restorer<'p, C> {
         }
         out
     }
+}
+
+/// Decodes every sentence of a text.
+fn decode_all(
+    lm: &mut CachedLm<'_>,
+    lattices: &[Vec<Vec<Arc>>],
+    positions: &[Vec<Position>],
+    lr: f32,
+    lk: f32,
+    beam: usize,
+) -> Vec<Path> {
+    positions
+        .iter()
+        .zip(lattices)
+        .map(|(pos, l)| decode(lm, l, pos, lr, lk, beam))
+        .collect()
 }
 
 /// Whether `word` is spoken with a vowel first, for "a" or "an" before it. Spelling decides,
