@@ -23,6 +23,29 @@ pub struct Lm<'a> {
     pub bos: u32,
     /// `</s>`.
     pub eos: u32,
+    /// A hash index of the bigrams, (w1 << 32 | w2) → record, when the pack has built one
+    /// (`Pack::lm` builds it on first use): one probe instead of a binary search over a block
+    /// that holds tens of thousands of successors for the commonest words.
+    pub(crate) bi_index: Option<&'a BigramIndex>,
+}
+
+/// Bigram records by (w1, w2), see [`Lm`].
+pub(crate) type BigramIndex = hashbrown::HashTable<(u64, u32)>;
+
+/// Builds the bigram index over a pack's bigram records.
+pub(crate) fn build_bigram_index(bi_end: &[u32], bi: &[u64]) -> BigramIndex {
+    let mut t = BigramIndex::with_capacity(bi.len());
+    let mut start = 0usize;
+    for (w1, &end) in bi_end.iter().enumerate() {
+        for (i, &e) in bi.iter().enumerate().take(end as usize).skip(start) {
+            let key = (w1 as u64) << 32 | (e & W);
+            t.insert_unique(crate::lexicon::fx(&key), (key, i as u32), |(k, _)| {
+                crate::lexicon::fx(k)
+            });
+        }
+        start = end as usize;
+    }
+    t
 }
 
 const W: u64 = (1 << 24) - 1;
@@ -64,6 +87,15 @@ impl<'a> Lm<'a> {
 
     /// Index of bigram (w1, w2), if stored.
     fn find_bigram(&self, w1: u32, w2: u32) -> Option<usize> {
+        if let Some(index) = self.bi_index {
+            if w1 == NONE || w2 == NONE {
+                return None;
+            }
+            let key = (w1 as u64) << 32 | w2 as u64;
+            return index
+                .find(crate::lexicon::fx(&key), |(k, _)| *k == key)
+                .map(|&(_, i)| i as usize);
+        }
         let r = self.bigram_range(w1);
         let block = &self.bi[r.clone()];
         block

@@ -14,6 +14,8 @@ pub struct Pack {
     file: PackFile,
     index: Index,
     meta: PackMeta,
+    /// Built on the first call to [`Pack::lm`] (~2 M entries, tens of ms), not at load.
+    bigrams: std::sync::OnceLock<crate::lm::BigramIndex>,
 }
 
 impl Pack {
@@ -131,6 +133,7 @@ impl Pack {
             file,
             index: Index { words, phrases },
             meta,
+            bigrams: std::sync::OnceLock::new(),
         })
     }
 
@@ -169,7 +172,15 @@ impl Pack {
     pub fn lm(&self) -> Lm<'_> {
         let f = &self.file;
         let specials = f.u32s("lm.specials").expect("checked on load");
+        let (bi_end, bi) = (
+            f.u32s("lm.bi.end").expect("checked on load"),
+            f.u64s("lm.bi").expect("checked on load"),
+        );
         Lm {
+            bi_index: Some(
+                self.bigrams
+                    .get_or_init(|| crate::lm::build_bigram_index(bi_end, bi)),
+            ),
             uni_p: f.f32s("lm.uni.p").expect("checked on load"),
             uni_b: f.f32s("lm.uni.b").expect("checked on load"),
             bi_end: f.u32s("lm.bi.end").expect("checked on load"),

@@ -895,7 +895,7 @@ fn fix_articles(text: &str, toks: &[Token], spans: &mut [Span]) {
     let mut prev_end = 0;
     for sp in spans.iter_mut() {
         let floor = std::mem::replace(&mut prev_end, sp.end);
-        let Some(k) = toks.iter().position(|t| t.start == sp.start) else {
+        let Ok(k) = toks.binary_search_by_key(&sp.start, |t| t.start) else {
             continue;
         };
         let (Some(space), Some(article)) = (
