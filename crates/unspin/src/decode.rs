@@ -430,6 +430,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     _ => (obs[i - 2], obs[i - 1]),
                 };
                 let mut keep_by_len = [f32::NAN; 4];
+                let ctx = lm.lm.context(h1, h2);
                 arcs.retain(|a| {
                     if a.keep {
                         return true;
@@ -444,13 +445,15 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     let floor = keep_by_len[a.len] - margin;
                     // Log probabilities are at most 0, so the first word alone bounds the arc:
                     // most hopeless candidates are dropped after one lookup instead of three.
-                    let first = lm.lm.score(h1, h2, a.words[0]) + a.channel + generous;
-                    if first < floor {
+                    let w0 = a.words[0];
+                    let first_lm = lm.lm.score_in(&ctx, w0);
+                    if first_lm + a.channel + generous < floor {
                         return false;
                     }
                     let (buf, n) = a.words.then(right);
-                    let local = lm.lm.sequence(h1, h2, &buf[..n]).0 + a.channel + generous;
-                    local >= floor
+                    let next = if w0 < lm.lm.n_words() { w0 } else { NONE };
+                    let rest = lm.lm.sequence(h2, next, &buf[1..n]).0;
+                    first_lm + rest + a.channel + generous >= floor
                 });
                 arcs
             })

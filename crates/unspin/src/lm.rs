@@ -29,6 +29,14 @@ pub struct Lm<'a> {
     pub(crate) bi_index: Option<&'a BigramIndex>,
 }
 
+/// A two-word history, looked up once: see [`Lm::context`].
+#[derive(Clone, Copy, Debug)]
+pub struct Context {
+    w2: u32,
+    /// The bigram record of (w1, w2), if stored.
+    bigram: Option<usize>,
+}
+
 /// Bigram records by (w1, w2), see [`Lm`].
 pub(crate) type BigramIndex = hashbrown::HashTable<(u64, u32)>;
 
@@ -146,18 +154,32 @@ impl<'a> Lm<'a> {
 
     /// Log10 P(w3 | w1 w2) with back-off; `NONE` for a missing history word.
     pub fn score(&self, w1: u32, w2: u32, w3: u32) -> f32 {
+        self.score_in(&self.context(w1, w2), w3)
+    }
+
+    /// The history `w1 w2` looked up once, for scoring many next words after it.
+    pub fn context(&self, w1: u32, w2: u32) -> Context {
+        let bigram = if w1 != NONE && w2 != NONE {
+            self.find_bigram(w1, w2)
+        } else {
+            None
+        };
+        Context { w2, bigram }
+    }
+
+    /// Log10 P(w3 | history) with back-off, for a history from [`Lm::context`].
+    pub fn score_in(&self, ctx: &Context, w3: u32) -> f32 {
         if w3 as usize >= self.uni_p.len() {
             return self.oov;
         }
         let mut backoff = 0.0;
+        let w2 = ctx.w2;
         if w2 != NONE {
-            if w1 != NONE {
-                if let Some(i) = self.find_bigram(w1, w2) {
-                    if let Some(p) = self.trigram_prob(i, w3) {
-                        return p;
-                    }
-                    backoff += self.q[256 + ((self.bi[i] >> 32) & 0xff) as usize];
+            if let Some(i) = ctx.bigram {
+                if let Some(p) = self.trigram_prob(i, w3) {
+                    return p;
                 }
+                backoff += self.q[256 + ((self.bi[i] >> 32) & 0xff) as usize];
             }
             if let Some(i) = self.find_bigram(w2, w3) {
                 return backoff + self.q[((self.bi[i] >> 24) & 0xff) as usize];
