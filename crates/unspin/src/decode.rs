@@ -396,39 +396,30 @@ impl<'a, C: Channel> Lattice<'a, C> {
         let generous = 0.5f32.log10();
         (0..sent.len())
             .map(|i| {
-                let fluent = self.opts.fluency_gate && {
-                    let (p1, p2) = match i {
-                        0 => (NONE, bos),
-                        1 => (bos, obs[0]),
-                        _ => (obs[i - 2], obs[i - 1]),
-                    };
-                    let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
-                    let fits_left = if i == 0 {
-                        true
-                    } else if self.opts.fluency_floor < 0.0 {
-                        lm.lm.score(p1, p2, obs[i]) >= self.opts.fluency_floor
-                    } else {
-                        lm.lm.has_trigram(p1, p2, obs[i])
-                    };
-                    fits_left && lm.lm.has_bigram(obs[i], next)
-                };
-                let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
-                if !fluent && self.opts.two_hop_penalty.is_finite() {
-                    let (p1, p2) = match i {
-                        0 => (NONE, bos),
-                        1 => (bos, obs[0]),
-                        _ => (obs[i - 2], obs[i - 1]),
-                    };
-                    self.two_hop_arcs(sent, i, p1, p2, &mut arcs);
-                }
-                if arcs.len() == 1 {
-                    return arcs;
-                }
+                // The two words before position `i`, as observed.
                 let (h1, h2) = match i {
                     0 => (NONE, bos),
                     1 => (bos, obs[0]),
                     _ => (obs[i - 2], obs[i - 1]),
                 };
+                let fluent = self.opts.fluency_gate && {
+                    let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
+                    let fits_left = if i == 0 {
+                        true
+                    } else if self.opts.fluency_floor < 0.0 {
+                        lm.lm.score(h1, h2, obs[i]) >= self.opts.fluency_floor
+                    } else {
+                        lm.lm.has_trigram(h1, h2, obs[i])
+                    };
+                    fits_left && lm.lm.has_bigram(obs[i], next)
+                };
+                let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
+                if !fluent && self.opts.two_hop_penalty.is_finite() {
+                    self.two_hop_arcs(sent, i, h1, h2, &mut arcs);
+                }
+                if arcs.len() == 1 {
+                    return arcs;
+                }
                 let mut keep_by_len = [f32::NAN; 4];
                 let ctx = lm.lm.context(h1, h2);
                 arcs.retain(|a| {
@@ -463,11 +454,6 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// Beam width in use.
     pub fn beam(&self) -> usize {
         self.opts.beam
-    }
-
-    /// The arcs leaving position `i` of `sent`.
-    pub fn arcs(&mut self, sent: &[Position], i: usize) -> Vec<Arc> {
-        self.arcs_from(sent, i, 1)
     }
 
     /// Adds arcs to originals two thesaurus steps from the word at `i` (through a relation the

@@ -23,29 +23,26 @@ pub mod flags {
     /// All sources.
     pub const ALL: u8 = MYTHES | WORDNET | MOBY | WEAK;
 
+    /// Source names and their flags.
+    const NAMES: [(u8, &str); 4] = [
+        (MYTHES, "mythes"),
+        (WORDNET, "wordnet"),
+        (MOBY, "moby"),
+        (WEAK, "weak"),
+    ];
+
     /// The flag for a source name (`mythes`, `wordnet`, `moby`, `weak`).
     pub fn by_name(name: &str) -> Option<u8> {
-        Some(match name {
-            "mythes" => MYTHES,
-            "wordnet" => WORDNET,
-            "moby" => MOBY,
-            "weak" => WEAK,
-            _ => return None,
-        })
+        NAMES.iter().find(|(_, n)| *n == name).map(|&(f, _)| f)
     }
 
     /// Names of the sources set in `f`.
     pub fn names(f: u8) -> Vec<&'static str> {
-        [
-            (MYTHES, "mythes"),
-            (WORDNET, "wordnet"),
-            (MOBY, "moby"),
-            (WEAK, "weak"),
-        ]
-        .into_iter()
-        .filter(|(b, _)| f & b != 0)
-        .map(|(_, n)| n)
-        .collect()
+        NAMES
+            .iter()
+            .filter(|(b, _)| f & b != 0)
+            .map(|&(_, n)| n)
+            .collect()
     }
 }
 

@@ -29,6 +29,26 @@ pub struct Lm<'a> {
     pub(crate) bi_index: Option<&'a BigramIndex>,
 }
 
+/// Scores `words` one after another with `score(w1, w2, w)`, starting from the history `h1 h2`;
+/// a word outside the `n`-word vocabulary leaves no history. Returns the total and the history
+/// after the last word.
+fn chain(
+    n: u32,
+    h1: u32,
+    h2: u32,
+    words: &[u32],
+    mut score: impl FnMut(u32, u32, u32) -> f32,
+) -> (f32, u32, u32) {
+    let (mut a, mut b) = (h1, h2);
+    let mut total = 0.0;
+    for &w in words {
+        total += score(a, b, w);
+        a = b;
+        b = if w < n { w } else { NONE };
+    }
+    (total, a, b)
+}
+
 /// A two-word history, looked up once: see [`Lm::context`].
 #[derive(Clone, Copy, Debug)]
 pub struct Context {
@@ -191,18 +211,7 @@ impl<'a> Lm<'a> {
 
     /// Log10 probability of a word sequence, each word given the two before it.
     pub fn sequence(&self, h1: u32, h2: u32, words: &[u32]) -> (f32, u32, u32) {
-        let (mut a, mut b) = (h1, h2);
-        let mut total = 0.0;
-        for &w in words {
-            total += self.score(a, b, w);
-            a = b;
-            b = if (w as usize) < self.uni_p.len() {
-                w
-            } else {
-                NONE
-            };
-        }
-        (total, a, b)
+        chain(self.n_words(), h1, h2, words, |a, b, w| self.score(a, b, w))
     }
 }
 
@@ -236,14 +245,8 @@ impl<'a> CachedLm<'a> {
 
     /// As [`Lm::sequence`], memoised.
     pub fn sequence(&mut self, h1: u32, h2: u32, words: &[u32]) -> (f32, u32, u32) {
-        let (mut a, mut b) = (h1, h2);
-        let mut total = 0.0;
-        let n = self.lm.n_words();
-        for &w in words {
-            total += self.score(a, b, w);
-            a = b;
-            b = if w < n { w } else { NONE };
-        }
-        (total, a, b)
+        chain(self.lm.n_words(), h1, h2, words, |a, b, w| {
+            self.score(a, b, w)
+        })
     }
 }
