@@ -22,6 +22,7 @@
 
 pub mod build;
 pub mod decode;
+pub mod detect;
 pub mod eval;
 pub mod lexicon;
 pub mod lm;
