@@ -73,6 +73,8 @@ impl Reader for JsonlReader {
             };
             self.line += 1;
             if line.overlong {
+                // A huge line is an exception: its buffer is not kept for the next lines.
+                self.buf = Vec::new();
                 let limit = self.limit;
                 return Some(self.draft(offset, None, Err(RecordError::TooLong { limit })));
             }

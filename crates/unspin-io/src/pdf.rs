@@ -90,11 +90,16 @@ fn extract(path: &std::path::Path, limit: usize) -> Result<String, RecordError> 
     read.map_err(RecordError::Read)?;
     if !status.success() {
         let said = String::from_utf8_lossy(&errors);
-        let reason = said
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .map_or_else(|| format!("exit status {status}"), str::to_string);
+        let mut lines: Vec<&str> = Vec::new();
+        for line in said.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        let reason = match lines.is_empty() {
+            true => format!("exit status {}", status.code().unwrap_or(-1)),
+            false => lines.join("; "),
+        };
         return Err(RecordError::Pdf { reason });
     }
     check_text(&out)?;
