@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Restore a spun text to its most likely original wording.
     Restore(RestoreArgs),
+    /// Score texts for being spun and show the evidence (exit 0 if any is flagged, 1 if none).
+    Detect(DetectArgs),
     /// Spin a text with the reference spinner (for making labelled data).
     Spin(SpinArgs),
     /// Build or inspect model packs.
@@ -85,6 +87,39 @@ pub struct PreciseArgs {
     /// The GGUF model for --precise [default: $UNSPIN_NEURAL_MODEL, else target/models/…].
     #[arg(long, value_name = "FILE")]
     pub neural_model: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Input files, or - for standard input.
+    #[arg(default_value = "-")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub pack: PackArg,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+    /// Print one JSON object per input: {"path", "score", "flagged", "spans", "paragraphs", …}.
+    #[arg(long)]
+    pub json: bool,
+    /// Score at or above which a text is flagged as spun.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Evidence spans shown per input in the human summary.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+    /// Texts whose language-model screening score is below this skip the full analysis: they
+    /// get the screening score and no evidence spans (0 analyses every text fully).
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    /// When to colour the human summary.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Consult no fingerprint list.
+    #[arg(long)]
+    pub no_fingerprints: bool,
+    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub thesauri: Option<Vec<String>>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +192,41 @@ pub enum PackCommand {
 pub enum EvalCommand {
     /// Spin clean text, restore it, and report damage undone and clean-text changes.
     Restore(EvalRestoreArgs),
+    /// Score clean and spun texts and report AUC, F1 and false positives.
+    Detect(EvalDetectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalDetectArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// Brown corpus folder (files ca01 … cr09).
+    #[arg(long, default_value = "target/sources/brown")]
+    pub brown: PathBuf,
+    /// Brown file prefix to evaluate on ("ca" is press reportage).
+    #[arg(long, default_value = "ca")]
+    pub genre: String,
+    /// Number of documents.
+    #[arg(long, default_value_t = 44)]
+    pub docs: usize,
+    /// Spin rates.
+    #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2,0.3,0.5")]
+    pub rates: Vec<f64>,
+    /// Spinner configurations to run (same, cross, phrase).
+    #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
+    pub configs: Vec<String>,
+    /// Score at or above which a text counts as flagged.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// As for `unspin detect`: screening score below which the full analysis is skipped.
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Spin(a) => crate::output::spin_cmd(a),
+        Command::Detect(a) => crate::detect::detect_cmd(a),
         Command::Pack(PackCommand::Build {
             sources,
             output,
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Eval(EvalCommand::Restore(a)) => crate::output::eval_restore(a),
+        Command::Eval(EvalCommand::Detect(a)) => crate::detect::eval_detect(a),
     }
 }
 

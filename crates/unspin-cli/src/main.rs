@@ -4,6 +4,7 @@
 
 mod args;
 mod cmd;
+mod detect;
 mod output;
 
 use std::io::Write;

@@ -95,14 +95,14 @@ pub fn spin_cmd(a: SpinArgs) -> Result<u8> {
 }
 
 /// One spinner configuration of the evaluation.
-struct Config {
-    name: &'static str,
-    spin_mask: u8,
-    restore_mask: u8,
-    phrases: bool,
+pub struct Config {
+    pub name: &'static str,
+    pub spin_mask: u8,
+    pub restore_mask: u8,
+    pub phrases: bool,
 }
 
-fn config(name: &str) -> Result<Config> {
+pub fn config(name: &str) -> Result<Config> {
     let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
     Ok(match name {
         "same" => Config {

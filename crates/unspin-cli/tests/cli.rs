@@ -290,3 +290,80 @@ fn precise_mode_restores_with_the_sentence_model() {
     // The trigram's false change ("main event") is one the sentence model does not make.
     assert!(text.contains("main case"), "{text}");
 }
+
+/// Brown press texts, from the sources scripts/test.sh fetches (required there).
+fn brown_texts(n: usize) -> Vec<String> {
+    let dir = root().join("target/sources/brown");
+    if !dir.join("ca01").exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
+            "Brown corpus missing at {}",
+            dir.display()
+        );
+        eprintln!("Brown corpus not fetched; run scripts/fetch-sources.sh");
+        return Vec::new();
+    }
+    unspin::eval::read_brown(&dir, "ca")
+        .unwrap()
+        .into_iter()
+        .take(n)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[test]
+fn detect_exits_like_grep_and_reports_each_input() {
+    let Some(clean) = brown_texts(1).pop() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clean_path = dir.path().join("clean.txt");
+    std::fs::write(&clean_path, &clean).unwrap();
+    let o = unspin(
+        &["spin", "--seed", "3", "--rate", "0.3", "--phrases"],
+        clean.as_bytes(),
+    );
+    assert!(o.status.success());
+    let spun_path = dir.path().join("spun.txt");
+    std::fs::write(&spun_path, &o.stdout).unwrap();
+    let (c, s) = (clean_path.to_str().unwrap(), spun_path.to_str().unwrap());
+
+    // Nothing flagged: exit 1.
+    let o = unspin(&["detect", c], b"");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("not spun"), "{}", stdout(&o));
+    // Something flagged: exit 0, one JSON object per input, in order.
+    let o = unspin(&["detect", "--json", c, s], b"");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["flagged"], false);
+    assert_eq!(lines[1]["flagged"], true);
+    let spun = std::fs::read_to_string(&spun_path).unwrap();
+    let spans = lines[1]["spans"].as_array().unwrap();
+    assert!(!spans.is_empty());
+    for sp in spans {
+        let (a, b) = (
+            sp["start"].as_u64().unwrap() as usize,
+            sp["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&spun[a..b], sp["spun"].as_str().unwrap());
+        assert!(sp["original"].is_string() && sp["log_odds"].is_number());
+    }
+    for key in ["score", "paragraphs", "words", "path"] {
+        assert!(!lines[1][key].is_null(), "missing {key}");
+    }
+    // The threshold decides: at 0 even the clean text is flagged.
+    let o = unspin(&["detect", "--threshold", "0", c], b"");
+    assert_eq!(o.status.code(), Some(0));
+    let o = unspin(&["detect", "--threshold", "1.5", c], b"");
+    assert_eq!(o.status.code(), Some(2), "out-of-range threshold is an error");
+    // A missing input is reported on its own line; the others are still scored; exit 2.
+    let o = unspin(&["detect", "--json", "no-such-file.txt", s], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no-such-file.txt"), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1);
+}

@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::decode::{
     decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position, Words,
 };
-use crate::lm::CachedLm;
 use crate::lm::NONE;
+use crate::lm::{CachedLm, Lm};
 use crate::text::{normalize, tokenize, Case, Token, TokenKind};
 use crate::Pack;
 
@@ -27,7 +27,13 @@ pub struct Span {
     pub confidence: f32,
     /// Other candidates, most probable first (the spun text itself among them).
     pub alternatives: Vec<Alternative>,
+    /// Log10 of how much more probable `restored` is than the spun text here (the evidence
+    /// that this span was spun), capped at ±[`MAX_LOG_ODDS`].
+    pub log_odds: f32,
 }
+
+/// The cap on [`Span::log_odds`]: beyond a million to one, the odds say nothing more.
+pub const MAX_LOG_ODDS: f32 = 6.0;
 
 /// A candidate the restorer did not choose.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -67,8 +73,27 @@ pub trait SentenceScorer {
     fn name(&self) -> &str;
 }
 
-/// A span's confidence and its alternatives.
-type Judgement = (f32, Vec<Alternative>);
+/// A span's confidence, its alternatives, and the probability of keeping the spun words.
+type Judgement = (f32, Vec<Alternative>, f32);
+
+/// How one free word of the input looks to the restorer: evidence for detection.
+#[derive(Clone, Debug)]
+pub(crate) struct WordProbe {
+    /// Byte range of the word in the input.
+    pub start: usize,
+    pub end: usize,
+    /// Posterior probability that the word was replaced (its neighbours on the decoded path
+    /// held fixed), in [0, 1].
+    pub p_spun: f32,
+    /// Log10 P(word | two before) − log10 P(word): how much better the word fits its context
+    /// than its frequency alone predicts (`None` for words outside the LM or function words).
+    pub fit: Option<f32>,
+    /// Log10 P(next word | this word and the one before) − log10 P(next word): how much the
+    /// word helps predict its successor (`None` where `fit` is, or at the end of a sentence).
+    pub right_fit: Option<f32>,
+    /// Log10 unigram probability of a content word.
+    pub logfreq: Option<f32>,
+}
 
 /// A sentence scorer failed.
 #[derive(Debug, thiserror::Error)]
@@ -197,7 +222,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// Restores `text`. Never fails: text that looks clean comes back unchanged.
     pub fn restore(&self, text: &str) -> Restoration {
-        self.restore_with(text, None)
+        self.restore_with(text, None, None)
             .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"))
     }
 
@@ -212,13 +237,24 @@ impl<'p, C: Channel> Restorer<'p, C> {
         text: &str,
         scorer: &mut dyn SentenceScorer,
     ) -> Result<Restoration, ScorerError> {
-        self.restore_with(text, Some(scorer))
+        self.restore_with(text, Some(scorer), None)
+    }
+
+    /// Restores `text` and reports, for each free word, how likely it is to have been spun:
+    /// what detection builds on.
+    pub(crate) fn probe(&self, text: &str) -> (Restoration, Vec<WordProbe>) {
+        let mut probes = Vec::new();
+        let r = self
+            .restore_with(text, None, Some(&mut probes))
+            .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"));
+        (r, probes)
     }
 
     fn restore_with(
         &self,
         text: &str,
         mut scorer: Option<&mut dyn SentenceScorer>,
+        probes: Option<&mut Vec<WordProbe>>,
     ) -> Result<Restoration, ScorerError> {
         let toks = tokenize(text);
         let sentences = self.sentences(text, &toks);
@@ -334,10 +370,13 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 let spun = &text[first.start..last.end];
                 let case = Case::of(first.text(text));
                 let restored = self.render(&arc.words, case);
-                let (confidence, alternatives) = match precise.remove(&(si, k)) {
+                let (confidence, alternatives, p_keep) = match precise.remove(&(si, k)) {
                     Some(c) => c,
                     None => self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk),
                 };
+                let log_odds = (confidence.max(1e-12) / p_keep.max(1e-12))
+                    .log10()
+                    .clamp(-MAX_LOG_ODDS, MAX_LOG_ODDS);
                 spans.push(Span {
                     start: first.start,
                     end: last.end,
@@ -345,7 +384,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     restored,
                     confidence,
                     alternatives,
+                    log_odds,
                 });
+            }
+        }
+        if let Some(probes) = probes {
+            for ((s, path), (l, pos)) in sentences
+                .iter()
+                .zip(&paths)
+                .zip(lattices.iter().zip(&positions))
+            {
+                self.probe_sentence(&mut clm, text, &toks, s, l, pos, path, lr, lk, probes);
             }
         }
         fix_articles(text, &toks, &mut spans);
@@ -518,7 +567,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
             others.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
             others.truncate(self.opts.alternatives);
             path.arcs[k] = (i, alts[best].clone());
-            judged.push((k, (1.0 / z, others)));
+            // alts[0] keeps the spun words.
+            let p_keep = 10f32.powf(scores[0] - max) / z;
+            judged.push((k, (1.0 / z, others, p_keep)));
         }
         Ok(judged)
     }
@@ -698,7 +749,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         sent: &[WordTok],
         lr: f32,
         lk: f32,
-    ) -> (f32, Vec<Alternative>) {
+    ) -> Judgement {
         let (i, chosen) = &path.arcs[k];
         let mut left: Vec<u32> = vec![lm.lm.bos];
         for (_, a) in &path.arcs[..k] {
@@ -722,7 +773,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             let (s, _, _) = lm.sequence(h.0, h.1, &ws);
             s + if arc.keep { lk } else { lr + arc.channel }
         };
-        let mut cands: Vec<(f32, String)> = Vec::new();
+        let mut cands: Vec<(f32, String, bool)> = Vec::new();
         for arc in &lattice[*i] {
             if arc.len != chosen.len && !arc.keep {
                 continue;
@@ -746,22 +797,23 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     channel: 0.0,
                     keep: true,
                 };
-                cands.push((score(&keep) + lk * (chosen.len as f32 - 1.0), t));
+                cands.push((score(&keep) + lk * (chosen.len as f32 - 1.0), t, true));
             } else {
-                cands.push((s, t));
+                cands.push((s, t, arc.keep));
             }
         }
         let chosen_text = self.render(&chosen.words, Case::Lower);
         let max = cands.iter().map(|c| c.0).fold(f32::NEG_INFINITY, f32::max);
         let z: f32 = cands.iter().map(|c| 10f32.powf(c.0 - max)).sum();
-        let mut probs: Vec<(f32, String)> = cands
+        let mut probs: Vec<(f32, String, bool)> = cands
             .into_iter()
-            .map(|(s, t)| (10f32.powf(s - max) / z, t))
+            .map(|(s, t, keep)| (10f32.powf(s - max) / z, t, keep))
             .collect();
         probs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let p_keep: f32 = probs.iter().filter(|c| c.2).map(|c| c.0).sum();
         let mut conf = 0.0;
         let mut alts = Vec::new();
-        for (p, t) in probs {
+        for (p, t, _) in probs {
             if t.to_lowercase() == chosen_text {
                 conf += p;
             } else if alts.len() < self.opts.alternatives
@@ -773,7 +825,99 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 });
             }
         }
-        (conf.clamp(0.0, 1.0), alts)
+        (conf.clamp(0.0, 1.0), alts, p_keep.clamp(0.0, 1.0))
+    }
+
+    /// Appends a [`WordProbe`] for each free word of one decoded sentence.
+    #[allow(clippy::too_many_arguments)]
+    fn probe_sentence(
+        &self,
+        lm: &mut CachedLm<'_>,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        lattice: &[Vec<Arc>],
+        pos: &[Position],
+        path: &Path,
+        lr: f32,
+        lk: f32,
+        out: &mut Vec<WordProbe>,
+    ) {
+        let _ = text;
+        let mut p_spun = vec![0f32; sent.len()];
+        // Longer replacements on the path count as spun; one-word choices get their local
+        // posterior.
+        for (i, a) in &path.arcs {
+            if !a.keep && (a.len > 1 || a.words.len() > 1) {
+                for p in &mut p_spun[*i..*i + a.len] {
+                    *p = 1.0;
+                }
+            }
+        }
+        for l in self.local_one_word(lm, lattice, pos, path) {
+            let keep = l.keep + lk;
+            let max = l
+                .alts
+                .iter()
+                .map(|&(j, s)| s + lr + lattice[l.i][j].channel)
+                .fold(keep, f32::max);
+            let z: f32 = 10f32.powf(keep - max)
+                + l.alts
+                    .iter()
+                    .map(|&(j, s)| 10f32.powf(s + lr + lattice[l.i][j].channel - max))
+                    .sum::<f32>();
+            p_spun[l.i] = 1.0 - 10f32.powf(keep - max) / z;
+        }
+        self.fit_sentence(lm.lm, toks, sent, &p_spun, out);
+    }
+
+    /// Appends a [`WordProbe`] for each free word of a sentence, with `p_spun[i]` as the
+    /// posterior of word `i` (zeros when only the language model's view is wanted).
+    fn fit_sentence(
+        &self,
+        lm: Lm<'_>,
+        toks: &[Token],
+        sent: &[WordTok],
+        p_spun: &[f32],
+        out: &mut Vec<WordProbe>,
+    ) {
+        let lex = self.pack.lexicon();
+        let n = lm.n_words();
+        let (mut h1, mut h2) = (NONE, lm.bos);
+        for (i, w) in sent.iter().enumerate() {
+            let id = w.pos.id.filter(|&id| id < n);
+            if w.pos.free {
+                let content = id.filter(|&id| lex.class(id) & crate::lexicon::class::FUNCTION == 0);
+                let fit = content.map(|id| lm.score(h1, h2, id) - lm.unigram(id));
+                let next = sent.get(i + 1).and_then(|x| x.pos.id).filter(|&x| x < n);
+                let right_fit = content
+                    .zip(next)
+                    .map(|(id, x)| lm.score(h2, id, x) - lm.unigram(x));
+                let t = &toks[w.tok];
+                out.push(WordProbe {
+                    start: t.start,
+                    end: t.end,
+                    p_spun: p_spun.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0),
+                    fit,
+                    right_fit,
+                    logfreq: content.map(|id| lm.unigram(id)),
+                });
+            }
+            h1 = h2;
+            h2 = id.unwrap_or(NONE);
+        }
+    }
+
+    /// The language model's view of every free word of `text`, without the lattice: how well
+    /// each fits its context. A fraction of the cost of [`Restorer::probe`], for screening.
+    pub(crate) fn screen(&self, text: &str) -> Vec<WordProbe> {
+        let toks = tokenize(text);
+        let lm = self.pack.lm();
+        let mut out = Vec::new();
+        for s in self.sentences(text, &toks) {
+            self.fit_sentence(lm, &toks, &s, &[], &mut out);
+        }
+        out
     }
 
     /// Splits the token stream into sentences of words, marking which words may change.
@@ -939,6 +1083,7 @@ mod tests {
             restored: restored.into(),
             confidence: 1.0,
             alternatives: Vec::new(),
+            log_odds: 1.0,
         }
     }
 

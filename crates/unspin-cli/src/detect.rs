@@ -1,0 +1,365 @@
+//! `unspin detect` and `unspin eval detect`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+use unspin::decode::GenericChannel;
+use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
+use unspin::eval::read_brown;
+use unspin::lexicon::flags;
+use unspin::spin::{spin, SpinOptions};
+
+use crate::args::{ColorChoice, DetectArgs, EvalDetectArgs};
+use crate::cmd::{load_pack, parse_flags, read_input};
+use crate::output::config;
+
+/// The `--json` shape of `unspin detect`, one object per input (a public contract: extend,
+/// never rename).
+#[derive(Serialize)]
+struct DetectJson<'a> {
+    path: String,
+    score: f32,
+    flagged: bool,
+    spans: &'a [Evidence],
+    paragraphs: &'a [Paragraph],
+    spin_rate: f32,
+    words: usize,
+    scorer: &'a str,
+    stage: &'a str,
+}
+
+pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&a.threshold),
+        "--threshold must lie in [0, 1], not {}",
+        a.threshold
+    );
+    let mask = parse_flags(a.thesauri.as_deref())?;
+    let pack = load_pack(&a.pack)?;
+    let mut opts = DetectOptions {
+        threshold: a.threshold,
+        ..DetectOptions::default()
+    };
+    if let Some(x) = a.screen_below {
+        opts.screen_below = x;
+    }
+    let detector = Detector::with_channel(&pack, GenericChannel::new(mask), opts);
+    let color = match a.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let (mut flagged, mut errors) = (0usize, 0usize);
+    for input in &a.inputs {
+        let text = match read_input(input, a.input_args.lossy) {
+            Ok(t) => t,
+            Err(e) => {
+                // One bad input does not stop the others; the exit status reports it.
+                errors += 1;
+                let mut msg = format!("unspin: {e}");
+                for cause in e.chain().skip(1) {
+                    msg.push_str(&format!(": {cause}"));
+                }
+                eprintln!("{msg}");
+                continue;
+            }
+        };
+        let d = detector.detect(&text);
+        flagged += usize::from(d.flagged);
+        let name = display_name(input);
+        if a.json {
+            serde_json::to_writer(
+                &mut out,
+                &DetectJson {
+                    path: name,
+                    score: d.score,
+                    flagged: d.flagged,
+                    spans: &d.spans,
+                    paragraphs: &d.paragraphs,
+                    spin_rate: d.spin_rate,
+                    words: d.words,
+                    scorer: &d.scorer,
+                    stage: d.stage,
+                },
+            )?;
+            writeln!(out)?;
+        } else {
+            write_summary(&mut out, &name, &text, &d, a.top, color)?;
+        }
+    }
+    out.flush()?;
+    Ok(if errors > 0 {
+        2
+    } else if flagged > 0 {
+        0
+    } else {
+        1
+    })
+}
+
+fn display_name(p: &Path) -> String {
+    if p == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        p.display().to_string()
+    }
+}
+
+/// A few lines per input: the verdict, then the strongest evidence with line numbers.
+fn write_summary(
+    out: &mut impl Write,
+    name: &str,
+    text: &str,
+    d: &Detection,
+    top: usize,
+    color: bool,
+) -> Result<()> {
+    let verdict = if d.flagged { "spun" } else { "not spun" };
+    let (on, off) = match (color, d.flagged) {
+        (true, true) => ("\x1b[1;31m", "\x1b[0m"),
+        (true, false) => ("\x1b[1;32m", "\x1b[0m"),
+        _ => ("", ""),
+    };
+    let flagged_paragraphs = d
+        .paragraphs
+        .iter()
+        .filter(|p| p.score >= 0.5 && d.flagged)
+        .count();
+    writeln!(
+        out,
+        "{name}: {on}{:.2} {verdict}{off} ({} evidence spans in {} words; {} of {} paragraphs flagged)",
+        d.score,
+        d.spans.len(),
+        d.words,
+        flagged_paragraphs,
+        d.paragraphs.len()
+    )?;
+    let mut best: Vec<&Evidence> = d.spans.iter().collect();
+    best.sort_by(|a, b| {
+        b.log_odds
+            .total_cmp(&a.log_odds)
+            .then(a.start.cmp(&b.start))
+    });
+    best.truncate(top);
+    best.sort_by_key(|e| e.start);
+    for e in best {
+        let line = text[..e.start].matches('\n').count() + 1;
+        let (s_on, o_on, off) = if color {
+            ("\x1b[31m", "\x1b[32m", "\x1b[0m")
+        } else {
+            ("", "", "")
+        };
+        writeln!(
+            out,
+            "  {line:>5}: {s_on}{}{off} → {o_on}{}{off}  (odds 10^{:.1}, confidence {:.2})",
+            e.spun, e.original, e.log_odds, e.confidence
+        )?;
+    }
+    Ok(())
+}
+
+/// Area under the ROC curve: the probability that a positive outscores a negative (ties half).
+fn auc(pos: &[f32], neg: &[f32]) -> f64 {
+    if pos.is_empty() || neg.is_empty() {
+        return f64::NAN;
+    }
+    let mut total = 0f64;
+    for &p in pos {
+        for &n in neg {
+            total += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    total / (pos.len() * neg.len()) as f64
+}
+
+/// F1 of "score ≥ threshold" on positives against negatives.
+fn f1(pos: &[f32], neg: &[f32], threshold: f32) -> f64 {
+    let tp = pos.iter().filter(|&&s| s >= threshold).count() as f64;
+    let fp = neg.iter().filter(|&&s| s >= threshold).count() as f64;
+    let fn_ = pos.len() as f64 - tp;
+    if tp == 0.0 {
+        0.0
+    } else {
+        2.0 * tp / (2.0 * tp + fp + fn_)
+    }
+}
+
+fn share_at_or_above(xs: &[f32], t: f32) -> f64 {
+    xs.iter().filter(|&&s| s >= t).count() as f64 / xs.len().max(1) as f64
+}
+
+#[derive(Serialize)]
+struct RateResult {
+    config: &'static str,
+    rate: f64,
+    doc_auc: f64,
+    doc_f1: f64,
+    doc_recall: f64,
+    paragraph_auc: f64,
+    paragraph_f1: f64,
+}
+
+#[derive(Serialize)]
+struct EvalDetectReport {
+    genre: String,
+    docs: usize,
+    paragraphs: usize,
+    threshold: f32,
+    seed: u64,
+    results: Vec<RateResult>,
+    clean_doc_false_positive_rate: f64,
+    clean_paragraph_false_positive_rate: f64,
+    detect_mb_per_s: f64,
+}
+
+pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
+    use anyhow::Context;
+    let pack = load_pack(&a.pack)?;
+    let docs = read_brown(&a.brown, &a.genre).with_context(|| {
+        format!(
+            "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
+            a.brown.display()
+        )
+    })?;
+    let docs: Vec<_> = docs.into_iter().take(a.docs).collect();
+    anyhow::ensure!(
+        !docs.is_empty(),
+        "no Brown files starting with {:?} in {}",
+        a.genre,
+        a.brown.display()
+    );
+    let configs = a
+        .configs
+        .iter()
+        .map(|c| config(c))
+        .collect::<Result<Vec<_>>>()?;
+    let mut opts = DetectOptions {
+        threshold: a.threshold,
+        ..DetectOptions::default()
+    };
+    if let Some(x) = a.screen_below {
+        opts.screen_below = x;
+    }
+    let scores = |d: &Detection| -> (f32, Vec<f32>) {
+        (d.score, d.paragraphs.iter().map(|p| p.score).collect())
+    };
+    // Clean texts, scored once per channel the configurations use.
+    let mut clean: Vec<(u8, Vec<f32>, Vec<f32>)> = Vec::new();
+    let (mut bytes, mut secs) = (0usize, 0f64);
+    for c in &configs {
+        if clean.iter().any(|(m, _, _)| *m == c.restore_mask) {
+            continue;
+        }
+        let det = Detector::with_channel(&pack, GenericChannel::new(c.restore_mask), opts.clone());
+        let (mut ds, mut ps) = (Vec::new(), Vec::new());
+        for (_, doc) in &docs {
+            let t = Instant::now();
+            let d = det.detect(doc);
+            if c.restore_mask == flags::ALL {
+                secs += t.elapsed().as_secs_f64();
+                bytes += doc.len();
+            }
+            let (s, p) = scores(&d);
+            ds.push(s);
+            ps.extend(p);
+        }
+        clean.push((c.restore_mask, ds, ps));
+    }
+    let mut results = Vec::new();
+    for c in &configs {
+        let det = Detector::with_channel(&pack, GenericChannel::new(c.restore_mask), opts.clone());
+        let (_, neg_docs, neg_pars) = clean
+            .iter()
+            .find(|(m, _, _)| *m == c.restore_mask)
+            .expect("scored above");
+        for (ri, &rate) in a.rates.iter().enumerate() {
+            let (mut ds, mut ps) = (Vec::new(), Vec::new());
+            for (i, (_, doc)) in docs.iter().enumerate() {
+                let s = spin(
+                    &pack,
+                    doc,
+                    &SpinOptions {
+                        seed: a
+                            .seed
+                            .wrapping_mul(1_000_003)
+                            .wrapping_add((ri * 10_000 + i) as u64),
+                        rate,
+                        mask: c.spin_mask,
+                        phrases: c.phrases,
+                    },
+                );
+                let (d, p) = scores(&det.detect(&s.text));
+                ds.push(d);
+                ps.extend(p);
+            }
+            results.push(RateResult {
+                config: c.name,
+                rate,
+                doc_auc: auc(&ds, neg_docs),
+                doc_f1: f1(&ds, neg_docs, a.threshold),
+                doc_recall: share_at_or_above(&ds, a.threshold),
+                paragraph_auc: auc(&ps, neg_pars),
+                paragraph_f1: f1(&ps, neg_pars, a.threshold),
+            });
+        }
+    }
+    let (_, all_docs, all_pars) = clean
+        .iter()
+        .find(|(m, _, _)| *m == flags::ALL)
+        .cloned()
+        .unwrap_or_else(|| clean[0].clone());
+    let report = EvalDetectReport {
+        genre: a.genre.clone(),
+        docs: docs.len(),
+        paragraphs: all_pars.len(),
+        threshold: a.threshold,
+        seed: a.seed,
+        results,
+        clean_doc_false_positive_rate: share_at_or_above(&all_docs, a.threshold),
+        clean_paragraph_false_positive_rate: share_at_or_above(&all_pars, a.threshold),
+        detect_mb_per_s: bytes as f64 / 1e6 / secs.max(1e-9),
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "Brown {}*, {} docs ({} paragraphs), threshold {}, seed {}",
+        report.genre, report.docs, report.paragraphs, report.threshold, report.seed
+    )?;
+    writeln!(
+        out,
+        "{:<8} {:>5} {:>8} {:>7} {:>10} {:>9} {:>8}",
+        "config", "rate", "doc AUC", "doc F1", "doc recall", "para AUC", "para F1"
+    )?;
+    for r in &report.results {
+        writeln!(
+            out,
+            "{:<8} {:>5} {:>8.4} {:>7.3} {:>10.3} {:>9.4} {:>8.3}",
+            r.config, r.rate, r.doc_auc, r.doc_f1, r.doc_recall, r.paragraph_auc, r.paragraph_f1
+        )?;
+    }
+    writeln!(
+        out,
+        "clean text flagged: {:.2} % of documents, {:.2} % of paragraphs; detect speed {:.2} MB/s (one thread)",
+        100.0 * report.clean_doc_false_positive_rate,
+        100.0 * report.clean_paragraph_false_positive_rate,
+        report.detect_mb_per_s
+    )?;
+    Ok(0)
+}

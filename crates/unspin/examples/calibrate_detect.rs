@@ -1,0 +1,226 @@
+//! Fits the detection score model (`unspin::detect::Model`) on Brown genres other than the
+//! press texts (ca*) that `unspin eval detect` measures on: clean texts against the same texts
+//! spun at rates 0.05–0.5 by the three spinner configurations, documents and paragraphs alike.
+//! Prints the fitted weights and the training AUC, for pasting into `Model::default`.
+//!
+//! cargo run --release --example calibrate_detect -- [BROWN_DIR] [DOCS_PER_GENRE] [CLEAN_WEIGHT]
+use unspin::decode::GenericChannel;
+use unspin::detect::{DetectOptions, Detector, Features, Model, N_FEATURES as K};
+use unspin::lexicon::flags;
+use unspin::spin::{spin, SpinOptions};
+use unspin::Pack;
+
+/// One labelled example: features, label, and whether it is a whole document.
+struct Example {
+    f: Features,
+    spun: bool,
+    doc: bool,
+    /// (configuration, rate index) of a spun example.
+    group: Option<(usize, usize)>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let dir = args.get(1).map_or("target/sources/brown", String::as_str);
+    let per_genre: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let pack = Pack::open("models/default.unspin".as_ref()).unwrap();
+    let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
+    let configs = [
+        ("same", strong, flags::ALL, false),
+        (
+            "cross",
+            flags::MOBY,
+            flags::MYTHES | flags::WORDNET | flags::WEAK,
+            false,
+        ),
+        ("phrase", strong, flags::ALL, true),
+    ];
+    let rates = [0.05, 0.1, 0.2, 0.3, 0.5];
+    let mut docs = Vec::new();
+    for g in "bcdefghjklmnpr".chars() {
+        let genre = format!("c{g}");
+        let all = unspin::eval::read_brown(dir.as_ref(), &genre).unwrap();
+        docs.extend(all.into_iter().take(per_genre));
+    }
+    eprintln!("{} documents", docs.len());
+    let mut examples: Vec<Example> = Vec::new();
+    let mut push = |d: &unspin::detect::Detection, group: Option<(usize, usize)>| {
+        examples.push(Example {
+            f: d.features,
+            spun: group.is_some(),
+            doc: true,
+            group,
+        });
+        for p in &d.paragraphs {
+            examples.push(Example {
+                f: p.features,
+                spun: group.is_some(),
+                doc: false,
+                group,
+            });
+        }
+    };
+    for (ci, &(name, spin_mask, restore_mask, phrases)) in configs.iter().enumerate() {
+        let det = Detector::with_channel(
+            &pack,
+            GenericChannel::new(restore_mask),
+            DetectOptions::default(),
+        );
+        for (i, (_, doc)) in docs.iter().enumerate() {
+            // Clean texts once per channel (same and phrase share one).
+            if ci < 2 {
+                push(&det.detect(doc), None);
+            }
+            for (ri, &rate) in rates.iter().enumerate() {
+                let s = spin(
+                    &pack,
+                    doc,
+                    &SpinOptions {
+                        seed: 7_000_000 + (i * 100 + ri * 10 + ci) as u64,
+                        rate,
+                        mask: spin_mask,
+                        phrases,
+                    },
+                );
+                push(&det.detect(&s.text), Some((ci, ri)));
+            }
+        }
+        eprintln!("{name} done");
+    }
+    let screen = fit(&examples, [false, false, true, true, true, true, true]);
+    println!("screen: {screen:?}");
+    let model = fit(&examples, [true; K]);
+    println!("{model:?}");
+    let mean = |ex: &[&Example]| {
+        let n = ex.len().max(1) as f32;
+        let v: Vec<f32> = (0..K)
+            .map(|k| ex.iter().map(|e| e.f.vector()[k]).sum::<f32>() / n)
+            .collect();
+        v
+    };
+    let clean: Vec<&Example> = examples.iter().filter(|e| e.doc && !e.spun).collect();
+    println!("clean: features {:.3?}", mean(&clean));
+    for (ci, c) in configs.iter().enumerate() {
+        for (ri, r) in rates.iter().enumerate() {
+            let ex: Vec<&Example> = examples
+                .iter()
+                .filter(|e| e.doc && e.group == Some((ci, ri)))
+                .collect();
+            let mut scores: Vec<(f32, bool)> =
+                ex.iter().map(|e| (model.score(&e.f), true)).collect();
+            scores.extend(clean.iter().map(|e| (model.score(&e.f), false)));
+            println!(
+                "{} {r}: AUC {:.3}, features {:.3?}",
+                c.0,
+                auc(&scores),
+                mean(&ex)
+            );
+        }
+    }
+    for doc in [true, false] {
+        let ex: Vec<&Example> = examples.iter().filter(|e| e.doc == doc).collect();
+        let scores: Vec<(f32, bool)> = ex.iter().map(|e| (model.score(&e.f), e.spun)).collect();
+        let fp = scores.iter().filter(|(s, y)| !y && *s >= 0.5).count();
+        let neg = scores.iter().filter(|(_, y)| !y).count();
+        println!(
+            "{}: AUC {:.4}, false positives {fp}/{neg}",
+            if doc { "documents" } else { "paragraphs" },
+            auc(&scores)
+        );
+    }
+}
+
+/// Area under the ROC curve: the probability that a spun example outscores a clean one.
+fn auc(scores: &[(f32, bool)]) -> f64 {
+    let mut v: Vec<(f32, bool)> = scores.to_vec();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut neg_below, mut total, mut pos, mut neg) = (0f64, 0f64, 0f64, 0f64);
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        let (mut p, mut n) = (0f64, 0f64);
+        while j < v.len() && v[j].0 == v[i].0 {
+            if v[j].1 {
+                p += 1.0;
+            } else {
+                n += 1.0;
+            }
+            j += 1;
+        }
+        total += p * (neg_below + n / 2.0);
+        neg_below += n;
+        pos += p;
+        neg += n;
+        i = j;
+    }
+    total / (pos * neg).max(1.0)
+}
+
+/// Weighted logistic regression by gradient descent on standardised features; clean examples
+/// weigh as much in total as spun ones, times a factor that buys a low false-positive rate.
+fn fit(examples: &[Example], mask: [bool; K]) -> Model {
+    let n_pos = examples.iter().filter(|e| e.spun).count() as f64;
+    let n_neg = examples.len() as f64 - n_pos;
+    let factor: f64 = std::env::args()
+        .nth(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let neg_weight = factor * n_pos / n_neg.max(1.0);
+    let Model {
+        half_words, prior, ..
+    } = Model::default();
+    let (half_words, prior) = (half_words as f64, prior as f64);
+    let xs: Vec<([f64; K], f64, f64, f64)> = examples
+        .iter()
+        .map(|e| {
+            let mut v = e.f.vector().map(f64::from);
+            for k in 0..K {
+                if !mask[k] {
+                    v[k] = 0.0;
+                }
+            }
+            let rel = e.f.words as f64 / (e.f.words as f64 + half_words);
+            let y = if e.spun { 1.0 } else { 0.0 };
+            let w = if e.spun { 1.0 } else { neg_weight };
+            (v, y, w, rel)
+        })
+        .collect();
+    let mut mean = [0f64; K];
+    let mut sd = [0f64; K];
+    for k in 0..K {
+        mean[k] = xs.iter().map(|x| x.0[k]).sum::<f64>() / xs.len() as f64;
+        sd[k] = (xs.iter().map(|x| (x.0[k] - mean[k]).powi(2)).sum::<f64>() / xs.len() as f64)
+            .sqrt()
+            .max(1e-6);
+    }
+    let mut b = 0f64;
+    let mut w = [0f64; K];
+    let lr = 0.5;
+    for _ in 0..3000 {
+        let (mut gb, mut gw, mut tw) = (0f64, [0f64; K], 0f64);
+        for (x, y, wt, rel) in &xs {
+            let z0 = b + (0..K).map(|k| w[k] * (x[k] - mean[k]) / sd[k]).sum::<f64>();
+            let z = z0 * rel + (1.0 - rel) * prior;
+            let p = 1.0 / (1.0 + (-z).exp());
+            let g = (p - y) * wt;
+            gb += g;
+            for k in 0..K {
+                gw[k] += g * rel * (x[k] - mean[k]) / sd[k];
+            }
+            tw += wt;
+        }
+        b -= lr * gb / tw;
+        for k in 0..K {
+            w[k] -= lr * gw[k] / tw;
+        }
+    }
+    // Back to raw feature units.
+    let weights: [f32; K] = std::array::from_fn(|k| (w[k] / sd[k]) as f32);
+    let bias = (b - (0..K).map(|k| w[k] * mean[k] / sd[k]).sum::<f64>()) as f32;
+    Model {
+        bias,
+        weights,
+        half_words: half_words as f32,
+        prior: prior as f32,
+    }
+}
