@@ -305,4 +305,10 @@ pub struct TuningArgs {
     /// The clean-text floor of the EM spin rate.
     #[arg(long)]
     pub rate_floor: Option<f32>,
+    /// Joint arcs per unseen pair of adjacent content words (0: none).
+    #[arg(long)]
+    pub pair_arcs: Option<usize>,
+    /// Log10 prior for the second replaced word of a pair arc.
+    #[arg(long, allow_negative_numbers = true)]
+    pub pair_penalty: Option<f32>,
 }

@@ -316,6 +316,12 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.em_iterations {
             o.em_iterations = x;
         }
+        if let Some(x) = self.pair_arcs {
+            o.decode.pair_arcs = x;
+        }
+        if let Some(x) = self.pair_penalty {
+            o.decode.pair_penalty = x;
+        }
         o
     }
 }

@@ -246,6 +246,15 @@ pub struct DecodeOptions {
     /// Log10 channel score of an original two thesaurus steps away, proposed by the LM
     /// (`-inf`: no two-step candidates).
     pub two_hop_penalty: f32,
+    /// Two adjacent content words that the language model has never seen together may both
+    /// have been replaced ("counterfeit consciousness" for "artificial intelligence"): such
+    /// pairs get joint arcs for the candidate pairs that form a stored bigram, at most this
+    /// many (0: none). Pruning word by word in the observed context cannot find these, since
+    /// each original fits only beside the other.
+    pub pair_arcs: usize,
+    /// Log10 prior for the second replaced word of a pair arc (the decoder charges the spin
+    /// prior once per arc).
+    pub pair_penalty: f32,
 }
 
 impl Default for DecodeOptions {
@@ -259,6 +268,8 @@ impl Default for DecodeOptions {
             fluency_gate: true,
             fluency_floor: 0.0,
             two_hop_penalty: f32::NEG_INFINITY,
+            pair_arcs: 3,
+            pair_penalty: -0.7,
         }
     }
 }
@@ -417,6 +428,9 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 if !fluent && self.opts.two_hop_penalty.is_finite() {
                     self.two_hop_arcs(sent, i, h1, h2, &mut arcs);
                 }
+                if self.opts.pair_arcs > 0 {
+                    self.pair_arcs(sent, i, &mut arcs);
+                }
                 if arcs.len() == 1 {
                     return arcs;
                 }
@@ -511,6 +525,71 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     }
                 }
             }
+        }
+    }
+
+    /// Joint arcs for two adjacent content words the language model has never seen together:
+    /// the candidate pairs that form a stored bigram, best first (see
+    /// [`DecodeOptions::pair_arcs`]).
+    fn pair_arcs(&mut self, sent: &[Position], i: usize, arcs: &mut Vec<Arc>) {
+        use crate::lexicon::class;
+        let (Some(a), Some(b)) = (sent[i].id, sent.get(i + 1).and_then(|p| p.id)) else {
+            return;
+        };
+        let n = self.lm.n_words();
+        let content = |w: u32| self.lex.class(w) & class::FUNCTION == 0;
+        if !sent[i].free
+            || !sent[i + 1].free
+            || !sent[i].joins_next
+            || !content(a)
+            || !content(b)
+            || a >= n
+            || b >= n
+            || self.lm.has_bigram(a, b)
+        {
+            return;
+        }
+        let disc = self.opts.frequency_discount;
+        let single = |this: &mut Self, w: u32| -> Vec<(u32, f32)> {
+            let gap_base = this.lm.unigram(w);
+            let mut v: Vec<(u32, f32)> = this
+                .candidates(&[w])
+                .iter()
+                .filter(|(ws, _)| ws.len() == 1 && ws[0] < n)
+                .map(|(ws, ch)| (ws[0], *ch))
+                .collect();
+            for (c, ch) in &mut v {
+                *ch -= disc * (this.lm.unigram(*c) - gap_base);
+            }
+            v
+        };
+        let (ca, cb) = (single(self, a), single(self, b));
+        let mut pairs: Vec<(f32, u32, u32, f32)> = Vec::new();
+        for &(x, chx) in &ca {
+            for &(y, chy) in &cb {
+                // Pairs with one word kept are the ordinary one-word arcs' business.
+                if !self.lm.has_bigram(x, y) {
+                    continue;
+                }
+                let lm = self.lm.score(NONE, x, y);
+                let ch = chx + chy + self.opts.pair_penalty;
+                pairs.push((lm + ch, x, y, ch));
+            }
+        }
+        pairs.sort_by(|p, q| q.0.total_cmp(&p.0).then((p.1, p.2).cmp(&(q.1, q.2))));
+        for &(_, x, y, ch) in pairs.iter().take(self.opts.pair_arcs) {
+            if arcs
+                .iter()
+                .any(|arc| arc.len == 2 && arc.words[..] == [x, y])
+            {
+                continue;
+            }
+            arcs.push(Arc {
+                len: 2,
+                words: Words::from_slice(&[x, y]),
+                channel: ch,
+                keep: false,
+            });
         }
     }
 
