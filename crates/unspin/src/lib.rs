@@ -24,6 +24,7 @@ pub mod build;
 pub mod decode;
 pub mod detect;
 pub mod eval;
+pub mod fingerprint;
 pub mod lexicon;
 pub mod lm;
 mod model;
