@@ -25,6 +25,9 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Score texts for being spun and show the evidence (exit 0 if any is flagged, 1 if none).
     Detect(DetectArgs),
+    /// Import and inspect tortured-phrase fingerprint lists (Problematic Paper Screener).
+    #[command(subcommand)]
+    Fingerprints(FingerprintsCommand),
     /// Spin a text with the reference spinner (for making labelled data).
     Spin(SpinArgs),
     /// Build or inspect model packs.
@@ -69,9 +72,8 @@ pub struct RestoreArgs {
     /// When to colour --diff output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Consult no fingerprint list (lists are not used by restore yet; the flag is kept stable).
-    #[arg(long)]
-    pub no_fingerprints: bool,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
@@ -116,12 +118,48 @@ pub struct DetectArgs {
     /// When to colour the human summary.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Consult no fingerprint list.
-    #[arg(long)]
-    pub no_fingerprints: bool,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
+    /// Screen with the fingerprint list alone, skipping the model (full speed).
+    #[arg(long, conflicts_with = "no_fingerprints")]
+    pub fingerprints_only: bool,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
+}
+
+/// Which fingerprint list to consult.
+#[derive(Args, Debug, Clone)]
+pub struct FingerprintArgs {
+    /// Fingerprint list to use: a list saved by `unspin fingerprints import`, or a PPS CSV
+    /// [default: the installed list, if any].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_fingerprints")]
+    pub fingerprints: Option<PathBuf>,
+    /// Consult no fingerprint list.
+    #[arg(long)]
+    pub no_fingerprints: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FingerprintsCommand {
+    /// Import a Problematic Paper Screener CSV export and install it as the default list
+    /// ($UNSPIN_DATA_DIR, else $XDG_DATA_HOME/unspin, else ~/.local/share/unspin).
+    Import {
+        /// The CSV export (columns tortured_phrase, expected_phrase, num_papers).
+        csv: PathBuf,
+        /// Legitimate terms, one per line, whose occurrences are never reported.
+        #[arg(long, value_name = "FILE")]
+        allow: Option<PathBuf>,
+        /// Write the list here instead of installing it.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Show a list's provenance, size and matcher.
+    Show {
+        /// The list [default: the installed one].
+        #[arg(long, value_name = "FILE")]
+        fingerprints: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +234,23 @@ pub enum EvalCommand {
     Restore(EvalRestoreArgs),
     /// Score clean and spun texts and report AUC, F1 and false positives.
     Detect(EvalDetectArgs),
+    /// Restore the plain phrases of a tortured-phrase list with the list switched off: how
+    /// many come back exactly as the expected form, and how many are changed at all.
+    Tortured(EvalTorturedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalTorturedArgs {
+    /// A PPS CSV export.
+    pub csv: PathBuf,
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// The spin rate assumed for a phrase on its own (no document to estimate it from).
+    #[arg(long, default_value_t = 0.5)]
+    pub rate: f32,
+    /// Print each phrase with its restoration and expected form.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]

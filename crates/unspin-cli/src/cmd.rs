@@ -21,10 +21,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             let pack = load_pack(&a.pack)?;
             let channel = GenericChannel::new(mask);
             let restorer = Restorer::with_channel(&pack, channel, RestoreOptions::default());
-            let r = match crate::output::Neural::open(&a.precise)? {
+            let fingerprints = crate::fingerprints::matcher(&a.fingerprints)?;
+            let mut r = match crate::output::Neural::open(&a.precise)? {
                 Some(mut n) => restorer.restore_precise(&text, &mut n)?,
                 None => restorer.restore(&text),
             };
+            if let Some(m) = &fingerprints {
+                r.apply_fingerprints(&text, &crate::fingerprints::replacements(&m.find(&text)));
+            }
             let mut out = std::io::stdout().lock();
             if a.json {
                 serde_json::to_writer(&mut out, &output::RestoreJson::from(&r))?;
@@ -46,6 +50,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Spin(a) => crate::output::spin_cmd(a),
         Command::Detect(a) => crate::detect::detect_cmd(a),
+        Command::Fingerprints(c) => crate::fingerprints::run(c),
         Command::Pack(PackCommand::Build {
             sources,
             output,
@@ -96,6 +101,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Eval(EvalCommand::Restore(a)) => crate::output::eval_restore(a),
         Command::Eval(EvalCommand::Detect(a)) => crate::detect::eval_detect(a),
+        Command::Eval(EvalCommand::Tortured(a)) => crate::detect::eval_tortured(a),
     }
 }
 

@@ -9,10 +9,11 @@ use serde::Serialize;
 use unspin::decode::GenericChannel;
 use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
 use unspin::eval::read_brown;
+use unspin::fingerprint::Hit;
 use unspin::lexicon::flags;
 use unspin::spin::{spin, SpinOptions};
 
-use crate::args::{ColorChoice, DetectArgs, EvalDetectArgs};
+use crate::args::{ColorChoice, DetectArgs, EvalDetectArgs, EvalTorturedArgs};
 use crate::cmd::{load_pack, parse_flags, read_input};
 use crate::output::config;
 
@@ -21,14 +22,42 @@ use crate::output::config;
 #[derive(Serialize)]
 struct DetectJson<'a> {
     path: String,
-    score: f32,
+    /// `null` with `--fingerprints-only`.
+    score: Option<f32>,
+    /// The model's score reaches the threshold, or a fingerprint matched.
     flagged: bool,
     spans: &'a [Evidence],
     paragraphs: &'a [Paragraph],
-    spin_rate: f32,
-    words: usize,
+    /// Known tortured phrases, apart from the model's findings.
+    fingerprints: Vec<FingerprintJson<'a>>,
+    spin_rate: Option<f32>,
+    words: Option<usize>,
     scorer: &'a str,
     stage: &'a str,
+}
+
+/// A fingerprint hit as `unspin detect --json` prints it.
+#[derive(Serialize)]
+struct FingerprintJson<'a> {
+    start: usize,
+    end: usize,
+    matched: &'a str,
+    tortured: &'a str,
+    expected: Option<&'a str>,
+    query: &'a str,
+}
+
+fn fingerprint_json(hits: &[Hit]) -> Vec<FingerprintJson<'_>> {
+    hits.iter()
+        .map(|h| FingerprintJson {
+            start: h.start,
+            end: h.end,
+            matched: &h.matched,
+            tortured: &h.tortured,
+            expected: h.expected.as_deref(),
+            query: &h.query,
+        })
+        .collect()
 }
 
 pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
@@ -38,7 +67,17 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
         a.threshold
     );
     let mask = parse_flags(a.thesauri.as_deref())?;
-    let pack = load_pack(&a.pack)?;
+    let fingerprints = crate::fingerprints::matcher(&a.fingerprints)?;
+    anyhow::ensure!(
+        !a.fingerprints_only || fingerprints.is_some(),
+        "--fingerprints-only: no fingerprint list installed; run `unspin fingerprints import FILE.csv` or pass --fingerprints FILE"
+    );
+    // Fingerprint-only screening never touches the model pack.
+    let pack = if a.fingerprints_only {
+        None
+    } else {
+        Some(load_pack(&a.pack)?)
+    };
     let mut opts = DetectOptions {
         threshold: a.threshold,
         ..DetectOptions::default()
@@ -46,7 +85,9 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
     if let Some(x) = a.screen_below {
         opts.screen_below = x;
     }
-    let detector = Detector::with_channel(&pack, GenericChannel::new(mask), opts);
+    let detector = pack
+        .as_ref()
+        .map(|p| Detector::with_channel(p, GenericChannel::new(mask), opts));
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -70,27 +111,38 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
                 continue;
             }
         };
-        let d = detector.detect(&text);
-        flagged += usize::from(d.flagged);
+        let hits = fingerprints
+            .as_ref()
+            .map(|m| m.find(&text))
+            .unwrap_or_default();
+        let d = detector.as_ref().map(|det| det.detect(&text));
+        let is_flagged = d.as_ref().is_some_and(|d| d.flagged) || !hits.is_empty();
+        flagged += usize::from(is_flagged);
         let name = display_name(input);
         if a.json {
             serde_json::to_writer(
                 &mut out,
                 &DetectJson {
                     path: name,
-                    score: d.score,
-                    flagged: d.flagged,
-                    spans: &d.spans,
-                    paragraphs: &d.paragraphs,
-                    spin_rate: d.spin_rate,
-                    words: d.words,
-                    scorer: &d.scorer,
-                    stage: d.stage,
+                    score: d.as_ref().map(|d| d.score),
+                    flagged: is_flagged,
+                    spans: d.as_ref().map_or(&[], |d| &d.spans),
+                    paragraphs: d.as_ref().map_or(&[], |d| &d.paragraphs),
+                    fingerprints: fingerprint_json(&hits),
+                    spin_rate: d.as_ref().map(|d| d.spin_rate),
+                    words: d.as_ref().map(|d| d.words),
+                    scorer: d.as_ref().map_or("fingerprints", |d| &d.scorer),
+                    stage: d.as_ref().map_or("fingerprints", |d| d.stage),
                 },
             )?;
             writeln!(out)?;
         } else {
-            write_summary(&mut out, &name, &text, &d, a.top, color)?;
+            if let Some(d) = &d {
+                write_summary(&mut out, &name, &text, d, a.top, color)?;
+            } else {
+                writeln!(out, "{name}: {} fingerprint hits", hits.len())?;
+            }
+            write_hits(&mut out, &text, &hits, color)?;
         }
     }
     out.flush()?;
@@ -159,6 +211,26 @@ fn write_summary(
             out,
             "  {line:>5}: {s_on}{}{off} → {o_on}{}{off}  (odds 10^{:.1}, confidence {:.2})",
             e.spun, e.original, e.log_odds, e.confidence
+        )?;
+    }
+    Ok(())
+}
+
+/// Fingerprint hits, one line each, apart from the model's evidence.
+fn write_hits(out: &mut impl Write, text: &str, hits: &[Hit], color: bool) -> Result<()> {
+    let (on, off) = if color {
+        ("\x1b[35m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    for h in hits {
+        let line = text[..h.start].matches('\n').count() + 1;
+        writeln!(
+            out,
+            "  {line:>5}: {on}{}{off} is a known tortured phrase for \"{}\" (fingerprint {})",
+            h.matched.replace('\n', " "),
+            h.expected.as_deref().unwrap_or("?"),
+            h.query
         )?;
     }
     Ok(())
@@ -360,6 +432,66 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         100.0 * report.clean_doc_false_positive_rate,
         100.0 * report.clean_paragraph_false_positive_rate,
         report.detect_mb_per_s
+    )?;
+    Ok(0)
+}
+
+pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
+    use anyhow::Context;
+    use unspin::fingerprint::{query::Role, FingerprintList};
+    use unspin::restore::RestoreOptions;
+    use unspin::Restorer;
+    let bytes = std::fs::read(&a.csv).with_context(|| format!("reading {}", a.csv.display()))?;
+    let (list, errors) = FingerprintList::import_csv(&bytes, &a.csv.display().to_string());
+    let pack = load_pack(&a.pack)?;
+    anyhow::ensure!(
+        (0.001..=0.9).contains(&a.rate),
+        "--rate must lie in [0.001, 0.9], not {}",
+        a.rate
+    );
+    // A phrase alone gives EM nothing to estimate a rate from: assume one.
+    let opts = RestoreOptions {
+        initial_rate: a.rate,
+        em_iterations: 0,
+        rate_calibration: (1.0, 0.0),
+        consistent: false,
+        ..RestoreOptions::default()
+    };
+    let restorer = Restorer::with_channel(&pack, GenericChannel::default(), opts);
+    let (mut n, mut exact, mut changed) = (0usize, 0usize, 0usize);
+    let mut out = std::io::stdout().lock();
+    for e in list.entries() {
+        let atoms = e.parsed().atoms();
+        let (Some(expected), [atom]) = (&e.expected, atoms) else {
+            continue;
+        };
+        if atom.role != Role::Tortured || atom.proximity.is_some() || !atom.quoted {
+            continue;
+        }
+        n += 1;
+        let r = restorer.restore(&atom.text);
+        let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
+        exact += usize::from(hit);
+        changed += usize::from(!r.spans.is_empty());
+        if a.verbose {
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}",
+                if hit { "exact" } else if r.spans.is_empty() { "kept" } else { "wrong" },
+                atom.text,
+                r.text,
+                expected
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{}: {n} plain phrases with a known expected form ({} rows unreadable); restored exactly {exact} ({:.1} %), changed {changed} ({:.1} %); assumed rate {}",
+        a.csv.display(),
+        errors.len(),
+        100.0 * exact as f64 / n.max(1) as f64,
+        100.0 * changed as f64 / n.max(1) as f64,
+        a.rate
     )?;
     Ok(0)
 }

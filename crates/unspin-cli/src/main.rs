@@ -5,6 +5,7 @@
 mod args;
 mod cmd;
 mod detect;
+mod fingerprints;
 mod output;
 
 use std::io::Write;

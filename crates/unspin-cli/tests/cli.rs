@@ -360,10 +360,86 @@ fn detect_exits_like_grep_and_reports_each_input() {
     let o = unspin(&["detect", "--threshold", "0", c], b"");
     assert_eq!(o.status.code(), Some(0));
     let o = unspin(&["detect", "--threshold", "1.5", c], b"");
-    assert_eq!(o.status.code(), Some(2), "out-of-range threshold is an error");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "out-of-range threshold is an error"
+    );
     // A missing input is reported on its own line; the others are still scored; exit 2.
     let o = unspin(&["detect", "--json", "no-such-file.txt", s], b"");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no-such-file.txt"), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 1);
+}
+
+#[test]
+fn fingerprint_lists_import_install_and_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("pps.csv");
+    std::fs::write(
+        &csv,
+        "tortured_phrase,expected_phrase,num_papers\n\
+         \"\"\"liver sickness\"\"\",liver disease,154\n\
+         \"\"\"genetic calculation\"\" AND \"\"genetic algorithm\"\"\",genetic algorithm,538\n\
+         \"\"\"broken\"\" ADN \"\"query\"\"\",x,1\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_unspin"))
+            .args(args)
+            .env("UNSPIN_PACK", pack())
+            .env("UNSPIN_DATA_DIR", &data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A run that fails early may close its input unread.
+        let _ = child.stdin.take().unwrap().write_all(stdin);
+        child.wait_with_output().unwrap()
+    };
+    // Nothing installed yet: fingerprint-only screening has nothing to screen with.
+    let o = run(&["detect", "--fingerprints-only"], b"liver sickness");
+    assert_eq!(o.status.code(), Some(2));
+    // The bad row is named with its line and column; the rest is imported and installed.
+    let o = run(&["fingerprints", "import", csv.to_str().unwrap()], b"");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("row 4") && e.contains("column"), "{e}");
+    assert!(
+        e.contains("imported 2 fingerprints") && e.contains("1 rows skipped"),
+        "{e}"
+    );
+    assert!(data.join("fingerprints.json").exists());
+
+    let text = "The liver sick-\nness of a genetic calculation.\n";
+    let o = run(
+        &["detect", "--fingerprints-only", "--json"],
+        text.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hits = v["fingerprints"].as_array().unwrap();
+    // The AND clause's context term is absent, so only one phrase is reported.
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["expected"], "liver disease");
+    let (a, b) = (
+        hits[0]["start"].as_u64().unwrap() as usize,
+        hits[0]["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[a..b], "liver sick-\nness");
+    // Restore uses the installed list by default, and not with --no-fingerprints.
+    let o = run(&["restore"], text.as_bytes());
+    assert!(stdout(&o).contains("liver disease"), "{}", stdout(&o));
+    let o = run(&["restore", "--no-fingerprints"], text.as_bytes());
+    assert!(!stdout(&o).contains("liver disease"));
+    // A clean text has no hits: exit 1.
+    let o = run(&["detect", "--fingerprints-only"], b"The liver is fine.");
+    assert_eq!(o.status.code(), Some(1));
+    // A corrupt list is a one-line error.
+    std::fs::write(data.join("fingerprints.json"), b"{\"format\":").unwrap();
+    let o = run(&["detect", "--fingerprints-only"], b"x");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
 }

@@ -30,6 +30,8 @@ pub struct Span {
     /// Log10 of how much more probable `restored` is than the spun text here (the evidence
     /// that this span was spun), capped at ±[`MAX_LOG_ODDS`].
     pub log_odds: f32,
+    /// What proposed the span: "model", or "fingerprint" for a known tortured phrase.
+    pub source: &'static str,
 }
 
 /// The cap on [`Span::log_odds`]: beyond a million to one, the odds say nothing more.
@@ -57,6 +59,49 @@ pub struct Restoration {
     pub words: usize,
     /// Which model chose the words: "trigram", or the sentence scorer's name in precise mode.
     pub scorer: String,
+}
+
+impl Restoration {
+    /// Puts known tortured phrases in: each `(start, end, expected)` replaces the input's bytes
+    /// `start..end` with the list's expected form (in the input's case), and model spans that
+    /// overlap one are dropped. `input` is the text this restoration was made from.
+    pub fn apply_fingerprints(&mut self, input: &str, hits: &[(usize, usize, String)]) {
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut added = Vec::new();
+        for (start, end, expected) in hits {
+            if taken.iter().any(|&(a, b)| *start < b && a < *end) || end <= start {
+                continue;
+            }
+            taken.push((*start, *end));
+            let spun = &input[*start..*end];
+            added.push(Span {
+                start: *start,
+                end: *end,
+                spun: spun.to_string(),
+                restored: Case::of(spun).apply(expected),
+                confidence: 1.0,
+                alternatives: Vec::new(),
+                log_odds: MAX_LOG_ODDS,
+                source: "fingerprint",
+            });
+        }
+        if added.is_empty() {
+            return;
+        }
+        self.spans
+            .retain(|s| !taken.iter().any(|&(a, b)| s.start < b && a < s.end));
+        self.spans.extend(added);
+        self.spans.sort_by_key(|s| s.start);
+        let mut out = String::with_capacity(input.len());
+        let mut at = 0;
+        for sp in &self.spans {
+            out.push_str(&input[at..sp.start]);
+            out.push_str(&sp.restored);
+            at = sp.end;
+        }
+        out.push_str(&input[at..]);
+        self.text = out;
+    }
 }
 
 /// A model that scores whole sentences, for precise mode. The core crate knows no neural
@@ -385,6 +430,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     confidence,
                     alternatives,
                     log_odds,
+                    source: "model",
                 });
             }
         }
@@ -1084,6 +1130,7 @@ mod tests {
             confidence: 1.0,
             alternatives: Vec::new(),
             log_odds: 1.0,
+            source: "model",
         }
     }
 

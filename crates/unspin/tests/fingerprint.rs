@@ -852,6 +852,18 @@ proptest! {
         }
     }
 
+    /// Chunk and stream boundaries change nothing: scanning a few bytes at a time finds what
+    /// one pass does.
+    #[test]
+    fn chunking_changes_nothing(
+        parts in prop::collection::vec(prop::sample::select(PIECES), 0..300),
+        chunk in prop::sample::select(&[1usize, 2, 5, 16, 61, 300, 4096][..]),
+    ) {
+        let text = parts.join(" ");
+        let (_, m) = shared();
+        prop_assert_eq!(m.find_chunked(&text, chunk), m.find(&text));
+    }
+
     /// Plain phrases: the matcher finds exactly the whole-word occurrences in the normal form.
     #[test]
     fn plain_phrases_match_a_naive_search(

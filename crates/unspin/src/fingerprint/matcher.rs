@@ -327,15 +327,36 @@ impl Matcher {
 
     /// [`Matcher::find`] with reusable buffers: clears `hits`, then fills it.
     pub fn find_into(&self, text: &str, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
+        self.find_chunked_into(text, None, scratch, hits);
+    }
+
+    /// [`Matcher::find`] normalising and scanning `chunk` bytes of the text at a time instead
+    /// of the default 64 KiB: the hits must not change. For tests and fuzzing of the chunk and
+    /// stream boundaries.
+    #[doc(hidden)]
+    pub fn find_chunked(&self, text: &str, chunk: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.find_chunked_into(text, Some(chunk.max(1)), &mut Scratch::new(), &mut hits);
+        hits
+    }
+
+    fn find_chunked_into(
+        &self,
+        text: &str,
+        chunk: Option<usize>,
+        scratch: &mut Scratch,
+        hits: &mut Vec<Hit>,
+    ) {
         hits.clear();
+        let chunk = chunk.unwrap_or(CHUNK.max(16 * self.max_pat_len));
         match &self.aut {
-            Aut::Dfa(a) => self.scan(a, text, scratch),
-            Aut::Nfa(a) => self.scan(a, text, scratch),
+            Aut::Dfa(a) => self.scan(a, text, chunk, scratch),
+            Aut::Nfa(a) => self.scan(a, text, chunk, scratch),
         }
         self.report(text, scratch, hits);
     }
 
-    fn scan<A: Automaton>(&self, aut: &A, text: &str, s: &mut Scratch) {
+    fn scan<A: Automaton>(&self, aut: &A, text: &str, chunk: usize, s: &mut Scratch) {
         s.gen = s.gen.wrapping_add(1);
         if s.seen.len() != self.pats.len() || s.gen == 0 {
             // Generation marks restart: forget every mark of earlier scans.
@@ -356,7 +377,6 @@ impl Matcher {
             .expect("unanchored search is supported");
         // Enough of the previous chunk to see a whole pattern and the char before it.
         let keep = self.max_pat_len + 8;
-        let chunk = CHUNK.max(16 * self.max_pat_len);
         let mut base = 0;
         let mut i = 0;
         loop {
