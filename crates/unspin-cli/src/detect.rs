@@ -477,7 +477,13 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}",
-                if hit { "exact" } else if r.spans.is_empty() { "kept" } else { "wrong" },
+                if hit {
+                    "exact"
+                } else if r.spans.is_empty() {
+                    "kept"
+                } else {
+                    "wrong"
+                },
                 atom.text,
                 r.text,
                 expected
