@@ -4,6 +4,12 @@
 # when already present), then runs every test, precise mode included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# unspin-io reads PDFs through pdftotext (Debian poppler-utils); its tests fail without it.
+if ! command -v pdftotext >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -q poppler-utils >/dev/null ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q poppler-utils >/dev/null; }
+fi
 scripts/fetch-sources.sh >/dev/null
 scripts/fetch-neural.sh >/dev/null
 # With the inputs fetched, the tests that read them must not pass vacuously.
