@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! fpscan import LIST.csv OUT.json     import a PPS CSV export, report bad rows, save the list
-//! fpscan phrases LIST.json            print each plain tortured phrase once (no proximity)
+//! fpscan phrases LIST.json [--standalone]
+//!                                     print each tortured phrase once (not proximity ones);
+//!                                     --standalone: only entries that are one quoted phrase
 //! fpscan scan LIST.json FILE [--nfa] [--print]
 //!                                     load the list, build the matcher, scan FILE as one text,
 //!                                     print the hit count (and each hit with --print)
@@ -19,7 +21,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("import") if args.len() == 3 => import(&args[1], &args[2]),
-        Some("phrases") if args.len() == 2 => phrases(&args[1]),
+        Some("phrases") if (2..=3).contains(&args.len()) => {
+            phrases(&args[1], args.get(2).is_some_and(|a| a == "--standalone"))
+        }
         Some("scan") if args.len() >= 3 => scan(&args[1], &args[2], &args[3..]),
         _ => Err(
             "usage: fpscan import CSV OUT | phrases LIST | scan LIST FILE [--nfa] [--print]".into(),
@@ -53,12 +57,15 @@ fn import(csv: &str, out: &str) -> Result<()> {
     Ok(())
 }
 
-fn phrases(list: &str) -> Result<()> {
+fn phrases(list: &str, standalone: bool) -> Result<()> {
     let list = FingerprintList::load(Path::new(list))?;
     let mut seen = std::collections::HashSet::new();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for e in list.entries() {
+        if standalone && e.parsed().atoms().len() > 1 {
+            continue;
+        }
         for a in e.parsed().tortured() {
             if a.proximity.is_none() && seen.insert(a.text.clone()) {
                 writeln!(out, "{}", a.text)?;
@@ -107,8 +114,10 @@ fn scan(list: &str, file: &str, flags: &[String]) -> Result<()> {
         }
     }
     println!("{}", hits.len());
+    let multiline = hits.iter().filter(|h| h.matched.contains('\n')).count();
     eprintln!(
-        "entries={}\npatterns={}\nengine={}\nautomaton_bytes={}\nload_ms={load_ms:.2}\nbuild_ms={build_ms:.2}\nread_ms={read_ms:.2}\nscan_s={scan_s:.3}\nscan_mb_s={:.0}",
+        "hits={}\nhits_multiline={multiline}\nentries={}\npatterns={}\nengine={}\nautomaton_bytes={}\nload_ms={load_ms:.2}\nbuild_ms={build_ms:.2}\nread_ms={read_ms:.2}\nscan_s={scan_s:.3}\nscan_mb_s={:.0}",
+        hits.len(),
         list.len(),
         matcher.patterns_len(),
         matcher.engine_name(),

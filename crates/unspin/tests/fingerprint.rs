@@ -749,6 +749,10 @@ fn long_texts_find_every_inserted_phrase() {
             assert_eq!(got.len(), want.len(), "{}", m.engine_name());
             assert_eq!(got, want, "{}", m.engine_name());
         }
+        // Smaller chunks: more chunk and stream boundaries, the same hits.
+        for chunk in [3000, 5001, 20000] {
+            assert_eq!(m.find_chunked(&text, chunk), found, "chunk {chunk}");
+        }
     }
 }
 
