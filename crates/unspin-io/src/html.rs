@@ -140,7 +140,9 @@ fn tag(html: &str, at: usize, out: &mut Out) -> usize {
     } else if SPACED.contains(&name.as_str()) {
         out.space();
     }
-    if !closing && HIDDEN.contains(&name.as_str()) && b[end - 1] != b'/' {
+    // `<svg/>` closes itself; `<script/>` does not, in HTML.
+    let self_closed = b[end - 2] == b'/' && !matches!(name.as_str(), "script" | "style");
+    if !closing && HIDDEN.contains(&name.as_str()) && !self_closed {
         return match find_end_tag(b, end, &name) {
             Some(after) => after,
             None => b.len(),
@@ -484,6 +486,65 @@ fn named(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags() {
+        let table: &[(&str, &str, &str)] = &[
+            ("plain", "just text", "just text"),
+            ("inline tags join", "a<b>b</b>c <i>d</i>", "abc d"),
+            (
+                "blocks end lines",
+                "<p>one</p><p>two<br>three</p><li>four",
+                "one\ntwo\nthree\nfour",
+            ),
+            (
+                "cells are spaced",
+                "<tr><td>a</td><td>b</td></tr><tr><td>c</td></tr>",
+                "a b\nc",
+            ),
+            (
+                "whitespace collapses",
+                "  a \n\t b  <p>  </p>  c  ",
+                "a b\nc",
+            ),
+            (
+                "hidden elements",
+                "a<script>x</p>y</script >b<style>s</style>c",
+                "abc",
+            ),
+            ("end tag case", "a<SCRIPT>x</ScRiPt>b", "ab"),
+            ("end tag prefix", "a<script>x</scripts>y</script>b", "ab"),
+            ("unclosed script", "a<script>never closed", "a"),
+            (
+                "self-closed svg",
+                "a<svg/>b<svg><text>t</text></svg>c",
+                "abc",
+            ),
+            ("script is not self-closed", "a<script/>x</script>b", "ab"),
+            ("comments", "a<!-- <p>x</p> -->b<!-- open", "ab"),
+            (
+                "doctype and pi",
+                "<!DOCTYPE html><?xml version=\"1.0\"?>a",
+                "a",
+            ),
+            ("quoted >", "<a title=\"x > y\" href='>'>link</a>", "link"),
+            ("unquoted attribute", "<a href=/x>y</a>", "y"),
+            ("not tags", "a < b, 1<2, <3, </ x", "a < b, 1<2, <3, </ x"),
+            ("unterminated tag", "a <b c=\"d", "a"),
+            ("unterminated quote", "a <b c=\"d>e", "a"),
+            (
+                "entities in text",
+                "&lt;p&gt; &amp;amp; &quot;q&quot;",
+                "<p> &amp; \"q\"",
+            ),
+            ("nbsp is a space", "a&nbsp;&nbsp;b", "a b"),
+            ("empty", "", ""),
+            ("only tags", "<p></p><div> </div>", ""),
+        ];
+        for (name, input, want) in table {
+            assert_eq!(html_to_text(input), *want, "{name}: {input:?}");
+        }
+    }
 
     #[test]
     fn references() {

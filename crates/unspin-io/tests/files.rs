@@ -354,3 +354,15 @@ fn stdin() {
         assert_eq!(got, *want, "format {format:?}");
     }
 }
+
+/// A scan can move to a worker thread, and records and errors can be sent between threads.
+#[test]
+fn streams_and_records_are_send() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<unspin_io::Records>();
+    send::<unspin_io::Scan>();
+    send::<unspin_io::Record>();
+    sync::<unspin_io::RecordError>();
+    sync::<unspin_io::Error>();
+}
