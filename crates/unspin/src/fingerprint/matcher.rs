@@ -19,6 +19,8 @@ use super::query::{Query, Role};
 
 /// Original bytes normalised and scanned at a time.
 const CHUNK: usize = 64 * 1024;
+/// Automaton walks interleaved over one chunk.
+const STREAMS: usize = 4;
 /// Above this many pattern bytes the automaton is a contiguous NFA: a DFA would take too much
 /// memory for what it saves.
 const DFA_MAX_PATTERN_BYTES: usize = 1 << 20;
@@ -60,8 +62,169 @@ pub enum Engine {
 }
 
 enum Aut {
-    Dfa(dfa::DFA),
+    Dfa(Table),
     Nfa(nfa::contiguous::NFA),
+}
+
+/// The automaton's steps, as the scan loop needs them.
+trait Walk {
+    type State: Copy;
+    fn start(&self) -> Self::State;
+    fn step(&self, s: Self::State, byte: u8) -> Self::State;
+    /// A state where some pattern ends (or, for the NFA, any special state).
+    fn special(&self, s: Self::State) -> bool;
+    fn match_len(&self, s: Self::State) -> usize;
+    fn match_pattern(&self, s: Self::State, i: usize) -> u32;
+}
+
+impl Walk for nfa::contiguous::NFA {
+    type State = StateID;
+    fn start(&self) -> StateID {
+        self.start_state(Anchored::No)
+            .expect("unanchored search is supported")
+    }
+    #[inline(always)]
+    fn step(&self, s: StateID, byte: u8) -> StateID {
+        self.next_state(Anchored::No, s, byte)
+    }
+    #[inline(always)]
+    fn special(&self, s: StateID) -> bool {
+        self.is_special(s)
+    }
+    fn match_len(&self, s: StateID) -> usize {
+        if self.is_match(s) {
+            Automaton::match_len(self, s)
+        } else {
+            0
+        }
+    }
+    fn match_pattern(&self, s: StateID, i: usize) -> u32 {
+        Automaton::match_pattern(self, s, i).as_u32()
+    }
+}
+
+/// The aho-corasick DFA copied into a flat table made for the scan loop: byte classes of
+/// exactly the bytes the patterns use (the crate rounds a row up to a power of two), state ids
+/// premultiplied by the row length, and match states first so that "does a pattern end here"
+/// is one comparison. About two thirds of the crate's DFA in memory, so more of it stays in
+/// cache.
+struct Table {
+    trans: Vec<u32>,
+    class: [u8; 256],
+    start: u32,
+    /// States below this (premultiplied) id are match states.
+    match_limit: u32,
+    stride: u32,
+    /// For match state `k` (id `k * stride`): its patterns are `pids[ends[k]..ends[k + 1]]`.
+    ends: Vec<u32>,
+    pids: Vec<u32>,
+}
+
+impl Table {
+    /// `None` if the table would not fit 32-bit ids.
+    fn new(dfa: &dfa::DFA, patterns: &[String]) -> Option<Table> {
+        let mut class = [0u8; 256];
+        let mut used = [false; 256];
+        for p in patterns {
+            for &b in p.as_bytes() {
+                used[b as usize] = true;
+            }
+        }
+        // Class 0 for every byte no pattern uses (if any), then one class per used byte.
+        let mut reps: Vec<u8> = Vec::new();
+        if used.iter().any(|u| !u) {
+            reps.push(used.iter().position(|u| !u)? as u8);
+        }
+        for b in 0..256usize {
+            if used[b] {
+                class[b] = reps.len() as u8;
+                reps.push(b as u8);
+            }
+        }
+        let stride = reps.len();
+        // Every state reachable from the start, breadth first.
+        let start = dfa.start_state(Anchored::No).ok()?;
+        let mut index: rustc_hash::FxHashMap<StateID, u32> = Default::default();
+        let mut states = vec![start];
+        index.insert(start, 0);
+        let mut next_ids = Vec::new();
+        let mut k = 0;
+        while k < states.len() {
+            let sid = states[k];
+            for &rep in &reps {
+                let next = dfa.next_state(Anchored::No, sid, rep);
+                let n = states.len() as u32;
+                let id = *index.entry(next).or_insert(n);
+                if id == n {
+                    states.push(next);
+                }
+                next_ids.push(id);
+            }
+            k += 1;
+        }
+        // Match states first.
+        let mut order: Vec<u32> = (0..states.len() as u32).collect();
+        order.sort_by_key(|&i| !dfa.is_match(states[i as usize]));
+        let mut new_of = vec![0u32; states.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old as usize] = new as u32;
+        }
+        let total = states.len().checked_mul(stride)?;
+        u32::try_from(total).ok()?;
+        let premul = |old: u32| new_of[old as usize] * stride as u32;
+        let mut trans = vec![0u32; total];
+        let mut ends = vec![0u32];
+        let mut pids = Vec::new();
+        for (new, &old) in order.iter().enumerate() {
+            let row = &next_ids[old as usize * stride..(old as usize + 1) * stride];
+            for (c, &to) in row.iter().enumerate() {
+                trans[new * stride + c] = premul(to);
+            }
+            let sid = states[old as usize];
+            if dfa.is_match(sid) {
+                for m in 0..Automaton::match_len(dfa, sid) {
+                    pids.push(Automaton::match_pattern(dfa, sid, m).as_u32());
+                }
+                ends.push(pids.len() as u32);
+            }
+        }
+        Some(Table {
+            trans,
+            class,
+            start: premul(0),
+            match_limit: (ends.len() as u32 - 1) * stride as u32,
+            stride: stride as u32,
+            ends,
+            pids,
+        })
+    }
+
+    fn memory_usage(&self) -> usize {
+        (self.trans.len() + self.ends.len() + self.pids.len()) * 4 + 256
+    }
+}
+
+impl Walk for Table {
+    type State = u32;
+    fn start(&self) -> u32 {
+        self.start
+    }
+    #[inline(always)]
+    fn step(&self, s: u32, byte: u8) -> u32 {
+        self.trans[(s + u32::from(self.class[byte as usize])) as usize]
+    }
+    #[inline(always)]
+    fn special(&self, s: u32) -> bool {
+        s < self.match_limit
+    }
+    fn match_len(&self, s: u32) -> usize {
+        let k = (s / self.stride) as usize;
+        (self.ends[k + 1] - self.ends[k]) as usize
+    }
+    fn match_pattern(&self, s: u32, i: usize) -> u32 {
+        let k = (s / self.stride) as usize;
+        self.pids[self.ends[k] as usize + i]
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -250,17 +413,7 @@ impl Matcher {
             Engine::Nfa => false,
             Engine::Auto => total <= DFA_MAX_PATTERN_BYTES,
         };
-        let aut = if use_dfa {
-            Aut::Dfa(
-                dfa::DFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .start_kind(StartKind::Unanchored)
-                    .prefilter(false)
-                    .byte_classes(true)
-                    .build(&patterns)
-                    .expect("fingerprint DFA builds"),
-            )
-        } else {
+        let nfa = || {
             Aut::Nfa(
                 nfa::contiguous::NFA::builder()
                     .match_kind(MatchKind::Standard)
@@ -268,6 +421,18 @@ impl Matcher {
                     .build(&patterns)
                     .expect("fingerprint NFA builds"),
             )
+        };
+        let aut = if use_dfa {
+            dfa::DFA::builder()
+                .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Unanchored)
+                .prefilter(false)
+                .build(&patterns)
+                .ok()
+                .and_then(|d| Table::new(&d, &patterns))
+                .map_or_else(nfa, Aut::Dfa)
+        } else {
+            nfa()
         };
         let max_pat_len = patterns.iter().map(String::len).max().unwrap_or(0);
         Matcher {
@@ -356,7 +521,7 @@ impl Matcher {
         self.report(text, scratch, hits);
     }
 
-    fn scan<A: Automaton>(&self, aut: &A, text: &str, chunk: usize, s: &mut Scratch) {
+    fn scan<A: Walk>(&self, aut: &A, text: &str, chunk: usize, s: &mut Scratch) {
         s.gen = s.gen.wrapping_add(1);
         if s.seen.len() != self.pats.len() || s.gen == 0 {
             // Generation marks restart: forget every mark of earlier scans.
@@ -372,9 +537,7 @@ impl Matcher {
         s.counted_pos = 0;
         s.counted = 0;
         let mut normer = Normalizer::new();
-        let start = aut
-            .start_state(Anchored::No)
-            .expect("unanchored search is supported");
+        let start = aut.start();
         // Enough of the previous chunk to see a whole pattern and the char before it.
         let keep = self.max_pat_len + 8;
         let mut base = 0;
@@ -417,15 +580,16 @@ impl Matcher {
         }
     }
 
-    /// Runs the automaton over `buf[carry..]` as four interleaved streams, so that four
+    /// Runs the automaton over `buf[carry..]` as [`STREAMS`] interleaved streams, so that as many
     /// transition lookups are in flight at once instead of one: a DFA walk is bound by the
     /// latency of its table loads. Each stream starts `max_pat_len` bytes early, from the start
     /// state, without reporting: after that many bytes its state is exact.
-    #[allow(clippy::too_many_arguments)]
-    fn scan_chunk<A: Automaton>(
+    // The streams advance in lockstep: one index into each of them.
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+    fn scan_chunk<A: Walk>(
         &self,
         aut: &A,
-        start: StateID,
+        start: A::State,
         s: &mut Scratch,
         buf: &[u8],
         base: usize,
@@ -434,59 +598,61 @@ impl Matcher {
     ) {
         let warm = self.max_pat_len;
         let len = buf.len();
-        let new = len - carry;
-        let quarter = new / 4;
-        let seg = |j: usize| carry + j * quarter;
-        let from = |j: usize| {
+        let part = (len - carry) / STREAMS;
+        let seg = |j: usize| if j == STREAMS { len } else { carry + j * part };
+        if part <= 4 * warm {
+            let from = carry.saturating_sub(warm);
+            self.scan_stream(aut, start, s, buf, base, from, carry, len, last);
+            return;
+        }
+        let from: [usize; STREAMS] = std::array::from_fn(|j| {
             if j == 0 {
                 carry.saturating_sub(warm)
             } else {
                 seg(j) - warm
             }
-        };
-        if quarter <= 4 * warm {
-            self.scan_stream(aut, start, s, buf, base, from(0), carry, len, last);
-            return;
-        }
-        let (f0, f1, f2, f3) = (from(0), from(1), from(2), from(3));
-        let (e0, e1, e2, e3) = (seg(1), seg(2), seg(3), len);
-        let n = (e0 - f0).min(e1 - f1).min(e2 - f2).min(e3 - f3);
-        let (h0, h1, h2, h3) = (
-            &buf[f0..f0 + n],
-            &buf[f1..f1 + n],
-            &buf[f2..f2 + n],
-            &buf[f3..f3 + n],
-        );
-        let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
+        });
+        let n = (0..STREAMS)
+            .map(|j| seg(j + 1) - from[j])
+            .min()
+            .unwrap_or(0);
+        let hay: [&[u8]; STREAMS] = std::array::from_fn(|j| &buf[from[j]..from[j] + n]);
+        let mut st = [start; STREAMS];
         for t in 0..n {
-            s0 = aut.next_state(Anchored::No, s0, h0[t]);
-            s1 = aut.next_state(Anchored::No, s1, h1[t]);
-            s2 = aut.next_state(Anchored::No, s2, h2[t]);
-            s3 = aut.next_state(Anchored::No, s3, h3[t]);
-            if aut.is_special(s0) | aut.is_special(s1) | aut.is_special(s2) | aut.is_special(s3) {
-                for (j, sid, f) in [(0, s0, f0), (1, s1, f1), (2, s2, f2), (3, s3, f3)] {
-                    let at = f + t;
-                    if aut.is_special(sid) && at >= seg(j) {
-                        self.on_match(aut, sid, s, buf, base, at + 1, last);
+            let mut special = false;
+            for j in 0..STREAMS {
+                st[j] = aut.step(st[j], hay[j][t]);
+                special |= aut.special(st[j]);
+            }
+            if special {
+                for j in 0..STREAMS {
+                    let at = from[j] + t;
+                    if aut.special(st[j]) && at >= seg(j) {
+                        self.on_match(aut, st[j], s, buf, base, at + 1, last);
                     }
                 }
             }
         }
-        for (j, sid, f, e) in [
-            (0, s0, f0, e0),
-            (1, s1, f1, e1),
-            (2, s2, f2, e2),
-            (3, s3, f3, e3),
-        ] {
-            self.continue_stream(aut, sid, s, buf, base, f + n, seg(j), e, last);
+        for j in 0..STREAMS {
+            self.continue_stream(
+                aut,
+                st[j],
+                s,
+                buf,
+                base,
+                from[j] + n,
+                seg(j),
+                seg(j + 1),
+                last,
+            );
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_stream<A: Automaton>(
+    fn scan_stream<A: Walk>(
         &self,
         aut: &A,
-        start: StateID,
+        start: A::State,
         s: &mut Scratch,
         buf: &[u8],
         base: usize,
@@ -500,10 +666,10 @@ impl Matcher {
 
     /// Walks `buf[from..to]` from state `sid`, reporting matches that end after `report_from`.
     #[allow(clippy::too_many_arguments)]
-    fn continue_stream<A: Automaton>(
+    fn continue_stream<A: Walk>(
         &self,
         aut: &A,
-        mut sid: StateID,
+        mut sid: A::State,
         s: &mut Scratch,
         buf: &[u8],
         base: usize,
@@ -513,8 +679,8 @@ impl Matcher {
         last: bool,
     ) {
         for (k, &byte) in buf[from..to].iter().enumerate() {
-            sid = aut.next_state(Anchored::No, sid, byte);
-            if aut.is_special(sid) && from + k >= report_from {
+            sid = aut.step(sid, byte);
+            if aut.special(sid) && from + k >= report_from {
                 self.on_match(aut, sid, s, buf, base, from + k + 1, last);
             }
         }
@@ -546,21 +712,18 @@ impl Matcher {
 
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    fn on_match<A: Automaton>(
+    fn on_match<A: Walk>(
         &self,
         aut: &A,
-        sid: StateID,
+        sid: A::State,
         s: &mut Scratch,
         buf: &[u8],
         base: usize,
         end: usize,
         last: bool,
     ) {
-        if !aut.is_match(sid) {
-            return;
-        }
         for m in 0..aut.match_len(sid) {
-            let pid = aut.match_pattern(sid, m).as_u32();
+            let pid = aut.match_pattern(sid, m);
             let start = end - self.pats[pid as usize].len;
             if word_before(buf, start) {
                 continue;

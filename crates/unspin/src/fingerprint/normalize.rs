@@ -179,6 +179,39 @@ impl OffsetMap {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Per byte of `x` (all below 0x80): the high bit set where the byte equals `b`.
+#[inline]
+fn eq_bytes(x: u64, b: u8) -> u64 {
+    let t = x ^ (ONES * u64::from(b));
+    !(((t & !HIGH) + !HIGH) | t) & HIGH
+}
+
+/// If the eight bytes of `x` (little-endian) need nothing but lowercasing, they lowercased.
+/// `prev_space`: the byte before them was output as a space.
+#[inline]
+fn plain_block(x: u64, prev_space: bool) -> Option<u64> {
+    if x & HIGH != 0 {
+        return None;
+    }
+    // Line breaks and tabs become spaces; any other byte < 0x20, or a '-', stops the block.
+    let breaks = eq_bytes(x, b'\n') | eq_bytes(x, b'\t');
+    let x = x & !((breaks >> 7) * 0xFF) | (breaks >> 2);
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    if below_space | eq_bytes(x, b'-') != 0 {
+        return None;
+    }
+    let spaces = eq_bytes(x, b' ');
+    if spaces & ((spaces << 8) | u64::from(prev_space) << 7) != 0 {
+        return None;
+    }
+    // Uppercase: 'A' <= byte <= 'Z'; adding 0x3F (0x25) sets the high bit from 'A' ('[') on.
+    let upper = (x + ONES * 0x3F) & !(x + ONES * 0x25) & HIGH;
+    Some(x | upper >> 2)
+}
+
 /// The streaming normaliser: its state carries a pending space across calls.
 #[derive(Debug, Clone)]
 pub(crate) struct Normalizer {
@@ -266,34 +299,52 @@ impl Normalizer {
         });
         // Write through a slice, not `push`: a byte store through the Vec would make the
         // compiler reload the Vec's pointer for every byte. One input byte gives at most one
-        // output byte here; `special` makes room for what it writes.
+        // output byte here (an 8-byte block may pass `limit` by 7); `special` makes room for
+        // what it writes.
         let mut n = out.len();
         out.resize(n + limit.saturating_sub(from) + 16, 0);
         let mut i = from;
         let mut prev_space = self.prev_space;
         while i < limit {
-            let m = MAP[src[i] as usize];
-            if m == SPECIAL {
-                self.prev_space = prev_space;
-                i = self.special(text, i, limit, out, &mut n, base, map);
-                prev_space = self.prev_space;
-                continue;
+            // Eight bytes at a time while they are plain ASCII: no control byte, no hyphen, no
+            // second space in a row. Only letters change (to lowercase), so it is one copy.
+            if let Some(block) = src.get(i..i + 8) {
+                let x = u64::from_le_bytes(block.try_into().expect("8 bytes"));
+                if let Some(lower) = plain_block(x, prev_space) {
+                    out[n..n + 8].copy_from_slice(&lower.to_le_bytes());
+                    n += 8;
+                    i += 8;
+                    prev_space = lower >> 56 == u64::from(b' ');
+                    continue;
+                }
             }
-            let space = m == b' ';
-            if space && prev_space {
-                // A run of whitespace: the offsets shift.
-                map.push(Point {
-                    norm: base + n,
-                    orig: i + 1,
-                    atomic: false,
-                });
-            } else {
-                // Ordinary text, a single space included, takes no unpredictable branch.
-                out[n] = m;
-                n += 1;
-                prev_space = space;
+            // Otherwise byte by byte, over the next eight bytes at least: every block that
+            // overlaps the byte that stopped this one would stop too.
+            let stop = (i + 8).min(limit);
+            while i < stop {
+                let m = MAP[src[i] as usize];
+                if m == SPECIAL {
+                    self.prev_space = prev_space;
+                    i = self.special(text, i, limit, out, &mut n, base, map);
+                    prev_space = self.prev_space;
+                    continue;
+                }
+                let space = m == b' ';
+                if space && prev_space {
+                    // A run of whitespace: the offsets shift.
+                    map.push(Point {
+                        norm: base + n,
+                        orig: i + 1,
+                        atomic: false,
+                    });
+                } else {
+                    // Ordinary text, a single space included, takes no unpredictable branch.
+                    out[n] = m;
+                    n += 1;
+                    prev_space = space;
+                }
+                i += 1;
             }
-            i += 1;
         }
         out.truncate(n);
         self.prev_space = prev_space;
@@ -411,6 +462,46 @@ mod tests {
             ("x\u{200B}y", "xy"),
         ] {
             assert_eq!(normalize(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn eight_byte_blocks_agree_with_bytes() {
+        for block in [
+            "Hello Wo",
+            "AZaz@[`{",
+            "a  b cde",
+            " abcdefg",
+            "abc-defg",
+            "abc\ndefg",
+            "\u{e9}abcdef",
+            "0123 567",
+            "~!?()[]Q",
+            "\tabcdefg",
+            "abcdefg ",
+            "ab\n\ncdef",
+            "ab \ncdef",
+            "ab\rcdefg",
+            "\nabcdefg",
+            "abcdefg\n",
+        ] {
+            let b = block.as_bytes();
+            let x = u64::from_le_bytes(b[..8].try_into().unwrap());
+            let spaced = block.replace(['\n', '\t'], " ");
+            for prev_space in [false, true] {
+                let plain = spaced
+                    .bytes()
+                    .all(|c| (0x20..0x80).contains(&c) && c != b'-')
+                    && !spaced.contains("  ")
+                    && !(prev_space && spaced.starts_with(' '));
+                match plain_block(x, prev_space) {
+                    Some(lower) => {
+                        assert!(plain, "{block:?}");
+                        assert_eq!(lower.to_le_bytes(), spaced.to_ascii_lowercase().as_bytes());
+                    }
+                    None => assert!(!plain, "{block:?} {prev_space}"),
+                }
+            }
         }
     }
 
