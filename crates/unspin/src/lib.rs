@@ -21,10 +21,12 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod canon;
 pub mod decode;
 pub mod detect;
 pub mod eval;
 pub mod fingerprint;
+pub mod index;
 pub mod lexicon;
 pub mod lm;
 mod model;

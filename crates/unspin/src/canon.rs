@@ -1,0 +1,211 @@
+//! Spin-invariant forms of a text, cheap enough for indexing millions of documents.
+//!
+//! A spinner replaces a word by one of its thesaurus neighbours, inflected alike; it leaves names,
+//! numbers, function words (in one-for-one mode) and words without synonyms alone. The full
+//! [`Restorer`](crate::Restorer) undoes that at ~0.3 MB/s, far too slow for an index, so tracing
+//! uses a cheaper invariant instead: every word is sorted into a [`Kind`] by one hash lookup, and
+//!
+//! - **free** words (those the thesauri relate to anything, directly or through their lemma) are
+//!   what a spinner changes: they are *dropped* from the canonical stream;
+//! - **function** words, words in fixed positions (contractions, hyphenated compounds) and
+//!   **immutables** (names, numbers, words no thesaurus relates to anything) are kept, in order.
+//!
+//! What is left, the *skeleton*, is what a spinner keeps: a one-for-one spinner leaves it exactly
+//! as it was, and a phrase spinner changes it only where it writes a function word out as a
+//! phrase. BENCHMARKS.md ("Trace") has the measurements that chose this over mapping free words to
+//! a shared representative (a word's strongest neighbour, followed to a fixed point): that keeps
+//! more tokens, but agrees across a substitution only about half the time.
+//!
+//! ```no_run
+//! use unspin::canon::{Canon, Kind};
+//! let pack = unspin::Pack::open("models/default.unspin".as_ref())?;
+//! let canon = Canon::new(&pack);
+//! let a = canon.skeleton("Six Russian soldiers who fled the war in Ukraine");
+//! let b = canon.skeleton("Six Russian troopers who fled the warfare in Ukraine");
+//! assert_eq!(a, b);
+//! # Ok::<(), unspin::PackError>(())
+//! ```
+
+use crate::lexicon::{class, flags, fx, Lexicon};
+use crate::text::{tokenize, TokenKind};
+use crate::Pack;
+
+/// How a word behaves under spinning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    /// A closed-class word ([`crate::lexicon::FUNCTION_WORDS`]): kept one for one, written out as a
+    /// phrase only by a phrase spinner.
+    Function = 0,
+    /// A word the thesauri relate to others: a spinner may replace it.
+    Free = 1,
+    /// A word a spinner leaves alone because of where it stands: contractions and possessives,
+    /// hyphenated compounds.
+    Fixed = 2,
+    /// A name (capitalised inside a sentence), a number, or a word no thesaurus relates to
+    /// anything: what every copy keeps, in order.
+    Immutable = 3,
+}
+
+/// One word of a text with its kind and the hash of its lookup form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// How a spinner treats it.
+    pub kind: Kind,
+    /// Hash of the lower-cased word (curly apostrophes made straight); equal words hash alike.
+    pub hash: u64,
+    /// The word's id in the pack's vocabulary, if it has one.
+    pub id: Option<u32>,
+    /// Byte offset of the word in the text.
+    pub start: usize,
+    /// Byte offset one past its end.
+    pub end: usize,
+}
+
+/// Word kinds from a pack, computed once (one byte per vocabulary word).
+pub struct Canon<'p> {
+    lex: Lexicon<'p>,
+    /// [`Kind`] of every vocabulary word, as a byte.
+    kinds: Vec<u8>,
+}
+
+/// The bit of a kinds entry that marks a phrase-prone function word.
+const PHRASE_PRONE: u8 = 0x80;
+
+/// Relations that make a word free: any thesaurus, strong or weak.
+const FREE_MASK: u8 = flags::ALL;
+
+impl<'p> Canon<'p> {
+    /// Sorts the pack's vocabulary into kinds (a few milliseconds).
+    pub fn new(pack: &'p Pack) -> Canon<'p> {
+        let lex = pack.lexicon();
+        let n = lex.n_words();
+        let related = |w: u32| -> bool { lex.neighbors(w).any(|(_, f)| f & FREE_MASK != 0) };
+        let kinds = (0..n)
+            .map(|w| {
+                if lex.class(w) & class::FUNCTION != 0 {
+                    let phrase = lex.neighbors(w).any(|(o, _)| o >= n);
+                    Kind::Function as u8 | if phrase { PHRASE_PRONE } else { 0 }
+                } else if related(w) || lex.analyses(w).any(|(l, _)| related(l)) {
+                    Kind::Free as u8
+                } else {
+                    Kind::Immutable as u8
+                }
+            })
+            .collect();
+        Canon { lex, kinds }
+    }
+
+    /// The lexicon the kinds come from.
+    pub fn lexicon(&self) -> &Lexicon<'p> {
+        &self.lex
+    }
+
+    /// The kind of vocabulary word `id` wherever case and position do not decide it.
+    pub fn kind_of(&self, id: u32) -> Kind {
+        match self.kinds.get(id as usize).map(|k| k & !PHRASE_PRONE) {
+            Some(0) => Kind::Function,
+            Some(1) => Kind::Free,
+            Some(2) => Kind::Fixed,
+            _ => Kind::Immutable,
+        }
+    }
+
+    /// Whether vocabulary word `id` is a function word that the thesauri relate to a phrase
+    /// ("because" ↔ "on account of"): a phrase spinner may write it out.
+    pub fn phrase_prone(&self, id: u32) -> bool {
+        self.kinds
+            .get(id as usize)
+            .is_some_and(|k| k & PHRASE_PRONE != 0)
+    }
+
+    /// A fingerprint of the kinds table: an index built with one pack refuses another whose
+    /// words would be sorted differently.
+    pub fn fingerprint(&self) -> u64 {
+        fx(self.kinds.as_slice()) ^ (self.kinds.len() as u64).rotate_left(32)
+    }
+
+    /// The words of `text` with their kinds, in order.
+    pub fn words(&self, text: &str) -> Vec<Word> {
+        let toks = tokenize(text);
+        let mut out = Vec::with_capacity(toks.len() / 2 + 1);
+        let mut buf = String::new();
+        let mut sentence_start = true;
+        for (i, t) in toks.iter().enumerate() {
+            let s = t.text(text);
+            match t.kind {
+                TokenKind::Space => {}
+                TokenKind::Punct => {
+                    sentence_start |= matches!(s, "." | "!" | "?");
+                }
+                TokenKind::Number => {
+                    lookup_form(s, &mut buf);
+                    out.push(Word {
+                        kind: Kind::Immutable,
+                        hash: fx(buf.as_str()),
+                        id: None,
+                        start: t.start,
+                        end: t.end,
+                    });
+                    sentence_start = false;
+                }
+                TokenKind::Word => {
+                    let upper_first = s.chars().next().is_some_and(char::is_uppercase);
+                    lookup_form(s, &mut buf);
+                    let id = self.lex.word_id(&buf);
+                    let hyphen = |j: Option<usize>| {
+                        j.and_then(|j| toks.get(j))
+                            .is_some_and(|o| o.kind == TokenKind::Punct && o.text(text) == "-")
+                    };
+                    let kind = if upper_first && !sentence_start {
+                        Kind::Immutable
+                    } else if buf.contains('\'') || hyphen(i.checked_sub(1)) || hyphen(Some(i + 1))
+                    {
+                        Kind::Fixed
+                    } else {
+                        match id {
+                            Some(id) => self.kind_of(id),
+                            None => Kind::Immutable,
+                        }
+                    };
+                    out.push(Word {
+                        kind,
+                        hash: fx(buf.as_str()),
+                        id,
+                        start: t.start,
+                        end: t.end,
+                    });
+                    sentence_start = false;
+                }
+            }
+        }
+        out
+    }
+
+    /// The skeleton of `text`: hashes of its words that are not [`Kind::Free`], in order.
+    pub fn skeleton(&self, text: &str) -> Vec<u64> {
+        self.words(text)
+            .iter()
+            .filter(|w| w.kind != Kind::Free)
+            .map(|w| w.hash)
+            .collect()
+    }
+}
+
+/// The lookup form of a word into `buf`: lower case, curly apostrophes straight (as
+/// [`crate::text::normalize`], without allocating for ASCII words).
+fn lookup_form(word: &str, buf: &mut String) {
+    buf.clear();
+    if word.is_ascii() {
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
+    } else {
+        for c in word.chars() {
+            if c == '\u{2019}' {
+                buf.push('\'');
+            } else {
+                buf.extend(c.to_lowercase());
+            }
+        }
+    }
+}

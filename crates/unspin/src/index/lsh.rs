@@ -1,0 +1,128 @@
+//! LSH band tables: per band, the (key, passage) pairs sorted by key, with a directory on the
+//! key's top bits so that a lookup is one directory read and a short binary search.
+
+/// Directory bits for a table whose largest band has `entries` entries: about eight entries per
+/// bucket, between 4 and 20 bits.
+pub(crate) fn dir_bits(entries: usize) -> u32 {
+    let per = (entries / 8).max(1);
+    (usize::BITS - per.leading_zeros()).clamp(4, 20)
+}
+
+/// Sorted tables of all bands, ready to be written.
+pub(crate) struct Tables {
+    /// Start of each band's entries, and the end of the last (bands + 1 values).
+    pub off: Vec<u64>,
+    pub keys: Vec<u32>,
+    pub ids: Vec<u32>,
+    /// Per band, 2^bits + 1 offsets (relative to the band's start) of the first key in each
+    /// bucket.
+    pub dir: Vec<u32>,
+    pub bits: u32,
+}
+
+/// Sorts each band's `key << 32 | passage` entries and builds the directory.
+pub(crate) fn build(mut bands: Vec<Vec<u64>>) -> Tables {
+    let largest = bands.iter().map(Vec::len).max().unwrap_or(0);
+    let bits = dir_bits(largest);
+    let buckets = 1usize << bits;
+    let total: usize = bands.iter().map(Vec::len).sum();
+    let mut t = Tables {
+        off: Vec::with_capacity(bands.len() + 1),
+        keys: Vec::with_capacity(total),
+        ids: Vec::with_capacity(total),
+        dir: Vec::with_capacity(bands.len() * (buckets + 1)),
+        bits,
+    };
+    t.off.push(0);
+    for band in &mut bands {
+        band.sort_unstable();
+        band.dedup();
+        let mut b = 0usize;
+        for (i, &e) in band.iter().enumerate() {
+            let key = (e >> 32) as u32;
+            let bucket = (key >> (32 - bits)) as usize;
+            while b <= bucket {
+                t.dir.push(i as u32);
+                b += 1;
+            }
+            t.keys.push(key);
+            t.ids.push(e as u32);
+        }
+        while b <= buckets {
+            t.dir.push(band.len() as u32);
+            b += 1;
+        }
+        t.off.push(t.keys.len() as u64);
+        *band = Vec::new();
+    }
+    t
+}
+
+/// A read-only view of the tables inside a loaded index (checked on load).
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub off: &'a [u64],
+    pub keys: &'a [u32],
+    pub ids: &'a [u32],
+    pub dir: &'a [u32],
+    pub bits: u32,
+}
+
+impl<'a> View<'a> {
+    /// Passages whose band `band` has key `key`.
+    pub(crate) fn lookup(&self, band: usize, key: u32) -> &'a [u32] {
+        let buckets = 1usize << self.bits;
+        let (Some(&a), Some(&b)) = (self.off.get(band), self.off.get(band + 1)) else {
+            return &[];
+        };
+        let (a, b) = (a as usize, b as usize);
+        let dir = self
+            .dir
+            .get(band * (buckets + 1)..(band + 1) * (buckets + 1))
+            .unwrap_or(&[]);
+        let bucket = (key >> (32 - self.bits)) as usize;
+        let (Some(&lo), Some(&hi)) = (dir.get(bucket), dir.get(bucket + 1)) else {
+            return &[];
+        };
+        let (lo, hi) = (a + lo as usize, (a + hi as usize).min(b));
+        let Some(keys) = self.keys.get(lo..hi) else {
+            return &[];
+        };
+        let s = keys.partition_point(|&k| k < key);
+        let e = keys.partition_point(|&k| k <= key);
+        self.ids.get(lo + s..lo + e).unwrap_or(&[])
+    }
+
+    /// Checks what lookups rely on: offsets in order and in range, every band's keys sorted and
+    /// its directory in order, every passage id below `passages`.
+    pub(crate) fn check(&self, bands: usize, passages: usize) -> Result<(), String> {
+        let buckets = 1usize << self.bits;
+        if self.off.len() != bands + 1 || self.off.first() != Some(&0) {
+            return Err("lsh.off has the wrong length".into());
+        }
+        if self.off.windows(2).any(|w| w[0] > w[1])
+            || self.off.last().copied() != Some(self.keys.len() as u64)
+            || self.keys.len() != self.ids.len()
+        {
+            return Err("lsh.off is not a valid offset table".into());
+        }
+        if self.dir.len() != bands * (buckets + 1) {
+            return Err("lsh.dir has the wrong length".into());
+        }
+        if self.ids.iter().any(|&p| p as usize >= passages) {
+            return Err("lsh.ids refers past the last passage".into());
+        }
+        for b in 0..bands {
+            let (s, e) = (self.off[b] as usize, self.off[b + 1] as usize);
+            let keys = &self.keys[s..e];
+            if keys.windows(2).any(|w| w[0] > w[1]) {
+                return Err(format!("band {b} is not sorted"));
+            }
+            let dir = &self.dir[b * (buckets + 1)..(b + 1) * (buckets + 1)];
+            if dir.windows(2).any(|w| w[0] > w[1]) || dir[buckets] as usize != keys.len() {
+                return Err(format!("band {b} has a bad directory"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,600 @@
+//! Tracing spun copies to their sources among many documents.
+//!
+//! - [`IndexBuilder`] signs documents ([`signature`]: MinHash over shingles of two spin-invariant
+//!   streams, per passage, cut into LSH bands) and writes an [`Index`] file ([`store`]: versioned,
+//!   a CRC-32 per section, written to a temporary file and renamed).
+//! - [`Index::open`] verifies and memory-maps an index; [`Index::trace`] finds the sources of a
+//!   spun text: candidate passages from the LSH tables, ranked by the bands they share, each
+//!   verified by a word alignment ([`align`]) that explains the differences as thesaurus
+//!   substitutions.
+//!
+//! ```no_run
+//! use unspin::canon::Canon;
+//! use unspin::index::{Index, IndexBuilder, Params, TraceOptions};
+//!
+//! let pack = unspin::Pack::open("models/default.unspin".as_ref())?;
+//! let canon = Canon::new(&pack);
+//! let mut b = IndexBuilder::new(&canon, Params::default())?;
+//! b.add("news-1", "Six Russian soldiers who fled the war in Ukraine have been granted visas.");
+//! b.write("news.idx".as_ref())?;
+//!
+//! let index = Index::open("news.idx".as_ref())?;
+//! let hits = index.trace(&canon, "Six Russian troopers who fled the warfare in Ukraine have been granted visas.", &TraceOptions::default())?;
+//! assert_eq!(hits[0].id, "news-1");
+//! for e in &hits[0].alignment.edits {
+//!     println!("{} → {}", e.source, e.spun);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod align;
+mod lsh;
+pub mod signature;
+mod store;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::canon::Canon;
+pub use align::{align, Alignment, Edit, EditKind};
+pub use signature::{Params, Passage, Signer};
+pub use store::{FORMAT_VERSION, MAGIC};
+
+/// Why an index could not be built, opened or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// The file could not be read or written.
+    #[error("cannot access index {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file does not start with the index magic.
+    #[error("not an unspin index (bad magic)")]
+    BadMagic,
+    /// The file was written by another format version.
+    #[error("index format version {found} is not supported (this build reads version {expected}); rebuild it with `unspin index build`")]
+    WrongVersion {
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// The file ends before the data it announces.
+    #[error("index is truncated: {0}")]
+    Truncated(String),
+    /// A checksum does not match.
+    #[error("index is corrupt: checksum mismatch in section {0:?}")]
+    Corrupt(String),
+    /// A section is absent or inconsistent.
+    #[error("index is malformed: {0}")]
+    Malformed(String),
+    /// The index was built with a model pack that sorts words differently.
+    #[error("index was built with a different model pack (word kinds {index:016x}, this pack {pack:016x}); use the pack it was built with or rebuild it")]
+    PackMismatch {
+        /// The fingerprint stored in the index.
+        index: u64,
+        /// The fingerprint of the pack in use.
+        pack: u64,
+    },
+    /// Signature parameters that cannot be used.
+    #[error("bad index parameters: {0}")]
+    BadParams(String),
+    /// The index is full: document or passage numbers would overflow 32 bits.
+    #[error("index is full: {0}")]
+    Full(String),
+}
+
+/// Shorthand for results whose error is an [`IndexError`].
+pub type Result<T, E = IndexError> = std::result::Result<T, E>;
+
+/// What an index says about itself (its `meta` section).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    /// The format version.
+    pub format: u32,
+    /// Signature parameters.
+    pub params: Params,
+    /// Number of documents.
+    pub docs: u64,
+    /// Number of indexed passages.
+    pub passages: u64,
+    /// Number of band entries.
+    pub entries: u64,
+    /// Fingerprint of the pack's word kinds ([`Canon::fingerprint`]), in hex.
+    pub canon: String,
+    /// Directory bits of the LSH tables.
+    pub dir_bits: u32,
+    /// The program that wrote it.
+    pub created_by: String,
+}
+
+/// Section names, in the order they are written.
+const SECTIONS: [&str; 11] = [
+    "meta",
+    "doc.id.off",
+    "doc.id",
+    "doc.text.off",
+    "doc.text",
+    "pass.doc",
+    "pass.start",
+    "lsh.off",
+    "lsh.keys",
+    "lsh.ids",
+    "lsh.dir",
+];
+
+/// One document's signature, computed apart from the builder (so that many threads can sign
+/// while one adds).
+#[derive(Clone, Debug)]
+pub struct DocSignature {
+    /// The passages.
+    pub passages: Vec<Passage>,
+}
+
+/// Collects documents and writes an index.
+pub struct IndexBuilder<'c, 'p> {
+    canon: &'c Canon<'p>,
+    signer: Signer,
+    id_off: Vec<u64>,
+    ids: Vec<u8>,
+    text_off: Vec<u64>,
+    texts: Vec<u8>,
+    pass_doc: Vec<u32>,
+    pass_start: Vec<u32>,
+    bands: Vec<Vec<u64>>,
+}
+
+impl<'c, 'p> IndexBuilder<'c, 'p> {
+    /// An empty index with these parameters.
+    ///
+    /// # Errors
+    /// [`IndexError::BadParams`].
+    pub fn new(canon: &'c Canon<'p>, params: Params) -> Result<Self> {
+        params.check().map_err(IndexError::BadParams)?;
+        let bands = vec![Vec::new(); params.bands()];
+        Ok(IndexBuilder {
+            canon,
+            signer: Signer::new(params),
+            id_off: vec![0],
+            ids: Vec::new(),
+            text_off: vec![0],
+            texts: Vec::new(),
+            pass_doc: Vec::new(),
+            pass_start: Vec::new(),
+            bands,
+        })
+    }
+
+    /// A builder holding every document of `index`, to add more (its parameters are kept).
+    ///
+    /// # Errors
+    /// [`IndexError::PackMismatch`] when `canon` is not the pack the index was built with;
+    /// a malformed document text.
+    pub fn from_index(canon: &'c Canon<'p>, index: &Index) -> Result<Self> {
+        index.check_pack(canon)?;
+        let mut b = IndexBuilder::new(canon, index.meta.params.clone())?;
+        let c = &index.file;
+        b.id_off = c.u64s("doc.id.off")?.to_vec();
+        b.ids = c.section("doc.id")?.to_vec();
+        b.text_off = c.u64s("doc.text.off")?.to_vec();
+        b.texts = c.section("doc.text")?.to_vec();
+        b.pass_doc = c.u32s("pass.doc")?.to_vec();
+        b.pass_start = c.u32s("pass.start")?.to_vec();
+        let v = index.tables();
+        for (band, entries) in b.bands.iter_mut().enumerate() {
+            let (s, e) = (v.off[band] as usize, v.off[band + 1] as usize);
+            entries.extend(
+                v.keys[s..e]
+                    .iter()
+                    .zip(&v.ids[s..e])
+                    .map(|(&k, &p)| (k as u64) << 32 | p as u64),
+            );
+        }
+        Ok(b)
+    }
+
+    /// The signer (shareable between threads: [`IndexBuilder::sign_with`]).
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Signs a text with `signer` and `canon` (pure: call it from any thread).
+    pub fn sign_with(signer: &Signer, canon: &Canon<'_>, text: &str) -> DocSignature {
+        let words = canon.words(text);
+        DocSignature {
+            passages: signer.passages(canon, &words, signer.params().stride),
+        }
+    }
+
+    /// Adds a document.
+    ///
+    /// # Panics
+    /// If the index would hold 2^32 documents or passages (use [`IndexBuilder::push`] to get an
+    /// error instead).
+    pub fn add(&mut self, id: &str, text: &str) {
+        let sig = Self::sign_with(&self.signer, self.canon, text);
+        self.push(id, text, sig).expect("index not full");
+    }
+
+    /// Adds a document signed by [`IndexBuilder::sign_with`].
+    ///
+    /// # Errors
+    /// [`IndexError::Full`] at 2^32 − 1 documents or passages.
+    pub fn push(&mut self, id: &str, text: &str, sig: DocSignature) -> Result<()> {
+        let doc = u32::try_from(self.id_off.len() - 1)
+            .ok()
+            .filter(|&d| d < u32::MAX)
+            .ok_or_else(|| IndexError::Full("2^32 documents".into()))?;
+        if self.pass_doc.len() + sig.passages.len() >= u32::MAX as usize {
+            return Err(IndexError::Full("2^32 passages".into()));
+        }
+        self.ids.extend_from_slice(id.as_bytes());
+        self.id_off.push(self.ids.len() as u64);
+        self.texts.extend_from_slice(text.as_bytes());
+        self.text_off.push(self.texts.len() as u64);
+        for p in sig.passages {
+            let pid = self.pass_doc.len() as u64;
+            self.pass_doc.push(doc);
+            self.pass_start.push(p.start);
+            for (band, key) in p.keys.iter().enumerate() {
+                if let (Some(k), Some(t)) = (key, self.bands.get_mut(band)) {
+                    t.push((*k as u64) << 32 | pid);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of documents so far.
+    pub fn docs(&self) -> usize {
+        self.id_off.len() - 1
+    }
+
+    /// Writes the index to `path` (through a temporary file renamed at the end, so that a crash
+    /// leaves whatever was at `path` before). Returns its metadata.
+    ///
+    /// # Errors
+    /// [`IndexError::Io`].
+    pub fn write(self, path: &Path) -> Result<IndexMeta> {
+        let params = self.signer.params().clone();
+        let entries: usize = self.bands.iter().map(Vec::len).sum();
+        let t = lsh::build(self.bands);
+        let meta = IndexMeta {
+            format: FORMAT_VERSION,
+            params,
+            docs: (self.id_off.len() - 1) as u64,
+            passages: self.pass_doc.len() as u64,
+            entries: entries as u64,
+            canon: format!("{:016x}", self.canon.fingerprint()),
+            dir_bits: t.bits,
+            created_by: format!("unspin {}", env!("CARGO_PKG_VERSION")),
+        };
+        let mut w = store::Writer::create(path, SECTIONS.len())?;
+        w.bytes(
+            "meta",
+            &serde_json::to_vec_pretty(&meta).expect("meta serialises"),
+        )?;
+        w.u64s("doc.id.off", &self.id_off)?;
+        w.bytes("doc.id", &self.ids)?;
+        w.u64s("doc.text.off", &self.text_off)?;
+        w.bytes("doc.text", &self.texts)?;
+        w.u32s("pass.doc", &self.pass_doc)?;
+        w.u32s("pass.start", &self.pass_start)?;
+        w.u64s("lsh.off", &t.off)?;
+        w.u32s("lsh.keys", &t.keys)?;
+        w.u32s("lsh.ids", &t.ids)?;
+        w.u32s("lsh.dir", &t.dir)?;
+        w.finish()?;
+        Ok(meta)
+    }
+}
+
+/// A verified, memory-mapped index.
+pub struct Index {
+    file: store::Container,
+    meta: IndexMeta,
+    signer: Signer,
+}
+
+/// How [`Index::trace`] looks for sources.
+#[derive(Clone, Debug)]
+pub struct TraceOptions {
+    /// Sources reported at most.
+    pub top: usize,
+    /// Candidates verified by alignment at most.
+    pub verify: usize,
+    /// Lowest alignment score reported as a source.
+    pub min_score: f32,
+    /// Words between the starts of the query's passages (0: a quarter of the index's window).
+    pub step: usize,
+    /// Candidates with fewer shared bands than this share of the best candidate's are not
+    /// verified.
+    pub relative_votes: f32,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            top: 5,
+            verify: 8,
+            min_score: 0.6,
+            step: 0,
+            relative_votes: 0.2,
+        }
+    }
+}
+
+/// A source found for a spun text.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    /// The document's number in the index.
+    pub doc: u32,
+    /// The document's id.
+    pub id: String,
+    /// The alignment score, in [0, 1].
+    pub score: f32,
+    /// LSH bands the best pair of passages shared.
+    pub bands: u32,
+    /// The word alignment.
+    pub alignment: Alignment,
+}
+
+/// Sizes of an index.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stats {
+    /// The metadata.
+    pub meta: IndexMeta,
+    /// Bytes of the file.
+    pub bytes: u64,
+    /// Sections and their sizes in bytes.
+    pub sections: Vec<(String, u64)>,
+}
+
+impl Index {
+    /// Opens and verifies the index at `path`, then maps it.
+    ///
+    /// # Errors
+    /// Any [`IndexError`] but `PackMismatch`: unreadable, not an index, another version,
+    /// truncated, a checksum mismatch, or inconsistent sections.
+    pub fn open(path: &Path) -> Result<Index> {
+        Index::load(store::Container::open(path)?)
+    }
+
+    /// Verifies an index held in memory.
+    ///
+    /// # Errors
+    /// As [`Index::open`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Index> {
+        Index::load(store::Container::from_bytes(bytes)?)
+    }
+
+    fn load(file: store::Container) -> Result<Index> {
+        let bad = |s: String| IndexError::Malformed(s);
+        let meta: IndexMeta =
+            serde_json::from_slice(file.section("meta")?).map_err(|e| bad(format!("meta: {e}")))?;
+        meta.params.check().map_err(|e| bad(format!("meta: {e}")))?;
+        if meta.format != FORMAT_VERSION {
+            return Err(bad("meta names another format version".into()));
+        }
+        let docs = usize::try_from(meta.docs).map_err(|_| bad("document count".into()))?;
+        let passages = usize::try_from(meta.passages).map_err(|_| bad("passage count".into()))?;
+        for (off, blob) in [("doc.id.off", "doc.id"), ("doc.text.off", "doc.text")] {
+            let o = file.u64s(off)?;
+            let len = file.section(blob)?.len() as u64;
+            if o.len() != docs + 1
+                || o[0] != 0
+                || o.windows(2).any(|w| w[0] > w[1])
+                || o[docs] != len
+            {
+                return Err(bad(format!("{off} is not a valid offset table")));
+            }
+        }
+        let pd = file.u32s("pass.doc")?;
+        if pd.len() != passages
+            || file.u32s("pass.start")?.len() != passages
+            || pd.iter().any(|&d| d as usize >= docs)
+        {
+            return Err(bad("pass.doc does not match the documents".into()));
+        }
+        if !(4..=20).contains(&meta.dir_bits) {
+            return Err(bad("meta: dir_bits out of range".into()));
+        }
+        let v = lsh::View {
+            off: file.u64s("lsh.off")?,
+            keys: file.u32s("lsh.keys")?,
+            ids: file.u32s("lsh.ids")?,
+            dir: file.u32s("lsh.dir")?,
+            bits: meta.dir_bits,
+        };
+        v.check(meta.params.bands(), passages).map_err(bad)?;
+        if v.keys.len() as u64 != meta.entries {
+            return Err(bad("meta: entry count does not match lsh.keys".into()));
+        }
+        let signer = Signer::new(meta.params.clone());
+        Ok(Index { file, meta, signer })
+    }
+
+    /// The metadata.
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// Sizes of the index and its sections.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            meta: self.meta.clone(),
+            bytes: self.file.len() as u64,
+            sections: self
+                .file
+                .sections()
+                .map(|(n, l)| (n.to_string(), l as u64))
+                .collect(),
+        }
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.meta.docs as usize
+    }
+
+    /// Whether the index holds no documents.
+    pub fn is_empty(&self) -> bool {
+        self.meta.docs == 0
+    }
+
+    fn tables(&self) -> lsh::View<'_> {
+        let c = &self.file;
+        lsh::View {
+            off: c.u64s("lsh.off").expect("checked on load"),
+            keys: c.u32s("lsh.keys").expect("checked on load"),
+            ids: c.u32s("lsh.ids").expect("checked on load"),
+            dir: c.u32s("lsh.dir").expect("checked on load"),
+            bits: self.meta.dir_bits,
+        }
+    }
+
+    fn blob(&self, off: &str, blob: &str, doc: u32) -> Result<&str> {
+        let o = self.file.u64s(off).expect("checked on load");
+        let b = self.file.section(blob).expect("checked on load");
+        let (s, e) = (o[doc as usize] as usize, o[doc as usize + 1] as usize);
+        std::str::from_utf8(&b[s..e])
+            .map_err(|_| IndexError::Malformed(format!("{blob} of document {doc} is not UTF-8")))
+    }
+
+    /// The id of document `doc`.
+    ///
+    /// # Errors
+    /// [`IndexError::Malformed`] if the stored id is not UTF-8.
+    ///
+    /// # Panics
+    /// If `doc` is not below [`Index::len`].
+    pub fn doc_id(&self, doc: u32) -> Result<&str> {
+        self.blob("doc.id.off", "doc.id", doc)
+    }
+
+    /// The text of document `doc`.
+    ///
+    /// # Errors
+    /// [`IndexError::Malformed`] if the stored text is not UTF-8.
+    ///
+    /// # Panics
+    /// If `doc` is not below [`Index::len`].
+    pub fn doc_text(&self, doc: u32) -> Result<&str> {
+        self.blob("doc.text.off", "doc.text", doc)
+    }
+
+    /// Refuses a pack whose word kinds differ from the one the index was built with.
+    ///
+    /// # Errors
+    /// [`IndexError::PackMismatch`].
+    pub fn check_pack(&self, canon: &Canon<'_>) -> Result<()> {
+        let pack = canon.fingerprint();
+        let index = u64::from_str_radix(&self.meta.canon, 16).unwrap_or(0);
+        if index != pack {
+            return Err(IndexError::PackMismatch { index, pack });
+        }
+        Ok(())
+    }
+
+    /// Candidate documents for a text: (document, bands shared by its best pair of passages,
+    /// the source word where the query's first word would sit), best first.
+    pub fn candidates(
+        &self,
+        canon: &Canon<'_>,
+        words: &[crate::canon::Word],
+        step: usize,
+    ) -> Vec<(u32, u32, isize)> {
+        let step = if step == 0 {
+            (self.meta.params.window / 4).max(1)
+        } else {
+            step
+        };
+        let qp = self.signer.passages(canon, words, step);
+        let v = self.tables();
+        let pass_doc = self.file.u32s("pass.doc").expect("checked on load");
+        let pass_start = self.file.u32s("pass.start").expect("checked on load");
+        // doc → (best pair's bands, total, hint)
+        let mut docs: rustc_hash::FxHashMap<u32, (u32, u32, isize)> = Default::default();
+        let mut pair: rustc_hash::FxHashMap<u32, u32> = Default::default();
+        for q in &qp {
+            pair.clear();
+            for (band, key) in q.keys.iter().enumerate() {
+                let Some(key) = key else { continue };
+                let hits = v.lookup(band, *key);
+                // A key shared by thousands of passages says little and costs much.
+                if hits.len() > 4096 {
+                    continue;
+                }
+                for &p in hits {
+                    *pair.entry(p).or_insert(0) += 1;
+                }
+            }
+            for (&p, &n) in &pair {
+                let doc = pass_doc[p as usize];
+                let hint = pass_start[p as usize] as isize - q.start as isize;
+                let e = docs.entry(doc).or_insert((0, 0, hint));
+                e.1 += n;
+                if n > e.0 {
+                    e.0 = n;
+                    e.2 = hint;
+                }
+            }
+        }
+        let mut out: Vec<(u32, u32, isize, u32)> = docs
+            .into_iter()
+            .map(|(d, (b, t, h))| (d, b, h, t))
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(b.3.cmp(&a.3)).then(a.0.cmp(&b.0)));
+        out.into_iter().map(|(d, b, h, _)| (d, b, h)).collect()
+    }
+
+    /// Finds the sources of `text`: candidates from the LSH tables, each verified by a word
+    /// alignment; those scoring at least `opts.min_score`, best first.
+    ///
+    /// # Errors
+    /// [`IndexError::PackMismatch`] for the wrong pack; [`IndexError::Malformed`] for a stored
+    /// text that is not UTF-8.
+    pub fn trace(&self, canon: &Canon<'_>, text: &str, opts: &TraceOptions) -> Result<Vec<Match>> {
+        self.check_pack(canon)?;
+        let words = canon.words(text);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cands = self.candidates(canon, &words, opts.step);
+        let best = cands.first().map_or(0, |c| c.1);
+        let floor = (best as f32 * opts.relative_votes).ceil() as u32;
+        let mut out = Vec::new();
+        for &(doc, bands, hint) in cands.iter().take(opts.verify) {
+            if bands < floor.max(1) {
+                break;
+            }
+            let source = self.doc_text(doc)?;
+            let tw = canon.words(source);
+            let band = 16 + words.len() / 5;
+            let alignment = align::align(canon.lexicon(), text, &words, source, &tw, hint, band);
+            if alignment.score >= opts.min_score {
+                out.push(Match {
+                    doc,
+                    id: self.doc_id(doc)?.to_string(),
+                    score: alignment.score,
+                    bands,
+                    alignment,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.bands.cmp(&a.bands))
+                .then(a.doc.cmp(&b.doc))
+        });
+        out.truncate(opts.top);
+        Ok(out)
+    }
+}

@@ -1,0 +1,400 @@
+//! The index file: one versioned, checksummed container of named sections, the same layout as
+//! the model pack's (crate::pack) under its own magic, written section by section to a temporary
+//! file that is renamed over the target only once it is complete and synced.
+//!
+//! ```text
+//! 0   magic        8 bytes  "UNSPINIX"
+//! 8   version      u32      FORMAT_VERSION
+//! 12  n_sections   u32
+//! 16  table_crc    u32      CRC-32 of the section table
+//! 20  reserved     u32
+//! 24  section table, n_sections × 40 bytes:
+//!         name [u8; 16] (NUL-padded), offset u64, len u64, crc32 u32, reserved u32
+//! ... section bodies, each 8-byte aligned
+//! ```
+//!
+//! Opening reads the file once through `read` to check every CRC (so the check does not leave the
+//! whole file resident in this process), then maps it.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use super::IndexError;
+
+/// The magic bytes at the start of every index.
+pub const MAGIC: &[u8; 8] = b"UNSPINIX";
+/// The index format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER: usize = 24;
+const ENTRY: usize = 40;
+
+pub(crate) enum Bytes {
+    Mapped(Mmap),
+    /// Words rather than bytes, so that sections keep their 8-byte alignment in memory.
+    Owned(Vec<u64>, usize),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            // SAFETY: a Vec<u64> of n words holds 8n initialised bytes; len <= 8n.
+            Bytes::Owned(v, len) => unsafe {
+                std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), *len)
+            },
+        }
+    }
+}
+
+/// A verified container: its bytes and its section table.
+pub(crate) struct Container {
+    pub(crate) bytes: Bytes,
+    sections: Vec<(String, usize, usize)>,
+}
+
+struct Entry {
+    name: String,
+    off: u64,
+    len: u64,
+    crc: u32,
+}
+
+fn parse_table(head: &[u8], file_len: u64) -> Result<Vec<Entry>, IndexError> {
+    if head.len() < 8 || &head[..8] != MAGIC {
+        return Err(IndexError::BadMagic);
+    }
+    if head.len() < HEADER {
+        return Err(IndexError::Truncated("header cut short".into()));
+    }
+    let version = u32_at(head, 8);
+    if version != FORMAT_VERSION {
+        return Err(IndexError::WrongVersion {
+            found: version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let n = u32_at(head, 12) as usize;
+    if n > 1024 {
+        return Err(IndexError::Malformed(format!("{n} sections")));
+    }
+    let table_end = HEADER + n * ENTRY;
+    if head.len() < table_end {
+        return Err(IndexError::Truncated("section table cut short".into()));
+    }
+    if crc32fast::hash(&head[HEADER..table_end]) != u32_at(head, 16) {
+        return Err(IndexError::Corrupt("section table".into()));
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let e = HEADER + i * ENTRY;
+        let raw = &head[e..e + 16];
+        let name_len = raw.iter().position(|&b| b == 0).unwrap_or(16);
+        let name = std::str::from_utf8(&raw[..name_len])
+            .map_err(|_| IndexError::Malformed("section name is not UTF-8".into()))?
+            .to_string();
+        let off = u64_at(head, e + 16);
+        let len = u64_at(head, e + 24);
+        if off.checked_add(len).is_none_or(|end| end > file_len) {
+            return Err(IndexError::Truncated(format!(
+                "section {name:?} runs past the end"
+            )));
+        }
+        if !off.is_multiple_of(8) || (off as usize) < table_end {
+            return Err(IndexError::Malformed(format!(
+                "section {name:?} is misplaced"
+            )));
+        }
+        out.push(Entry {
+            name,
+            off,
+            len,
+            crc: u32_at(head, e + 32),
+        });
+    }
+    Ok(out)
+}
+
+impl Container {
+    /// Checks every section's CRC by reading the file, then maps it.
+    pub(crate) fn open(path: &Path) -> Result<Container, IndexError> {
+        let io = |source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut head = vec![0u8; HEADER];
+        let got = read_full(&mut file, &mut head).map_err(io)?;
+        head.truncate(got);
+        if head.len() >= 16 && &head[..8] == MAGIC {
+            let n = (u32_at(&head, 12) as usize).min(1024);
+            head.resize(HEADER + n * ENTRY, 0);
+            let got = read_full(&mut file, &mut head[HEADER..]).map_err(io)?;
+            head.truncate(HEADER + got);
+        }
+        let entries = parse_table(&head, file_len)?;
+        let mut order: Vec<&Entry> = entries.iter().collect();
+        order.sort_by_key(|e| e.off);
+        let mut buf = vec![0u8; 1 << 20];
+        for e in order {
+            file.seek(SeekFrom::Start(e.off)).map_err(io)?;
+            let mut h = crc32fast::Hasher::new();
+            let mut left = e.len;
+            while left > 0 {
+                let want = left.min(buf.len() as u64) as usize;
+                let got = read_full(&mut file, &mut buf[..want]).map_err(io)?;
+                if got < want {
+                    return Err(IndexError::Truncated(format!(
+                        "section {:?} cut short",
+                        e.name
+                    )));
+                }
+                h.update(&buf[..want]);
+                left -= want as u64;
+            }
+            if h.finalize() != e.crc {
+                return Err(IndexError::Corrupt(e.name.clone()));
+            }
+        }
+        // SAFETY: the map is read-only; an index must not be modified in place while in use.
+        // Every writer of this crate writes a new file and renames it, so a reader's map keeps
+        // the inode it opened.
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        if map.len() as u64 != file_len {
+            return Err(IndexError::Malformed(
+                "the file changed while it was opened".into(),
+            ));
+        }
+        Container::finish(Bytes::Mapped(map), entries, false)
+    }
+
+    /// Verifies a container held in memory.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Container, IndexError> {
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        for (w, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            *w = u64::from_le_bytes(b);
+        }
+        let owned = Bytes::Owned(words, bytes.len());
+        let entries = parse_table(&owned, owned.len() as u64)?;
+        Container::finish(owned, entries, true)
+    }
+
+    fn finish(bytes: Bytes, entries: Vec<Entry>, check: bool) -> Result<Container, IndexError> {
+        let mut sections = Vec::with_capacity(entries.len());
+        for e in entries {
+            let (off, end) = (e.off as usize, (e.off + e.len) as usize);
+            if end > bytes.len() {
+                return Err(IndexError::Truncated(format!(
+                    "section {:?} runs past the end",
+                    e.name
+                )));
+            }
+            if check && crc32fast::hash(&bytes[off..end]) != e.crc {
+                return Err(IndexError::Corrupt(e.name));
+            }
+            sections.push((e.name, off, end - off));
+        }
+        Ok(Container { bytes, sections })
+    }
+
+    pub(crate) fn section(&self, name: &str) -> Result<&[u8], IndexError> {
+        self.sections
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|&(_, off, len)| &self.bytes[off..off + len])
+            .ok_or_else(|| IndexError::Malformed(format!("missing section {name:?}")))
+    }
+
+    pub(crate) fn u32s(&self, name: &str) -> Result<&[u32], IndexError> {
+        cast(self.section(name)?, name)
+    }
+
+    pub(crate) fn u64s(&self, name: &str) -> Result<&[u64], IndexError> {
+        cast(self.section(name)?, name)
+    }
+
+    pub(crate) fn sections(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.sections.iter().map(|(n, _, l)| (n.as_str(), *l))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match f.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+trait Pod: Copy {}
+impl Pod for u32 {}
+impl Pod for u64 {}
+
+fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T], IndexError> {
+    const { assert!(cfg!(target_endian = "little"), "indexes are little-endian") };
+    let size = std::mem::size_of::<T>();
+    if !b.len().is_multiple_of(size)
+        || !(b.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
+    {
+        return Err(IndexError::Malformed(format!(
+            "section {name:?} has a bad length"
+        )));
+    }
+    // SAFETY: alignment and length were checked above, every bit pattern is a valid u32/u64, and
+    // the slice borrows the container's bytes for 'a.
+    Ok(unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / size) })
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Writes a container section by section to `<target>.tmp`, then syncs it and renames it over
+/// the target, so that a crash at any point leaves the previous file as it was.
+pub(crate) struct Writer {
+    file: std::io::BufWriter<File>,
+    tmp: PathBuf,
+    target: PathBuf,
+    capacity: usize,
+    entries: Vec<Entry>,
+    at: u64,
+}
+
+impl Writer {
+    /// Starts a container of at most `capacity` sections.
+    pub(crate) fn create(target: &Path, capacity: usize) -> Result<Writer, IndexError> {
+        let mut name = target.as_os_str().to_owned();
+        name.push(".tmp");
+        let tmp = PathBuf::from(name);
+        let io = |source| IndexError::Io {
+            path: tmp.clone(),
+            source,
+        };
+        let file = File::create(&tmp).map_err(io)?;
+        let mut w = Writer {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            tmp: tmp.clone(),
+            target: target.to_path_buf(),
+            capacity,
+            entries: Vec::new(),
+            at: 0,
+        };
+        let head = vec![0u8; HEADER + capacity * ENTRY];
+        w.write(&head)?;
+        Ok(w)
+    }
+
+    fn write(&mut self, b: &[u8]) -> Result<(), IndexError> {
+        self.file.write_all(b).map_err(|source| IndexError::Io {
+            path: self.tmp.clone(),
+            source,
+        })?;
+        self.at += b.len() as u64;
+        Ok(())
+    }
+
+    /// Appends a section made of several byte slices, in order.
+    pub(crate) fn section_parts(&mut self, name: &str, parts: &[&[u8]]) -> Result<(), IndexError> {
+        assert!(name.len() <= 16, "section name {name:?} too long");
+        assert!(self.entries.len() < self.capacity, "too many sections");
+        let pad = (8 - self.at % 8) % 8;
+        self.write(&[0u8; 8][..pad as usize])?;
+        let off = self.at;
+        let mut h = crc32fast::Hasher::new();
+        for p in parts {
+            h.update(p);
+            self.write(p)?;
+        }
+        self.entries.push(Entry {
+            name: name.to_string(),
+            off,
+            len: self.at - off,
+            crc: h.finalize(),
+        });
+        Ok(())
+    }
+
+    /// Appends a section of raw bytes.
+    pub(crate) fn bytes(&mut self, name: &str, data: &[u8]) -> Result<(), IndexError> {
+        self.section_parts(name, &[data])
+    }
+
+    /// Appends a section of `u32`s.
+    pub(crate) fn u32s(&mut self, name: &str, data: &[u32]) -> Result<(), IndexError> {
+        self.bytes(name, as_bytes(data))
+    }
+
+    /// Appends a section of `u64`s.
+    pub(crate) fn u64s(&mut self, name: &str, data: &[u64]) -> Result<(), IndexError> {
+        self.bytes(name, as_bytes(data))
+    }
+
+    /// Writes the header and section table, syncs, and renames the file over the target.
+    pub(crate) fn finish(self) -> Result<u64, IndexError> {
+        let n = self.entries.len();
+        let mut head = vec![0u8; HEADER + n * ENTRY];
+        head[..8].copy_from_slice(MAGIC);
+        head[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        head[12..16].copy_from_slice(&(n as u32).to_le_bytes());
+        for (i, e) in self.entries.iter().enumerate() {
+            let at = HEADER + i * ENTRY;
+            head[at..at + e.name.len()].copy_from_slice(e.name.as_bytes());
+            head[at + 16..at + 24].copy_from_slice(&e.off.to_le_bytes());
+            head[at + 24..at + 32].copy_from_slice(&e.len.to_le_bytes());
+            head[at + 32..at + 36].copy_from_slice(&e.crc.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&head[HEADER..]);
+        head[16..20].copy_from_slice(&crc.to_le_bytes());
+        let tmp = self.tmp.clone();
+        let io = |source| IndexError::Io {
+            path: tmp.clone(),
+            source,
+        };
+        let mut file = self.file.into_inner().map_err(|e| io(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.write_all(&head).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.target).map_err(|source| IndexError::Io {
+            path: self.target.clone(),
+            source,
+        })?;
+        // The rename is durable once the directory is synced; not every platform allows it.
+        if let Some(dir) = self.target.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(self.at)
+    }
+}
+
+fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
+    // SAFETY: u32/u64 have no padding and any byte pattern may be read; the result borrows
+    // `data`. The format is little-endian, like the machines this builds for (asserted in cast).
+    unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
+}
