@@ -98,6 +98,25 @@ print(f"corpus: {copies} copies of {len(base.encode()) / 1e6:.1f} MB of Brown te
       + ", ".join(f"{v * copies} {k}" for k, v in inserted.items()))
 PY
 
+# The full PPS list has about 7,600 rows, four times the development slice: a list that size,
+# made by giving each quoted phrase of every row a different last word in each of four copies,
+# shows what loading and building cost at full scale.
+python3 - "$csv" "$out/scaled.csv" <<'PY'
+import csv, re, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+out = csv.writer(open(sys.argv[2], "w", newline="", encoding="utf-8"))
+out.writerow(rows[0])
+for k, suffix in enumerate(["", " system", " model", " method"]):
+    for r in rows[1:]:
+        out.writerow([re.sub(r'"([^"]+)"', lambda m: '"' + m.group(1) + suffix + '"', r[0])] + r[1:])
+PY
+$fpscan import "$out/scaled.csv" "$out/scaled.json" 2> "$out/scaled-import.log" || true
+printf 'the text\n' > "$out/tiny.txt"
+for i in 1 2 3; do $fpscan scan "$out/scaled.json" "$out/tiny.txt" 2>&1 >/dev/null | grep -E '^(entries|patterns|automaton_bytes|load_ms|build_ms)=' | tr '\n' ' '; echo; done \
+  | sort -t= -k5 -n | head -1 | sed 's/^/list at full scale (best of 3): /'
+for i in 1 2 3; do $fpscan scan "$out/list.json" "$out/tiny.txt" 2>&1 >/dev/null | grep -E '^(entries|patterns|automaton_bytes|load_ms|build_ms)=' | tr '\n' ' '; echo; done \
+  | sort -t= -k5 -n | head -1 | sed 's/^/list as given (best of 3): /'
+
 corpus=$out/corpus.txt
 size=$(stat -c %s "$corpus")
 cat "$corpus" > /dev/null  # warm the page cache for both
@@ -108,30 +127,40 @@ timed() {  # timed NAME CMD... ; appends "wall cpu" to $out/NAME.times
   /usr/bin/time -f "%e %U %S" -o "$out/time.tmp" "$@"
   awk '{printf "%s %.3f\n", $1, $2 + $3}' "$out/time.tmp" >> "$out/$name.times"
 }
-rm -f "$out/rg.times" "$out/fpscan.times"
+threads=$(nproc)
+rm -f "$out/rg.times" "$out/fpscan.times" "$out/fpscan-par.times"
 for i in $(seq "$runs"); do
   timed rg sh -c "rg -i -F -w -f '$out/phrases.txt' '$corpus' > '$out/rg.out' || true"
   timed fpscan sh -c "$fpscan scan '$out/list.json' '$corpus' > '$out/fpscan.out' 2> '$out/fpscan.log'"
+  timed fpscan-par sh -c "$fpscan scan '$out/list.json' '$corpus' --threads $threads > '$out/fpscan-par.out' 2> '$out/fpscan-par.log'"
 done
 best() { sort -n "$out/$1.times" | head -1; }
 read -r best_rg cpu_rg <<< "$(best rg)"
 read -r best_fp cpu_fp <<< "$(best fpscan)"
+read -r best_par cpu_par <<< "$(best fpscan-par)"
+if ! cmp -s "$out/fpscan.out" "$out/fpscan-par.out"; then
+  echo "error: $threads threads found $(cat "$out/fpscan-par.out") hits, one thread $(cat "$out/fpscan.out")" >&2
+  exit 1
+fi
 rg_lines=$(wc -l < "$out/rg.out")
 rg_matches=$(rg -i -F -w -o -f "$out/phrases.txt" "$corpus" | wc -l)
 fp_hits=$(cat "$out/fpscan.out")
 get() { grep -m1 "^$1=" "$out/fpscan.log" | cut -d= -f2; }
-python3 - "$size" "$best_rg" "$best_fp" "$cpu_rg" "$cpu_fp" "$rg_lines" "$rg_matches" "$fp_hits" "$(get hits_multiline)" \
+python3 - "$size" "$best_rg" "$best_fp" "$cpu_rg" "$cpu_fp" "$best_par" "$cpu_par" "$threads" "$rg_lines" "$rg_matches" "$fp_hits" "$(get hits_multiline)" \
   "$(get load_ms)" "$(get build_ms)" "$(get scan_mb_s)" "$(get patterns)" "$(get engine)" "$(get automaton_bytes)" \
   "$(grep '^one line=' "$out/inserted.txt" | cut -d= -f2)" "$(grep '^line break=' "$out/inserted.txt" | cut -d= -f2)" \
   "$(grep '^hyphenated=' "$out/inserted.txt" | cut -d= -f2)" "$(wc -l < "$out/phrases.txt")" <<'PY'
 import sys
-(size, t_rg, t_fp, c_rg, c_fp, rg_lines, rg_matches, hits, multiline, load_ms, build_ms, scan_mbs, patterns,
+(size, t_rg, t_fp, c_rg, c_fp, t_par, c_par, threads, rg_lines, rg_matches, hits, multiline, load_ms, build_ms, scan_mbs, patterns,
  engine, aut_bytes, one, broken, hyph, nphrases) = sys.argv[1:]
 size = int(size); t_rg = float(t_rg); t_fp = float(t_fp); c_rg = float(c_rg); c_fp = float(c_fp)
+t_par = float(t_par); c_par = float(c_par)
 print(f"corpus: {size / 1e6:.0f} MB; {nphrases} phrases in phrases.txt; fpscan automaton: {patterns} patterns, {engine}, {int(aut_bytes) / 1e6:.1f} MB")
 print(f"rg -i -F -w -f phrases.txt: {t_rg:.2f} s = {size / 1e6 / t_rg:.0f} MB/s (cpu {c_rg:.2f} s); {rg_lines} lines, {rg_matches} matches (-o)")
 print(f"fpscan (load {float(load_ms):.1f} ms, build {float(build_ms):.1f} ms, scan {scan_mbs} MB/s): {t_fp:.2f} s = {size / 1e6 / t_fp:.0f} MB/s end to end (cpu {c_fp:.2f} s); {hits} hits, {multiline} across a line break")
-print(f"ratio: fpscan is {t_rg / t_fp:.2f}x faster than rg by the clock, {c_rg / c_fp:.2f}x by CPU time")
+print(f"fpscan --threads {threads}: {t_par:.2f} s = {size / 1e6 / t_par:.0f} MB/s end to end (cpu {c_par:.2f} s); same hits")
+print(f"ratio, one thread: fpscan is {t_rg / t_fp:.2f}x faster than rg by the clock, {c_rg / c_fp:.2f}x by CPU time")
+print(f"ratio, {threads} threads: {t_rg / t_par:.2f}x by the clock")
 print(f"inserted: {one} on one line, {broken} broken across a line, {hyph} hyphenated at a line end")
 print(f"hits on one line: fpscan {int(hits) - int(multiline)}, rg {rg_matches} (-o); hits across lines: fpscan {multiline}, rg cannot see them")
 PY

@@ -5,7 +5,8 @@
 //! What must hold: nothing panics; a query error points into the query; a query that parses
 //! has a tortured phrase and its canonical form parses back to the same query; import accounts
 //! for every row and a saved list loads back equal; hits are sorted, distinct, on char
-//! boundaries, slice the text to `matched`; scanning in small chunks finds the same hits.
+//! boundaries, slice the text to `matched`; scanning in small chunks, or in pieces on threads,
+//! finds the same hits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -52,6 +53,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(h.entry < list.len());
         }
         assert_eq!(m.find_chunked(text, chunk), hits, "chunk {chunk}");
+        assert_eq!(
+            m.find_pieces(text, 1 + chunk % 5),
+            hits,
+            "{} pieces",
+            1 + chunk % 5
+        );
         let nfa = Matcher::with_engine(&list, unspin::fingerprint::Engine::Nfa);
         assert_eq!(nfa.find(text), hits);
     }

@@ -25,6 +25,9 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Score texts for being spun and show the evidence (exit 0 if any is flagged, 1 if none).
     Detect(DetectArgs),
+    /// Score every record of many files (text, JSONL, WARC/WET, PDF; gzip or not) in parallel:
+    /// one JSON line per record, a progress bar, an HTML report, resumable.
+    Scan(ScanArgs),
     /// Import and inspect tortured-phrase fingerprint lists (Problematic Paper Screener).
     #[command(subcommand)]
     Fingerprints(FingerprintsCommand),
@@ -126,6 +129,66 @@ pub struct DetectArgs {
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Input files, directories (read recursively) and glob patterns; - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Write one JSON line per input record here (default: standard output): {"id", "score",
+    /// "flagged", "spans", "fingerprints", "paragraphs", …, "source"} or {"id", "error",
+    /// "source"}.
+    #[arg(short, long, value_name = "OUT.jsonl")]
+    pub output: Option<PathBuf>,
+    /// Continue an interrupted run: keep the complete records already in --output, drop a torn
+    /// last line, and go on after the last record written.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Also write a self-contained HTML report: score histogram, most flagged documents with
+    /// their spans, most frequent substitutions, fingerprint hits by phrase.
+    #[arg(long, value_name = "report.html")]
+    pub report: Option<PathBuf>,
+    /// Documents shown in the report.
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub report_top: usize,
+    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from
+    /// each file's extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// JSONL: the field that holds the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub field: String,
+    /// JSONL: the field that holds the record's id (without it the id is path:line).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Largest record read, in bytes; a larger one is an error record [default: 4 MiB with the
+    /// model, whose memory grows with the document, 64 MiB with --fingerprints-only].
+    #[arg(long, value_name = "BYTES")]
+    pub max_record_bytes: Option<usize>,
+    /// Score at or above which a text is flagged as spun.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Texts whose language-model screening score is below this skip the full analysis: they
+    /// get the screening score and no evidence spans (0 analyses every text fully).
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
+    /// Screen with the fingerprint list alone, skipping the model (full speed).
+    #[arg(long, conflicts_with = "no_fingerprints")]
+    pub fingerprints_only: bool,
+    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub thesauri: Option<Vec<String>>,
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// When to draw the progress bar on stderr (auto: when stderr is a terminal).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub progress: ColorChoice,
 }
 
 /// Which fingerprint list to consult.

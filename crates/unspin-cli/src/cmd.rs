@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Spin(a) => crate::output::spin_cmd(a),
         Command::Detect(a) => crate::detect::detect_cmd(a),
+        Command::Scan(a) => crate::scan::scan_cmd(a),
         Command::Fingerprints(c) => crate::fingerprints::run(c),
         Command::Pack(PackCommand::Build {
             sources,

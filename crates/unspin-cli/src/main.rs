@@ -7,6 +7,8 @@ mod cmd;
 mod detect;
 mod fingerprints;
 mod output;
+mod report;
+mod scan;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -5,9 +5,10 @@
 //! fpscan phrases LIST.json [--standalone]
 //!                                     print each tortured phrase once (not proximity ones);
 //!                                     --standalone: only entries that are one quoted phrase
-//! fpscan scan LIST.json FILE [--nfa] [--print]
-//!                                     load the list, build the matcher, scan FILE as one text,
-//!                                     print the hit count (and each hit with --print)
+//! fpscan scan LIST.json FILE [--threads N] [--nfa] [--print]
+//!                                     load the list, build the matcher, scan FILE as one text
+//!                                     (on N threads, default 1), print the hit count (and each
+//!                                     hit with --print)
 //! ```
 //!
 //! Timings go to stderr as `key=value` lines.
@@ -94,9 +95,20 @@ fn scan(list: &str, file: &str, flags: &[String]) -> Result<()> {
     let map = unsafe { memmap2::MmapOptions::new().populate().map(&f)? };
     let text = std::str::from_utf8(&map)?;
     let read_ms = t.elapsed().as_secs_f64() * 1e3;
+    let threads = match flags.iter().position(|f| f == "--threads") {
+        Some(k) => flags
+            .get(k + 1)
+            .ok_or("--threads needs a number")?
+            .parse()?,
+        None => 1,
+    };
     let t = Instant::now();
     let mut hits = Vec::new();
-    matcher.find_into(text, &mut Scratch::new(), &mut hits);
+    if threads > 1 {
+        hits = matcher.find_par(text, threads);
+    } else {
+        matcher.find_into(text, &mut Scratch::new(), &mut hits);
+    }
     let scan_s = t.elapsed().as_secs_f64();
     if flags.iter().any(|f| f == "--print") {
         let stdout = std::io::stdout();
@@ -116,7 +128,7 @@ fn scan(list: &str, file: &str, flags: &[String]) -> Result<()> {
     println!("{}", hits.len());
     let multiline = hits.iter().filter(|h| h.matched.contains('\n')).count();
     eprintln!(
-        "hits={}\nhits_multiline={multiline}\nentries={}\npatterns={}\nengine={}\nautomaton_bytes={}\nload_ms={load_ms:.2}\nbuild_ms={build_ms:.2}\nread_ms={read_ms:.2}\nscan_s={scan_s:.3}\nscan_mb_s={:.0}",
+        "threads={threads}\nhits={}\nhits_multiline={multiline}\nentries={}\npatterns={}\nengine={}\nautomaton_bytes={}\nload_ms={load_ms:.2}\nbuild_ms={build_ms:.2}\nread_ms={read_ms:.2}\nscan_s={scan_s:.3}\nscan_mb_s={:.0}",
         hits.len(),
         list.len(),
         matcher.patterns_len(),

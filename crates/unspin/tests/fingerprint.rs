@@ -753,6 +753,10 @@ fn long_texts_find_every_inserted_phrase() {
         for chunk in [3000, 5001, 20000] {
             assert_eq!(m.find_chunked(&text, chunk), found, "chunk {chunk}");
         }
+        // Cut into pieces scanned on their own threads: the same hits.
+        for pieces in [2, 3, 7] {
+            assert_eq!(m.find_pieces(&text, pieces), found, "{pieces} pieces");
+        }
     }
 }
 
@@ -866,6 +870,17 @@ proptest! {
         let text = parts.join(" ");
         let (_, m) = shared();
         prop_assert_eq!(m.find_chunked(&text, chunk), m.find(&text));
+    }
+
+    /// Cutting the text into pieces scanned on their own threads changes nothing.
+    #[test]
+    fn pieces_change_nothing(
+        parts in prop::collection::vec(prop::sample::select(PIECES), 0..200),
+        pieces in 2usize..6,
+    ) {
+        let text = parts.join(" ");
+        let (_, m) = shared();
+        prop_assert_eq!(m.find_pieces(&text, pieces), m.find(&text));
     }
 
     /// Plain phrases: the matcher finds exactly the whole-word occurrences in the normal form.

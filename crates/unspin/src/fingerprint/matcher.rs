@@ -323,6 +323,12 @@ pub struct Scratch {
     counted_pos: usize,
     counted: u64,
     todo: Vec<usize>,
+    /// Normal-form offset from which matches belong to the next piece ([`Matcher::find_par`]).
+    start_limit: usize,
+    /// Spaces in the normal form before `start_limit`.
+    piece_spaces: u64,
+    /// The scan starts inside a word.
+    after_word: bool,
     entry_mark: Vec<u32>,
     candidates: Vec<u32>,
     atom_state: Vec<(u32, bool, u32, u32)>,
@@ -515,13 +521,91 @@ impl Matcher {
         hits.clear();
         let chunk = chunk.unwrap_or(CHUNK.max(16 * self.max_pat_len));
         match &self.aut {
-            Aut::Dfa(a) => self.scan(a, text, chunk, scratch),
-            Aut::Nfa(a) => self.scan(a, text, chunk, scratch),
+            Aut::Dfa(a) => self.scan(a, text, (0, text.len()), chunk, scratch),
+            Aut::Nfa(a) => self.scan(a, text, (0, text.len()), chunk, scratch),
         }
         self.report(text, scratch, hits);
     }
 
-    fn scan<A: Walk>(&self, aut: &A, text: &str, chunk: usize, s: &mut Scratch) {
+    /// [`Matcher::find`] on `threads` threads: the text is cut into as many pieces (inside
+    /// words, so that no pattern and no normalisation step spans a cut unseen), each piece is
+    /// scanned on its own thread, and the queries are evaluated once over what all of them
+    /// found. The hits are exactly those of [`Matcher::find`]. Texts under 4 MiB are scanned
+    /// on the calling thread.
+    pub fn find_par(&self, text: &str, threads: usize) -> Vec<Hit> {
+        let pieces = threads.min(text.len() / (1 << 20)).max(1);
+        if pieces == 1 || text.len() < 4 << 20 {
+            return self.find(text);
+        }
+        self.find_pieces(text, pieces)
+    }
+
+    /// [`Matcher::find_par`] without its minimum size: cuts `text` into up to `pieces` pieces
+    /// whatever its length. For tests and fuzzing of the cuts.
+    #[doc(hidden)]
+    pub fn find_pieces(&self, text: &str, pieces: usize) -> Vec<Hit> {
+        let mut cuts = vec![0];
+        for k in 1..pieces.max(1) {
+            let target = (text.len() / pieces * k).max(cuts[cuts.len() - 1] + 1);
+            if let Some(c) = clean_cut(text, target) {
+                cuts.push(c);
+            }
+        }
+        cuts.push(text.len());
+        let chunk = CHUNK.max(16 * self.max_pat_len);
+        let parts: Vec<Scratch> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .map(|w| {
+                    let (from, cut) = (w[0], w[1]);
+                    scope.spawn(move || {
+                        let mut s = Scratch::new();
+                        match &self.aut {
+                            Aut::Dfa(a) => self.scan(a, text, (from, cut), chunk, &mut s),
+                            Aut::Nfa(a) => self.scan(a, text, (from, cut), chunk, &mut s),
+                        }
+                        s
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a scan thread does not panic"))
+                .collect()
+        });
+        let mut merged = Scratch::new();
+        merged.gen = 1;
+        merged.seen = vec![0; self.pats.len()];
+        let mut spaces = 0;
+        for part in &parts {
+            for (m, &g) in merged.seen.iter_mut().zip(&part.seen) {
+                if g == part.gen {
+                    *m = 1;
+                }
+            }
+            merged.occ.extend(part.occ.iter().map(|o| Occ {
+                tok: o.tok + spaces,
+                ..*o
+            }));
+            spaces += part.piece_spaces;
+        }
+        let mut hits = Vec::new();
+        self.report(text, &mut merged, &mut hits);
+        hits
+    }
+
+    /// Scans `text[from..]` for matches that start before `cut`. `from` is 0 or a position
+    /// inside a word (see [`clean_cut`]), so the normal form of `text[from..cut]` is exactly the
+    /// part of the whole text's normal form that it stands for; after `cut` the scan goes on
+    /// only as far as a match starting before it can reach.
+    fn scan<A: Walk>(
+        &self,
+        aut: &A,
+        text: &str,
+        (from, cut): (usize, usize),
+        chunk: usize,
+        s: &mut Scratch,
+    ) {
         s.gen = s.gen.wrapping_add(1);
         if s.seen.len() != self.pats.len() || s.gen == 0 {
             // Generation marks restart: forget every mark of earlier scans.
@@ -536,17 +620,32 @@ impl Matcher {
         s.pending.clear();
         s.counted_pos = 0;
         s.counted = 0;
+        s.start_limit = usize::MAX;
+        s.piece_spaces = 0;
+        // Inside a word, the first position cannot start a whole-word match.
+        s.after_word = from > 0;
         let mut normer = Normalizer::new();
         let start = aut.start();
         // Enough of the previous chunk to see a whole pattern and the char before it.
         let keep = self.max_pat_len + 8;
         let mut base = 0;
-        let mut i = 0;
+        let mut i = from;
         loop {
             let carry = s.buf.len();
             let mut buf = std::mem::take(&mut s.buf);
-            i = normer.run(text, i, i.saturating_add(chunk), &mut buf, base, &mut s.map);
-            let last = i >= text.len();
+            // Up to the cut, the normaliser must not look past it (it cannot need to: the cut is
+            // inside a word); after it, it reads on.
+            i = if i < cut {
+                let limit = i.saturating_add(chunk).min(cut);
+                normer.run(&text[..cut], i, limit, &mut buf, base, &mut s.map)
+            } else {
+                let limit = i.saturating_add(chunk);
+                normer.run(text, i, limit, &mut buf, base, &mut s.map)
+            };
+            let reached_cut = s.start_limit == usize::MAX && i >= cut;
+            let done = s.start_limit != usize::MAX
+                && base + buf.len() > s.start_limit + self.max_pat_len + 8;
+            let last = i >= text.len() || done;
             let first_occ = s.occ.len();
             // Matches that ended where the previous chunk did: is a word char next?
             let mut pending = std::mem::take(&mut s.pending);
@@ -565,16 +664,21 @@ impl Matcher {
             if self.has_prox {
                 self.count_tokens(s, &buf, base, first_occ);
             }
+            if reached_cut {
+                // This buffer ends exactly at the cut.
+                s.start_limit = base + buf.len();
+                s.piece_spaces = s.counted;
+            }
             if last {
                 s.buf = buf;
                 break;
             }
-            let mut cut = buf.len().saturating_sub(keep);
-            while cut > 0 && buf[cut] & 0xC0 == 0x80 {
-                cut -= 1;
+            let mut drop = buf.len().saturating_sub(keep);
+            while drop > 0 && buf[drop] & 0xC0 == 0x80 {
+                drop -= 1;
             }
-            buf.drain(..cut);
-            base += cut;
+            buf.drain(..drop);
+            base += drop;
             s.map.forget_before(base);
             s.buf = buf;
         }
@@ -741,6 +845,10 @@ impl Matcher {
 
     /// Records a whole-word match of pattern `pid` at normal-form `start..end`.
     fn accept(&self, s: &mut Scratch, pid: u32, start: usize, end: usize) {
+        if start >= s.start_limit || (start == 0 && s.after_word) {
+            // Another piece's match, or one that starts inside a word.
+            return;
+        }
         let p = &self.pats[pid as usize];
         s.seen[pid as usize] = s.gen;
         if !p.positions {
@@ -891,6 +999,15 @@ impl Matcher {
         s.atom_state[a] = (gen, truth, 0, 0);
         truth
     }
+}
+
+/// The first position at or after `at` between two ASCII letters or digits (so inside a word:
+/// nothing the normaliser does spans it, and no whole-word match starts there), if one comes
+/// within 1 MiB.
+fn clean_cut(text: &str, at: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let end = b.len().min(at.saturating_add(1 << 20));
+    (at.max(1)..end).find(|&p| b[p - 1].is_ascii_alphanumeric() && b[p].is_ascii_alphanumeric())
 }
 
 /// Finds the windows where every word of a proximity atom occurs (as often as the phrase has
