@@ -2,8 +2,11 @@
 //!
 //! ```sh
 //! cargo run --release -p unspin-io --example count -- [--format F] [--field F] [--id-field F] \
-//!     [--max-record-bytes N] INPUT...
+//!     [--max-record-bytes N] [--expect N] INPUT...
 //! ```
+//!
+//! With `--expect N`, it fails unless exactly N records were read as text and none failed: a
+//! benchmark run checks its own result.
 //!
 //! Prints the records read (text and errors, the errors grouped by message), the records passed
 //! over as not documents, the text's size, and the speed in MB/s of input (bytes on disk, so
@@ -17,6 +20,7 @@ use unspin_io::{expand, scan, InputOptions};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut options = InputOptions::default();
     let mut inputs = Vec::new();
+    let mut expect: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -25,12 +29,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--field" => options.field = value()?,
             "--id-field" => options.id_field = value()?,
             "--max-record-bytes" => options.max_record_bytes = value()?.parse()?,
+            "--expect" => expect = Some(value()?.parse()?),
             _ => inputs.push(PathBuf::from(arg)),
         }
     }
     if inputs.is_empty() {
         return Err(
-            "usage: count [--format F] [--field F] [--id-field F] [--max-record-bytes N] INPUT..."
+            "usage: count [--format F] [--field F] [--id-field F] [--max-record-bytes N] [--expect N] INPUT..."
                 .into(),
         );
     }
@@ -75,5 +80,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text_bytes as f64 / 1e6,
         text_bytes as f64 / 1e6 / seconds
     );
+    if let Some(n) = expect {
+        if (ok, failed) != (n, 0) {
+            return Err(
+                format!("expected {n} text records and no error, read {ok} and {failed}").into(),
+            );
+        }
+    }
     Ok(())
 }

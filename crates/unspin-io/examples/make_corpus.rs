@@ -1,12 +1,15 @@
 //! Writes the inputs of the reading benchmark from the Brown corpus (`scripts/fetch-sources.sh`
 //! puts it in `target/sources/brown`): a WET file as Common Crawl writes it (a `warcinfo`
 //! record, then one `conversion` record per document, each record its own gzip member) and a
-//! JSONL file of the same documents, each about `BYTES` of text, the corpus repeated as needed.
+//! JSONL file of the same documents, and a WARC file of the same documents as HTTP responses
+//! (HTML with a script, a style sheet and entities); each about `BYTES` of text, the corpus
+//! repeated as needed.
 //!
 //! ```sh
 //! cargo run --release -p unspin-io --example make_corpus -- target/sources/brown target/bench-io/brown 1000000000
 //! ```
-//! writes `target/bench-io/brown.warc.wet.gz` and `target/bench-io/brown.jsonl`.
+//! writes `target/bench-io/brown.warc.wet.gz`, `target/bench-io/brown.jsonl` and
+//! `target/bench-io/brown.warc.gz`.
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -27,6 +30,30 @@ fn untag(raw: &str) -> String {
         }
     }
     paragraphs.join("\n")
+}
+
+/// A document as an HTML page: a paragraph per line, `&`, `<`, `>` and quotes as entities.
+fn html(title: &str, text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n\
+         <style>body {{ font-family: serif; }} p {{ margin: 0 }}</style>\n\
+         <script>window.dataLayer = []; if (a < b && c > d) {{ track('<p>'); }}</script>\n\
+         </head><body><nav><a href=\"/\">Home</a> | <a href=\"/news\">News</a></nav>\n<article>\n",
+        escape(title)
+    );
+    for paragraph in text.lines() {
+        page.push_str("<p>");
+        page.push_str(&escape(paragraph));
+        page.push_str("</p>\n");
+    }
+    page.push_str("</article><!-- generated --></body></html>\n");
+    page
 }
 
 fn member(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
@@ -68,6 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut wet = BufWriter::new(File::create(prefix.with_extension("warc.wet.gz"))?);
     let mut jsonl = BufWriter::new(File::create(prefix.with_extension("jsonl"))?);
+    let mut warc = BufWriter::new(File::create(prefix.with_extension("warc.gz"))?);
     let info = b"Software-Info: unspin-io make_corpus\r\nisPartOf: brown-repeated\r\n";
     let mut head = format!(
         "WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Date: 2024-03-02T10:00:00Z\r\n\
@@ -96,6 +124,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         record.extend_from_slice(text.as_bytes());
         record.extend_from_slice(b"\r\n\r\n");
         member(&mut wet, &record)?;
+        let page = html(name, text);
+        let http = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        );
+        let mut record = format!(
+            "WARC/1.0\r\nWARC-Type: response\r\nWARC-Date: 2024-02-20T22:14:31Z\r\n\
+             WARC-Record-ID: <urn:uuid:00000000-0000-4000-7000-{n:012}>\r\n\
+             Content-Type: application/http; msgtype=response\r\nWARC-Target-URI: {uri}\r\n\
+             Content-Length: {}\r\n\r\n",
+            http.len()
+        )
+        .into_bytes();
+        record.extend_from_slice(http.as_bytes());
+        record.extend_from_slice(b"\r\n\r\n");
+        member(&mut warc, &record)?;
         serde_json::to_writer(
             &mut jsonl,
             &serde_json::json!({"id": n.to_string(), "url": uri, "text": text}),
@@ -105,6 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n += 1;
     }
     wet.flush()?;
+    warc.flush()?;
     jsonl.flush()?;
     println!("{n} documents, {written} bytes of text");
     Ok(())

@@ -224,23 +224,40 @@ impl Out {
     }
 
     fn text(&mut self, t: &str) {
-        let mut rest = t;
-        while !rest.is_empty() {
-            match rest.find(|c: char| c.is_whitespace()) {
-                Some(0) => {
-                    let c = rest.chars().next().expect("non-empty");
-                    self.space = true;
-                    rest = &rest[c.len_utf8()..];
+        let b = t.as_bytes();
+        // Whether the char at `i` is whitespace, and its length. Chars are decoded only outside
+        // ASCII: this is most of the time spent on HTML.
+        let at = |i: usize| -> (bool, usize) {
+            match b[i] {
+                b'\t'..=b'\r' | b' ' => (true, 1),
+                0..=0x7f => (false, 1),
+                _ => {
+                    let c = t[i..].chars().next().expect("i is on a char boundary");
+                    (c.is_whitespace(), c.len_utf8())
                 }
-                Some(k) => {
-                    self.word(&rest[..k]);
-                    rest = &rest[k..];
-                }
-                None => {
-                    self.word(rest);
+            }
+        };
+        let mut i = 0;
+        while i < b.len() {
+            let (space, n) = at(i);
+            if space {
+                self.space = true;
+                i += n;
+                continue;
+            }
+            // A run of words with single spaces between them is copied as it is, at once.
+            let start = i;
+            while i < b.len() {
+                let (space, n) = at(i);
+                if !space {
+                    i += n;
+                } else if b[i] == b' ' && i + 1 < b.len() && !at(i + 1).0 {
+                    i += 1;
+                } else {
                     break;
                 }
             }
+            self.word(&t[start..i]);
         }
     }
 
@@ -538,6 +555,13 @@ mod tests {
                 "<p> &amp; \"q\"",
             ),
             ("nbsp is a space", "a&nbsp;&nbsp;b", "a b"),
+            ("unicode spaces", "a\u{2003}\u{A0} b\u{3000}", "a b"),
+            ("non-ascii words", " café  naïve  日本 ", "café naïve 日本"),
+            (
+                "single spaces kept in runs",
+                "one two  three\tfour",
+                "one two three four",
+            ),
             ("empty", "", ""),
             ("only tags", "<p></p><div> </div>", ""),
         ];
