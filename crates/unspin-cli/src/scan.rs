@@ -1135,6 +1135,7 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
+                let progressed = pending.contains_key(&next);
                 while let Some(d) = pending.remove(&next) {
                     out.write_all(&d.lines).context("writing the output")?;
                     window.release(d.records, d.bytes);
@@ -1154,6 +1155,11 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
                             r.add(d.first + i as u64, summary);
                         }
                     }
+                }
+                if progressed {
+                    // What is in order reaches the file now, not when the buffer fills: an
+                    // interrupted run then loses at most the records still being scored.
+                    out.flush().context("writing the output")?;
                 }
                 progress.draw(
                     records,

@@ -99,14 +99,14 @@ impl Gen {
                 s.push_str(w);
             }
             sentence += 1;
-            if self.next() % 97 == 0 {
+            if self.next().is_multiple_of(97) {
                 s.push(' ');
                 s.push_str(TORTURED[(self.next() % TORTURED.len() as u64) as usize]);
             }
-            if sentence > 6 && self.next() % 9 == 0 {
+            if sentence > 6 && self.next().is_multiple_of(9) {
                 s.push('.');
                 sentence = 0;
-                if self.next() % 7 == 0 {
+                if self.next().is_multiple_of(7) {
                     s.push_str("\n\n");
                     continue;
                 }
@@ -669,8 +669,10 @@ fn seed() -> u64 {
     s
 }
 
-/// Starts `args` (with `-o out`), SIGKILLs it after `delay`; returns whether it was still running.
-fn kill_after(data: &Path, args: &[&str], delay: Duration) -> bool {
+/// Starts `args`, SIGKILLs it after `delay`, counted from its start or, with `after_output`,
+/// from the moment `out` has grown (a record was written); returns whether it was still running.
+fn kill_after(data: &Path, args: &[&str], out: &Path, delay: Duration, after_output: bool) -> bool {
+    let before = std::fs::metadata(out).map_or(0, |m| m.len());
     let mut child = command(data)
         .args(args)
         .stdin(Stdio::null())
@@ -678,6 +680,14 @@ fn kill_after(data: &Path, args: &[&str], delay: Duration) -> bool {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    if after_output {
+        while std::fs::metadata(out).map_or(0, |m| m.len()) <= before {
+            if child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
     std::thread::sleep(delay);
     let running = child.try_wait().unwrap().is_none();
     // Child::kill sends SIGKILL on Unix: no destructor, no flush, no cleanup runs.
@@ -707,15 +717,33 @@ fn kill_and_resume(data: &Path, args: &[&str], dir: &Path, kills: usize) {
         if i > 0 {
             b.push("--resume");
         }
-        // Anywhere from start-up to most of a whole run.
-        let ms = rng.next() % (full.as_millis() as u64 * 4 / 5).max(1);
-        interrupted += usize::from(kill_after(data, &b, Duration::from_millis(ms)));
+        // Every other run is killed at a random moment from its start (start-up, resuming, or
+        // scoring), log-uniformly up to most of a whole run; the others at a random moment
+        // soon after their first record reached the output, so that some kills surely cut a
+        // run that has written part of its output.
+        let after_output = i % 2 == 1;
+        let (low, top): (f64, f64) = if after_output {
+            (0.001, 0.05)
+        } else {
+            (0.005, (full.as_secs_f64() * 0.8).max(0.02))
+        };
+        let u = (rng.next() % 1_000_000) as f64 / 1e6;
+        let secs = (low.ln() + u * (top.ln() - low.ln())).exp();
+        let delay = Duration::from_secs_f64(secs);
+        interrupted += usize::from(kill_after(data, &b, &got_out, delay, after_output));
         sizes.push(std::fs::metadata(&got_out).map_or(0, |m| m.len()));
     }
-    eprintln!("full run {full:?}; output sizes after each kill: {sizes:?}");
+    eprintln!(
+        "full run {full:?}, {} bytes; output sizes after each kill: {sizes:?}",
+        want.len()
+    );
     assert!(
         interrupted > 0,
         "no run was interrupted: the corpus is too small"
+    );
+    assert!(
+        sizes.iter().any(|&s| s > 0 && (s as usize) < want.len()),
+        "no kill left a partial output: {sizes:?}"
     );
     let mut b = a.clone();
     b.push("--resume");
@@ -769,7 +797,7 @@ fn sigkill_and_resume_with_the_model() {
         fp.to_str().unwrap(),
         corpus.to_str().unwrap(),
     ];
-    kill_and_resume(data.path(), &args, dir.path(), 3);
+    kill_and_resume(data.path(), &args, dir.path(), 4);
 }
 
 /// Headless Chromium: the test fails, never skips, when it is missing (scripts/test.sh installs
