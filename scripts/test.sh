@@ -10,6 +10,13 @@ if ! command -v pdftotext >/dev/null; then
   $sudo apt-get install -y -q poppler-utils >/dev/null ||
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q poppler-utils >/dev/null; }
 fi
+# unspin scan's report test opens the HTML report in headless Chromium (Debian chromium); it
+# fails without it.
+if ! command -v chromium >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -q chromium >/dev/null ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+fi
 scripts/fetch-sources.sh >/dev/null
 scripts/fetch-neural.sh >/dev/null
 # With the inputs fetched, the tests that read them must not pass vacuously.
