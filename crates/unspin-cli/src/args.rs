@@ -33,6 +33,11 @@ pub enum Command {
     Fingerprints(FingerprintsCommand),
     /// Spin a text with the reference spinner (for making labelled data).
     Spin(SpinArgs),
+    /// Learn a spinner's dictionary from spun/original pairs (JSONL records {"spun", "original"}).
+    Learn(LearnArgs),
+    /// Inspect and merge spinner profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Build or inspect model packs.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -77,6 +82,8 @@ pub struct RestoreArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub fingerprints: FingerprintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
@@ -126,6 +133,8 @@ pub struct DetectArgs {
     /// Screen with the fingerprint list alone, skipping the model (full speed).
     #[arg(long, conflicts_with = "no_fingerprints")]
     pub fingerprints_only: bool,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
@@ -201,6 +210,49 @@ pub struct FingerprintArgs {
     /// Consult no fingerprint list.
     #[arg(long)]
     pub no_fingerprints: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LearnArgs {
+    /// JSONL file(s) of {"spun", "original"} records, or - for standard input.
+    #[arg(required = true)]
+    pub pairs: Vec<PathBuf>,
+    /// Where to write the profile.
+    #[arg(short, long, value_name = "PROFILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileCommand {
+    /// Print a profile's counts and its most frequent rules.
+    Show {
+        /// The profile.
+        profile: PathBuf,
+        /// Rules to print.
+        #[arg(long, default_value_t = 30)]
+        top: usize,
+        /// Print the whole profile as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge profiles of the same spinner into one.
+    Merge {
+        /// The profiles.
+        #[arg(required = true)]
+        profiles: Vec<PathBuf>,
+        /// Where to write the merged profile.
+        #[arg(short, long, value_name = "PROFILE")]
+        output: PathBuf,
+    },
+}
+
+/// A learned spinner profile replacing the generic channel.
+#[derive(Args, Debug, Clone)]
+pub struct ProfileArg {
+    /// A spinner profile from `unspin learn`: its substitutions replace the generic channel's
+    /// guesses (the generic channel still covers words it never saw).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -297,9 +349,41 @@ pub enum EvalCommand {
     Restore(EvalRestoreArgs),
     /// Score clean and spun texts and report AUC, F1 and false positives.
     Detect(EvalDetectArgs),
+    /// Learn a profile from pairs of one fixed-dictionary spinner, restore other documents it
+    /// spun, and compare damage undone with the generic channel's.
+    Learn(EvalLearnArgs),
     /// Restore the plain phrases of a tortured-phrase list with the list switched off: how
     /// many come back exactly as the expected form, and how many are changed at all.
     Tortured(EvalTorturedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvalLearnArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// Brown corpus folder.
+    #[arg(long, default_value = "target/sources/brown")]
+    pub brown: PathBuf,
+    /// Documents to learn from (pairs).
+    #[arg(long, default_value_t = 50)]
+    pub train: usize,
+    /// Other documents to restore.
+    #[arg(long, default_value_t = 500)]
+    pub test: usize,
+    /// Spin rate.
+    #[arg(long, default_value_t = 0.3)]
+    pub rate: f64,
+    /// The spinner's dictionary (a fixed choice per word, shared by all its texts).
+    #[arg(long, default_value_t = 7)]
+    pub dictionary: u64,
+    /// Spinner configuration (same, cross, phrase).
+    #[arg(long, default_value = "same")]
+    pub config: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use unspin::decode::GenericChannel;
 use unspin::lexicon::flags;
 use unspin::restore::RestoreOptions;
 use unspin::{Pack, Restorer};
@@ -19,7 +18,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let mask = parse_flags(a.thesauri.as_deref())?;
             let text = read_input(&a.input, a.input_args.lossy)?;
             let pack = load_pack(&a.pack)?;
-            let channel = GenericChannel::new(mask);
+            let channel = crate::learn::channel(&pack, mask, &a.profile)?;
             let restorer = Restorer::with_channel(&pack, channel, RestoreOptions::default());
             let fingerprints = crate::fingerprints::matcher(&a.fingerprints)?;
             let mut r = match crate::output::Neural::open(&a.precise)? {
@@ -52,6 +51,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Detect(a) => crate::detect::detect_cmd(a),
         Command::Scan(a) => crate::scan::scan_cmd(a),
         Command::Fingerprints(c) => crate::fingerprints::run(c),
+        Command::Learn(a) => crate::learn::learn_cmd(a),
+        Command::Profile(c) => crate::learn::profile_cmd(c),
         Command::Pack(PackCommand::Build {
             sources,
             output,
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Eval(EvalCommand::Restore(a)) => crate::output::eval_restore(a),
         Command::Eval(EvalCommand::Detect(a)) => crate::detect::eval_detect(a),
         Command::Eval(EvalCommand::Tortured(a)) => crate::detect::eval_tortured(a),
+        Command::Eval(EvalCommand::Learn(a)) => crate::learn::eval_learn(a),
     }
 }
 

@@ -85,9 +85,14 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
     if let Some(x) = a.screen_below {
         opts.screen_below = x;
     }
-    let detector = pack
-        .as_ref()
-        .map(|p| Detector::with_channel(p, GenericChannel::new(mask), opts));
+    let detector = match pack.as_ref() {
+        Some(p) => Some(Detector::with_channel(
+            p,
+            crate::learn::channel(p, mask, &a.profile)?,
+            opts,
+        )),
+        None => None,
+    };
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -293,6 +298,8 @@ struct EvalDetectReport {
     results: Vec<RateResult>,
     clean_doc_false_positive_rate: f64,
     clean_paragraph_false_positive_rate: f64,
+    /// Share of clean documents that the screening pass let skip the lattice.
+    clean_screened: f64,
     detect_mb_per_s: f64,
 }
 
@@ -329,7 +336,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     };
     // Clean texts, scored once per channel the configurations use.
     let mut clean: Vec<(u8, Vec<f32>, Vec<f32>)> = Vec::new();
-    let (mut bytes, mut secs) = (0usize, 0f64);
+    let (mut bytes, mut secs, mut screened) = (0usize, 0f64, 0usize);
     for c in &configs {
         if clean.iter().any(|(m, _, _)| *m == c.restore_mask) {
             continue;
@@ -342,6 +349,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
             if c.restore_mask == flags::ALL {
                 secs += t.elapsed().as_secs_f64();
                 bytes += doc.len();
+                screened += usize::from(d.stage == "screen");
             }
             let (s, p) = scores(&d);
             ds.push(s);
@@ -401,6 +409,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         results,
         clean_doc_false_positive_rate: share_at_or_above(&all_docs, a.threshold),
         clean_paragraph_false_positive_rate: share_at_or_above(&all_pars, a.threshold),
+        clean_screened: screened as f64 / docs.len() as f64,
         detect_mb_per_s: bytes as f64 / 1e6 / secs.max(1e-9),
     };
     let mut out = std::io::stdout().lock();
@@ -428,9 +437,10 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     }
     writeln!(
         out,
-        "clean text flagged: {:.2} % of documents, {:.2} % of paragraphs; detect speed {:.2} MB/s (one thread)",
+        "clean text flagged: {:.2} % of documents, {:.2} % of paragraphs; {:.1} % screened clean; detect speed {:.2} MB/s (one thread)",
         100.0 * report.clean_doc_false_positive_rate,
         100.0 * report.clean_paragraph_false_positive_rate,
+        100.0 * report.clean_screened,
         report.detect_mb_per_s
     )?;
     Ok(0)

@@ -6,6 +6,7 @@ mod args;
 mod cmd;
 mod detect;
 mod fingerprints;
+mod learn;
 mod output;
 mod report;
 mod scan;

@@ -443,3 +443,79 @@ fn fingerprint_lists_import_install_and_screen() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
 }
+
+#[test]
+fn learn_writes_a_profile_that_restore_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
+    let original = std::fs::read_to_string(root().join("examples/spun-news.original.txt")).unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        serde_json::json!({"spun": spun, "original": original}).to_string() + "\n",
+    )
+    .unwrap();
+    let profile = dir.path().join("profile.json");
+    let o = unspin(
+        &[
+            "learn",
+            pairs.to_str().unwrap(),
+            "-o",
+            profile.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = unspin(&["profile", "show", profile.to_str().unwrap()], b"");
+    assert!(o.status.success());
+    let shown = stdout(&o);
+    assert!(shown.contains("troopers → soldiers"), "{shown}");
+    assert!(shown.contains("gaggle → group"), "{shown}");
+    // Without the profile the trigram leaves these; with it they are undone.
+    let plain = stdout(&unspin(&["restore"], spun.as_bytes()));
+    let o = unspin(
+        &["restore", "--profile", profile.to_str().unwrap()],
+        spun.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let learned = stdout(&o);
+    assert!(!plain.contains("group of deserters"), "{plain}");
+    assert!(learned.contains("group of deserters"), "{learned}");
+    assert!(learned.contains("Russian soldiers"), "{learned}");
+    // Merging a profile with itself doubles its counts.
+    let merged = dir.path().join("merged.json");
+    let o = unspin(
+        &[
+            "profile",
+            "merge",
+            profile.to_str().unwrap(),
+            profile.to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A bad record names its file and line; exit 2.
+    std::fs::write(
+        &pairs,
+        "{\"spun\": \"a\", \"original\": \"b\"}\n{\"spun\": 1}\n",
+    )
+    .unwrap();
+    let o = unspin(
+        &[
+            "learn",
+            pairs.to_str().unwrap(),
+            "-o",
+            profile.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    // A damaged profile is a one-line error.
+    std::fs::write(&profile, b"not json").unwrap();
+    let o = unspin(&["restore", "--profile", profile.to_str().unwrap()], b"x");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}

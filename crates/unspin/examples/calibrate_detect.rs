@@ -87,10 +87,38 @@ fn main() {
         }
         eprintln!("{name} done");
     }
-    let screen = fit(&examples, [false, false, true, true, true, true, true]);
+    let all: Vec<&Example> = examples.iter().collect();
+    let docs_only: Vec<&Example> = examples.iter().filter(|e| e.doc).collect();
+
+    let screen = fit(&all, [false, false, true, true, true, true, true]);
     println!("screen: {screen:?}");
-    let model = fit(&examples, [true; K]);
-    println!("{model:?}");
+    let model = fit(&docs_only, [true; K]);
+    println!("document: {model:?}");
+    // Paragraphs rank better with a model fitted on paragraphs and documents together than on
+    // paragraphs alone (Brown press: AUC 0.944 against 0.932 at rate 0.2).
+    let paragraph = fit(&all, [true; K]);
+    println!("paragraph: {paragraph:?}");
+    // Where to cut the screen: how many spun documents (rate >= 0.1) would skip the lattice.
+    let mut spun_screen: Vec<f32> = examples
+        .iter()
+        .filter(|e| e.doc && e.group.is_some_and(|(_, ri)| ri >= 1))
+        .map(|e| screen.score(&e.f))
+        .collect();
+    spun_screen.sort_by(f32::total_cmp);
+    let clean_screen: Vec<f32> = examples
+        .iter()
+        .filter(|e| e.doc && !e.spun)
+        .map(|e| screen.score(&e.f))
+        .collect();
+    for cut in [0.01f32, 0.02, 0.05, 0.1, 0.2] {
+        println!(
+            "screen cut {cut}: {:.1} % of clean documents skip the lattice, {:.2} % of spun (rate >= 0.1)",
+            100.0 * clean_screen.iter().filter(|&&x| x < cut).count() as f64
+                / clean_screen.len().max(1) as f64,
+            100.0 * spun_screen.iter().filter(|&&x| x < cut).count() as f64
+                / spun_screen.len().max(1) as f64
+        );
+    }
     let mean = |ex: &[&Example]| {
         let n = ex.len().max(1) as f32;
         let v: Vec<f32> = (0..K)
@@ -119,7 +147,8 @@ fn main() {
     }
     for doc in [true, false] {
         let ex: Vec<&Example> = examples.iter().filter(|e| e.doc == doc).collect();
-        let scores: Vec<(f32, bool)> = ex.iter().map(|e| (model.score(&e.f), e.spun)).collect();
+        let m = if doc { &model } else { &paragraph };
+        let scores: Vec<(f32, bool)> = ex.iter().map(|e| (m.score(&e.f), e.spun)).collect();
         let fp = scores.iter().filter(|(s, y)| !y && *s >= 0.5).count();
         let neg = scores.iter().filter(|(_, y)| !y).count();
         println!(
@@ -158,7 +187,7 @@ fn auc(scores: &[(f32, bool)]) -> f64 {
 
 /// Weighted logistic regression by gradient descent on standardised features; clean examples
 /// weigh as much in total as spun ones, times a factor that buys a low false-positive rate.
-fn fit(examples: &[Example], mask: [bool; K]) -> Model {
+fn fit(examples: &[&Example], mask: [bool; K]) -> Model {
     let n_pos = examples.iter().filter(|e| e.spun).count() as f64;
     let n_neg = examples.len() as f64 - n_pos;
     let factor: f64 = std::env::args()
@@ -210,8 +239,10 @@ fn fit(examples: &[Example], mask: [bool; K]) -> Model {
             tw += wt;
         }
         b -= lr * gb / tw;
+        // A little L2: the classes separate at high rates, and unbounded weights would make
+        // every score 0 or 1.
         for k in 0..K {
-            w[k] -= lr * gw[k] / tw;
+            w[k] -= lr * (gw[k] / tw + 0.002 * w[k]);
         }
     }
     // Back to raw feature units.

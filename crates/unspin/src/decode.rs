@@ -21,6 +21,39 @@ pub trait Channel: Sync {
     fn mask(&self) -> u8 {
         flags::ALL
     }
+
+    /// Originals to consider for the spun words `spun` beyond the thesauri's, with their log10
+    /// P(spun | orig): what a learned profile saw the spinner do.
+    fn propose(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+        let _ = spun;
+        Vec::new()
+    }
+
+    /// Whether the channel has learned that `spun` is a spinner's output: such words are judged
+    /// even where they read fluently (the fluency gate would otherwise skip them).
+    fn learned(&self, spun: &[u32]) -> bool {
+        let _ = spun;
+        false
+    }
+}
+
+/// A boxed channel is a channel, so a program can choose one at run time.
+impl<C: Channel + ?Sized> Channel for Box<C> {
+    fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {
+        (**self).substitute(lex, lm, orig, spun, flags)
+    }
+
+    fn mask(&self) -> u8 {
+        (**self).mask()
+    }
+
+    fn propose(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+        (**self).propose(spun)
+    }
+
+    fn learned(&self, spun: &[u32]) -> bool {
+        (**self).learned(spun)
+    }
 }
 
 /// The channel for a spinner we know nothing about: it replaces an original by one of its
@@ -385,6 +418,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 }
             }
         }
+        // What a learned channel proposes needs no thesaurus relation, nor a shared part of
+        // speech: the spinner was seen doing it.
+        for (out, ch) in self.channel.propose(spun) {
+            if out != spun && !out.is_empty() && out.len() <= 4 {
+                let e = best.entry(out).or_insert(f32::NEG_INFINITY);
+                *e = e.max(ch);
+            }
+        }
         let mut v: Vec<(Vec<u32>, f32)> = best.into_iter().collect();
         // Prior for pruning: channel plus how common the original is.
         let prior =
@@ -413,7 +454,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     1 => (bos, obs[0]),
                     _ => (obs[i - 2], obs[i - 1]),
                 };
-                let fluent = self.opts.fluency_gate && {
+                let fluent = self.opts.fluency_gate && !self.channel.learned(&obs[i..i + 1]) && {
                     let next = obs.get(i + 1).copied().unwrap_or(lm.lm.eos);
                     let fits_left = if i == 0 {
                         true
@@ -624,10 +665,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let disc = self.opts.frequency_discount;
             let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
             let cands = self.candidates(&ids).to_vec();
+            let learned = self.channel.propose(&ids);
             for (words, channel) in cands {
                 let extra = words.len() as f32 - len as f32;
-                // The frequency discount compares like with like: one word for one word.
-                let freq_gap = if words.len() == len {
+                // The frequency discount compares like with like: one word for one word. It
+                // stands in for what the channel cannot know about a spinner's taste; a learned
+                // substitution needs no such hedge.
+                let is_learned = learned.iter().any(|(o, _)| o.as_slice() == &words[..]);
+                let freq_gap = if words.len() == len && !is_learned {
                     words.iter().map(|&w| self.lm.unigram(w)).sum::<f32>() - spun_freq
                 } else {
                     0.0

@@ -743,7 +743,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let margin = self.opts.decode.prune_margin;
         let mut rules = HashMap::new();
         for (s, (n, cands)) in by_type {
-            if n < 2 {
+            // A word the channel has learned is a spinner's output is judged occurrence by
+            // occurrence: the profile's evidence is already in its channel.
+            if n < 2 || self.channel.learned(&[s]) {
                 continue;
             }
             rules.insert(s, None);

@@ -108,6 +108,18 @@ struct Word {
 
 /// Spins `text` with the pack's thesauri.
 pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
+    spin_with(pack, text, opts, opts.seed)
+}
+
+/// Spins `text` like a content farm's tool with a fixed dictionary: which words are replaced
+/// follows `opts.seed`, but each word's replacement depends only on `dictionary`, so every text
+/// spun with the same dictionary shows the same substitutions ("troopers" for soldiers,
+/// always). This is the spinner whose habits `unspin learn` can infer.
+pub fn spin_with_dictionary(pack: &Pack, text: &str, opts: &SpinOptions, dictionary: u64) -> Spun {
+    spin_with(pack, text, opts, dictionary)
+}
+
+fn spin_with(pack: &Pack, text: &str, opts: &SpinOptions, dictionary: u64) -> Spun {
     let lex = pack.lexicon();
     let lm = pack.lm();
     let toks = tokenize(text);
@@ -172,8 +184,16 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
                 let ids: Vec<u32> = (i..i + len).map(|j| words[j].id.unwrap_or(0)).collect();
                 if let Some(node) = lex.node_of(&ids) {
                     let key = lex.node_text(node);
-                    if let Some(c) = choose(&lex, &lm, node, Form::Base, opts, &key, Shape::Single)
-                    {
+                    if let Some(c) = choose(
+                        &lex,
+                        &lm,
+                        node,
+                        Form::Base,
+                        opts,
+                        dictionary,
+                        &key,
+                        Shape::Single,
+                    ) {
                         opts_here.push((len, c));
                     }
                 }
@@ -190,10 +210,10 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
             };
             if let Some(shape) = shape {
                 let key = lex.word(id).to_string();
-                let mut picked = choose(&lex, &lm, id, Form::Base, opts, &key, shape);
+                let mut picked = choose(&lex, &lm, id, Form::Base, opts, dictionary, &key, shape);
                 if picked.is_none() {
                     for (lemma, form) in lex.analyses(id) {
-                        picked = choose(&lex, &lm, lemma, form, opts, &key, shape);
+                        picked = choose(&lex, &lm, lemma, form, opts, dictionary, &key, shape);
                         if picked.is_some() {
                             break;
                         }
@@ -270,12 +290,14 @@ enum Shape {
 
 /// The spinner's fixed choice for a node: a neighbour in the allowed thesauri of the right shape,
 /// inflected to `form`, every word in the vocabulary, the same for every occurrence of `key`.
+#[allow(clippy::too_many_arguments)]
 fn choose(
     lex: &Lexicon<'_>,
     lex_lm: &crate::lm::Lm<'_>,
     node: u32,
     form: Form,
     opts: &SpinOptions,
+    dictionary: u64,
     key: &str,
     shape: Shape,
 ) -> Option<Vec<u32>> {
@@ -324,7 +346,7 @@ fn choose(
     }
     if shape == Shape::PreferPhrase
         && !phrases.is_empty()
-        && hash_choice(opts.seed ^ 0x5eed, key).is_multiple_of(2)
+        && hash_choice(dictionary ^ 0x5eed, key).is_multiple_of(2)
     {
         cands = phrases;
     }
@@ -342,7 +364,7 @@ fn choose(
         })
         .collect();
     let total: f64 = weights.iter().sum();
-    let mut u = (hash_choice(opts.seed, key) >> 11) as f64 / (1u64 << 53) as f64 * total;
+    let mut u = (hash_choice(dictionary, key) >> 11) as f64 / (1u64 << 53) as f64 * total;
     let mut i = 0;
     while i + 1 < weights.len() && u >= weights[i] {
         u -= weights[i];

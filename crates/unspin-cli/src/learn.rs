@@ -1,0 +1,274 @@
+//! `unspin learn`, `unspin profile …`, `unspin eval learn`, and the channel `--profile` picks.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use unspin::decode::{Channel, GenericChannel};
+use unspin::eval::{read_brown, Tally};
+use unspin::learn::{Profile, ProfileChannel, ProfileOptions};
+use unspin::spin::{spin_with_dictionary, SpinOptions};
+use unspin::{Pack, Restorer};
+
+use crate::args::{EvalLearnArgs, LearnArgs, ProfileArg, ProfileCommand};
+use crate::cmd::load_pack;
+use crate::output::config;
+
+/// The channel for restore and detect: the generic one over the thesauri in `mask`, or a learned
+/// profile backed by it.
+pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel>> {
+    let generic = GenericChannel::new(mask);
+    Ok(match &p.profile {
+        None => Box::new(generic),
+        Some(path) => {
+            let profile = Profile::load(path).context("cannot use --profile")?;
+            Box::new(ProfileChannel::with_generic(
+                pack,
+                &profile,
+                generic,
+                ProfileOptions::default(),
+            ))
+        }
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct Pair {
+    spun: String,
+    original: String,
+}
+
+/// Reads the pairs of a JSONL file; a bad line is an error naming the file and line.
+fn read_pairs(path: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+        ))
+    };
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{}: line {}", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let p: Pair = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{}: line {}: not a {{\"spun\", \"original\"}} record",
+                path.display(),
+                i + 1
+            )
+        })?;
+        out.push((p.spun, p.original));
+    }
+    Ok(())
+}
+
+pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
+    let mut pairs = Vec::new();
+    for p in &a.pairs {
+        read_pairs(p, &mut pairs)?;
+    }
+    anyhow::ensure!(!pairs.is_empty(), "no pairs to learn from");
+    let profile = Profile::learn(pairs.iter().map(|(s, o)| (s.as_str(), o.as_str())));
+    profile.save(&a.output)?;
+    eprintln!(
+        "learned {} rules from {} pairs ({} words, {} substitutions, {} too long to be rules); wrote {}",
+        profile.rules.len(),
+        profile.pairs,
+        profile.words,
+        profile.substitutions,
+        profile.skipped,
+        a.output.display()
+    );
+    Ok(0)
+}
+
+pub fn profile_cmd(c: ProfileCommand) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match c {
+        ProfileCommand::Show { profile, top, json } => {
+            let p = Profile::load(&profile)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &p)?;
+                writeln!(out)?;
+                return Ok(0);
+            }
+            writeln!(
+                out,
+                "{}: {} rules from {} pairs ({} words, {} substitutions, {} too long)",
+                profile.display(),
+                p.rules.len(),
+                p.pairs,
+                p.words,
+                p.substitutions,
+                p.skipped
+            )?;
+            for r in p.rules.iter().take(top) {
+                writeln!(out, "{:>7}  {} → {}", r.count, r.spun, r.original)?;
+            }
+            Ok(0)
+        }
+        ProfileCommand::Merge { profiles, output } => {
+            let mut merged = Profile::load(&profiles[0])?;
+            for p in &profiles[1..] {
+                merged.merge(&Profile::load(p)?);
+            }
+            merged.save(&output)?;
+            eprintln!(
+                "merged {} profiles: {} rules from {} pairs; wrote {}",
+                profiles.len(),
+                merged.rules.len(),
+                merged.pairs,
+                output.display()
+            );
+            Ok(0)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EvalLearnReport {
+    config: String,
+    rate: f64,
+    dictionary: u64,
+    train_docs: usize,
+    test_docs: usize,
+    rules: usize,
+    /// Share of the test documents' substitutions that the profile holds as rules.
+    coverage: f64,
+    test_words: usize,
+    spun_wer: f64,
+    generic_damage_undone: f64,
+    profile_damage_undone: f64,
+}
+
+/// Brown texts cut into halves at a paragraph boundary: a thousand documents of about a
+/// thousand words, enough to learn from fifty and test on five hundred others.
+fn half_documents(dir: &Path) -> Result<Vec<String>> {
+    let docs = read_brown(dir, "c").with_context(|| {
+        format!(
+            "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
+            dir.display()
+        )
+    })?;
+    let mut out = Vec::new();
+    for (_, d) in docs {
+        let paras: Vec<&str> = d.split("\n\n").collect();
+        let mid = paras.len() / 2;
+        for half in [&paras[..mid], &paras[mid..]] {
+            if !half.is_empty() {
+                out.push(half.join("\n\n") + "\n");
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
+    let pack = load_pack(&a.pack)?;
+    let c = config(&a.config)?;
+    let docs = half_documents(&a.brown)?;
+    anyhow::ensure!(
+        docs.len() >= a.train + a.test,
+        "{} documents, fewer than --train {} + --test {}",
+        docs.len(),
+        a.train,
+        a.test
+    );
+    // Training and test documents interleave across genres, and never overlap.
+    let step = docs.len() / (a.train + a.test);
+    let picked: Vec<&String> = docs
+        .iter()
+        .step_by(step.max(1))
+        .take(a.train + a.test)
+        .collect();
+    let (train, test) = picked.split_at(a.train);
+    let spin_doc = |i: usize, d: &str| {
+        spin_with_dictionary(
+            &pack,
+            d,
+            &SpinOptions {
+                seed: 90_000 + i as u64,
+                rate: a.rate,
+                mask: c.spin_mask,
+                phrases: c.phrases,
+            },
+            a.dictionary,
+        )
+        .text
+    };
+    let pairs: Vec<(String, &str)> = train
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (spin_doc(i, d), d.as_str()))
+        .collect();
+    let profile = Profile::learn(pairs.iter().map(|(s, o)| (s.as_str(), *o)));
+    let generic =
+        Restorer::with_channel(&pack, a.tuning.channel(c.restore_mask), a.tuning.options());
+    let learned_channel = ProfileChannel::with_generic(
+        &pack,
+        &profile,
+        a.tuning.channel(c.restore_mask),
+        ProfileOptions::default(),
+    );
+    let rules = learned_channel.rules();
+    let learned = Restorer::with_channel(&pack, learned_channel, a.tuning.options());
+    let known: std::collections::HashSet<(&str, &str)> = profile
+        .rules
+        .iter()
+        .map(|r| (r.spun.as_str(), r.original.as_str()))
+        .collect();
+    let (mut subs, mut covered) = (0usize, 0usize);
+    let (mut tg, mut tp) = (Tally::default(), Tally::default());
+    for (i, d) in test.iter().enumerate() {
+        let s = spin_doc(a.train + i, d);
+        for b in unspin::learn::align(&s, d).iter().filter(|b| !b.same) {
+            subs += 1;
+            covered += usize::from(
+                known.contains(&(b.spun.join(" ").as_str(), b.original.join(" ").as_str())),
+            );
+        }
+        tg.add(d, &s, &generic.restore(&s).text);
+        tp.add(d, &s, &learned.restore(&s).text);
+    }
+    let report = EvalLearnReport {
+        config: a.config.clone(),
+        rate: a.rate,
+        dictionary: a.dictionary,
+        train_docs: train.len(),
+        test_docs: test.len(),
+        rules,
+        coverage: covered as f64 / subs.max(1) as f64,
+        test_words: tg.words,
+        spun_wer: tg.spun_wer(),
+        generic_damage_undone: tg.damage_undone(),
+        profile_damage_undone: tp.damage_undone(),
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} spinner, dictionary {}, rate {}: learned {} rules from {} pairs, covering {:.1} % of the test substitutions; {} test documents ({} words, spun WER {:.4})",
+            report.config,
+            report.dictionary,
+            report.rate,
+            report.rules,
+            report.train_docs,
+            100.0 * report.coverage,
+            report.test_docs,
+            report.test_words,
+            report.spun_wer
+        )?;
+        writeln!(
+            out,
+            "damage undone: generic channel {:.4}, learned profile {:.4}",
+            report.generic_damage_undone, report.profile_damage_undone
+        )?;
+    }
+    Ok(0)
+}

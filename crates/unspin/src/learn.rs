@@ -1,0 +1,471 @@
+//! Learning a spinner's habits from its output.
+//!
+//! Each spinner has a dictionary: the one behind a content farm always writes "troopers" for
+//! soldiers. Given spun texts with their originals, [`Profile::learn`] aligns each pair word by
+//! word ([`align`]), takes every stretch where the two differ (one to three words on each side,
+//! so a word spelled as a phrase and a phrase collapsed to a word are rules too) as a
+//! substitution, and counts them. A [`ProfileChannel`] turns the counts into channel
+//! probabilities for the decoder: learned originals are proposed even where no thesaurus links
+//! them, and a word the spinner was seen to replace in one way is unlikely to have been replaced
+//! in another. Words the profile never saw fall back to the generic channel.
+//!
+//! ```no_run
+//! use unspin::learn::{Profile, ProfileChannel};
+//! use unspin::{restore::RestoreOptions, Pack, Restorer};
+//! let pack = Pack::open("models/default.unspin".as_ref())?;
+//! let profile = Profile::learn([("Six troopers fled.", "Six soldiers fled.")]);
+//! let channel = ProfileChannel::new(&pack, &profile, Default::default());
+//! let r = Restorer::with_channel(&pack, channel, RestoreOptions::default());
+//! println!("{}", r.restore("The troopers fled.").text);
+//! # Ok::<(), unspin::PackError>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{Channel, GenericChannel};
+use crate::lexicon::{Form, Lexicon};
+use crate::lm::Lm;
+use crate::text::{normalize, tokenize, TokenKind};
+use crate::Pack;
+
+/// The longest stretch, in words on either side, taken as one substitution.
+pub const MAX_RULE_WORDS: usize = 3;
+
+/// One aligned stretch of a spun text and its original.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Normalised words of the spun side (empty for a deletion).
+    pub spun: Vec<String>,
+    /// Normalised words of the original side (empty for an insertion).
+    pub original: Vec<String>,
+    /// Whether the two sides are the same words.
+    pub same: bool,
+}
+
+/// Aligns two texts word by word (longest common subsequence of normalised words) and returns
+/// the alternating stretches of equal and differing words, in order.
+pub fn align(spun: &str, original: &str) -> Vec<Block> {
+    let words = |t: &str| -> Vec<String> {
+        tokenize(t)
+            .iter()
+            .filter(|k| matches!(k.kind, TokenKind::Word | TokenKind::Number))
+            .map(|k| normalize(k.text(t)))
+            .collect()
+    };
+    let (a, b) = (words(spun), words(original));
+    let (n, m) = (a.len(), b.len());
+    // lcs[i][j] = LCS of a[i..] and b[j..], one row at a time from the end would lose the
+    // backtrace, so keep the whole table (u32: texts of tens of thousands of words would need
+    // gigabytes; callers align article-sized texts).
+    let w = m + 1;
+    let mut lcs = vec![0u32; (n + 1) * w];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i * w + j] = if a[i] == b[j] {
+                lcs[(i + 1) * w + j + 1] + 1
+            } else {
+                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+            };
+        }
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let push =
+        |blocks: &mut Vec<Block>, s: Option<&String>, o: Option<&String>, same: bool| match blocks
+            .last_mut()
+        {
+            Some(last) if last.same == same => {
+                last.spun.extend(s.cloned());
+                last.original.extend(o.cloned());
+            }
+            _ => blocks.push(Block {
+                spun: s.into_iter().cloned().collect(),
+                original: o.into_iter().cloned().collect(),
+                same,
+            }),
+        };
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            push(&mut blocks, Some(&a[i]), Some(&b[j]), true);
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
+            push(&mut blocks, None, Some(&b[j]), false);
+            j += 1;
+        } else {
+            push(&mut blocks, Some(&a[i]), None, false);
+            i += 1;
+        }
+    }
+    blocks
+}
+
+/// A learned substitution: the spinner wrote `spun` for `original`, `count` times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// What the spinner wrote (normalised words, space-separated).
+    pub spun: String,
+    /// What it replaced.
+    pub original: String,
+    /// How often it was seen.
+    pub count: u32,
+}
+
+/// A spinner's habits: its substitutions with counts, learned from spun/original pairs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Always "unspin-profile".
+    pub format: String,
+    /// Format version (1).
+    pub version: u32,
+    /// Pairs learned from.
+    pub pairs: usize,
+    /// Words of the originals.
+    pub words: usize,
+    /// Substitutions seen (stretches that differed).
+    pub substitutions: usize,
+    /// Differing stretches too long to be rules.
+    pub skipped: usize,
+    /// The rules, most frequent first.
+    pub rules: Vec<Rule>,
+}
+
+/// Why a profile could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a profile, or is damaged.
+    #[error("{path}: not an unspin profile: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Profile {
+    /// Learns a profile from (spun, original) pairs.
+    pub fn learn<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Profile {
+        let mut p = Profile {
+            format: "unspin-profile".into(),
+            version: 1,
+            ..Profile::default()
+        };
+        let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for (spun, original) in pairs {
+            p.pairs += 1;
+            for b in align(spun, original) {
+                p.words += b.original.len();
+                if b.same {
+                    continue;
+                }
+                p.substitutions += 1;
+                let ok = (1..=MAX_RULE_WORDS).contains(&b.spun.len())
+                    && (1..=MAX_RULE_WORDS).contains(&b.original.len());
+                if !ok {
+                    p.skipped += 1;
+                    continue;
+                }
+                *counts
+                    .entry((b.spun.join(" "), b.original.join(" ")))
+                    .or_default() += 1;
+            }
+        }
+        p.rules = counts
+            .into_iter()
+            .map(|((spun, original), count)| Rule {
+                spun,
+                original,
+                count,
+            })
+            .collect();
+        p.sort();
+        p
+    }
+
+    fn sort(&mut self) {
+        self.rules.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.spun.cmp(&b.spun))
+                .then_with(|| a.original.cmp(&b.original))
+        });
+    }
+
+    /// Adds another profile's counts to this one (profiles of the same spinner).
+    pub fn merge(&mut self, other: &Profile) {
+        let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for r in self.rules.iter().chain(&other.rules) {
+            *counts
+                .entry((r.spun.clone(), r.original.clone()))
+                .or_default() += r.count;
+        }
+        self.pairs += other.pairs;
+        self.words += other.words;
+        self.substitutions += other.substitutions;
+        self.skipped += other.skipped;
+        self.rules = counts
+            .into_iter()
+            .map(|((spun, original), count)| Rule {
+                spun,
+                original,
+                count,
+            })
+            .collect();
+        self.sort();
+    }
+
+    /// Writes the profile as JSON.
+    ///
+    /// # Errors
+    /// The file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), ProfileError> {
+        let json = serde_json::to_vec_pretty(self).expect("a profile serialises");
+        std::fs::write(path, json).map_err(|source| ProfileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a profile written by [`Profile::save`].
+    ///
+    /// # Errors
+    /// The file cannot be read, is not JSON of a profile, or has another format or version.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bad = |message: String| ProfileError::Format {
+            path: path.to_path_buf(),
+            message,
+        };
+        let p: Profile = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if p.format != "unspin-profile" {
+            return Err(bad(format!("format is {:?}", p.format)));
+        }
+        if p.version != 1 {
+            return Err(bad(format!("version {} (this unspin reads 1)", p.version)));
+        }
+        Ok(p)
+    }
+}
+
+/// Settings of a [`ProfileChannel`].
+#[derive(Clone, Debug)]
+pub struct ProfileOptions {
+    /// Log10 factor on the generic channel for a substitution the profile never saw from an
+    /// original it saw replaced: the spinner's dictionary had another word for it.
+    pub unseen_penalty: f32,
+    /// Pseudo-count added to every original's substitution counts (smoothing).
+    pub smoothing: f32,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            unseen_penalty: -2.0,
+            smoothing: 0.5,
+        }
+    }
+}
+
+/// A channel learned from a [`Profile`], backed by the generic channel for what the profile
+/// never saw.
+pub struct ProfileChannel {
+    generic: GenericChannel,
+    /// Spun word ids → (original word ids, log10 P(spun | original)).
+    proposals: HashMap<Vec<u32>, Vec<(Vec<u32>, f32)>>,
+    /// Original ids → the spun ids the profile saw for it.
+    seen: HashMap<Vec<u32>, Vec<Vec<u32>>>,
+    opts: ProfileOptions,
+}
+
+impl ProfileChannel {
+    /// Builds the channel for `pack`'s vocabulary; rules with words outside it are dropped.
+    pub fn new(pack: &Pack, profile: &Profile, opts: ProfileOptions) -> ProfileChannel {
+        Self::with_generic(pack, profile, GenericChannel::default(), opts)
+    }
+
+    /// As [`ProfileChannel::new`], with a given fall-back channel.
+    pub fn with_generic(
+        pack: &Pack,
+        profile: &Profile,
+        generic: GenericChannel,
+        opts: ProfileOptions,
+    ) -> ProfileChannel {
+        let lex = pack.lexicon();
+        let ids = |s: &str| -> Option<Vec<u32>> { s.split(' ').map(|w| lex.word_id(w)).collect() };
+        let mut totals: HashMap<Vec<u32>, f32> = HashMap::new();
+        let mut rules: Vec<(Vec<u32>, Vec<u32>, f32)> = Vec::new();
+        let mut have: std::collections::HashSet<(Vec<u32>, Vec<u32>)> = Default::default();
+        for r in &profile.rules {
+            let (Some(s), Some(o)) = (ids(&r.spun), ids(&r.original)) else {
+                continue;
+            };
+            have.insert((s.clone(), o.clone()));
+            rules.push((s, o, r.count as f32));
+        }
+        // A spinner that writes "troopers" for soldiers writes "trooper" for soldier: one-word
+        // rules carry over to the other inflections of the same lemmas, at half weight.
+        let forms = [
+            Form::Base,
+            Form::S,
+            Form::Ed,
+            Form::Ing,
+            Form::Er,
+            Form::Est,
+        ];
+        let lemmas = |w: u32| -> Vec<(u32, Form)> {
+            let mut v: Vec<(u32, Form)> = lex.analyses(w).collect();
+            if v.is_empty() {
+                v.push((w, Form::Base));
+            }
+            v
+        };
+        let mut derived = Vec::new();
+        for (s, o, c) in &rules {
+            let ([s], [o]) = (s.as_slice(), o.as_slice()) else {
+                continue;
+            };
+            for (ls, fs) in lemmas(*s) {
+                for (lo, fo) in lemmas(*o) {
+                    if fs != fo {
+                        continue;
+                    }
+                    for f in forms {
+                        if f == fs {
+                            continue;
+                        }
+                        for s2 in lex.inflect(ls, f) {
+                            for o2 in lex.inflect(lo, f) {
+                                if have.insert((vec![s2], vec![o2])) {
+                                    derived.push((vec![s2], vec![o2], c * 0.5));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        rules.extend(derived);
+        for (_, o, c) in &rules {
+            *totals.entry(o.clone()).or_default() += c;
+        }
+        let mut proposals: HashMap<Vec<u32>, Vec<(Vec<u32>, f32)>> = HashMap::new();
+        let mut seen: HashMap<Vec<u32>, Vec<Vec<u32>>> = HashMap::new();
+        for (s, o, count) in rules {
+            let total = totals[&o] + opts.smoothing;
+            let p = (count / total).log10();
+            proposals.entry(s.clone()).or_default().push((o.clone(), p));
+            seen.entry(o).or_default().push(s);
+        }
+        ProfileChannel {
+            generic,
+            proposals,
+            seen,
+            opts,
+        }
+    }
+
+    /// Number of rules in use.
+    pub fn rules(&self) -> usize {
+        self.proposals.values().map(Vec::len).sum()
+    }
+}
+
+impl Channel for ProfileChannel {
+    fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {
+        let g = self.generic.substitute(lex, lm, orig, spun, flags);
+        let o = lex.node_words(orig).as_slice().to_vec();
+        match self.seen.get(&o) {
+            Some(outs) => {
+                let s = lex.node_words(spun).as_slice().to_vec();
+                if let Some((_, p)) = self
+                    .proposals
+                    .get(&s)
+                    .and_then(|v| v.iter().find(|(x, _)| *x == o))
+                {
+                    *p
+                } else if outs.is_empty() {
+                    g
+                } else {
+                    g + self.opts.unseen_penalty
+                }
+            }
+            None => g,
+        }
+    }
+
+    fn mask(&self) -> u8 {
+        self.generic.mask
+    }
+
+    fn propose(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+        self.proposals.get(spun).cloned().unwrap_or_default()
+    }
+
+    fn learned(&self, spun: &[u32]) -> bool {
+        self.proposals.contains_key(spun)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alignment_finds_word_and_phrase_substitutions() {
+        let b = align(
+            "Six Russian troopers fled the warfare in the region of Kyiv.",
+            "Six Russian soldiers fled the war near Kyiv.",
+        );
+        let diffs: Vec<(String, String)> = b
+            .iter()
+            .filter(|b| !b.same)
+            .map(|b| (b.spun.join(" "), b.original.join(" ")))
+            .collect();
+        assert_eq!(
+            diffs,
+            vec![
+                ("troopers".to_string(), "soldiers".to_string()),
+                (
+                    "warfare in the region of".to_string(),
+                    "war near".to_string()
+                ),
+            ]
+        );
+        assert!(align("", "").is_empty());
+        assert_eq!(align("a b", "").len(), 1);
+    }
+
+    #[test]
+    fn learning_counts_rules_and_merging_adds_them() {
+        let p = Profile::learn([
+            ("The troopers fled.", "The soldiers fled."),
+            ("Two troopers and a gaggle.", "Two soldiers and a group."),
+        ]);
+        assert_eq!(p.pairs, 2);
+        assert_eq!(p.rules[0].spun, "troopers");
+        assert_eq!(p.rules[0].original, "soldiers");
+        assert_eq!(p.rules[0].count, 2);
+        let mut q = p.clone();
+        q.merge(&p);
+        assert_eq!(q.pairs, 4);
+        assert_eq!(q.rules[0].count, 4);
+        assert_eq!(q.rules.len(), p.rules.len());
+    }
+}
