@@ -30,7 +30,7 @@ fi
 cargo build --release --quiet -p unspin --example fpscan
 fpscan=target/release/examples/fpscan
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(rg --version | head -1)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(rg --version | sed -n 1p)"
 echo "list: $csv"
 $fpscan import "$csv" "$out/list.json" 2> "$out/import.log" || { cat "$out/import.log"; exit 1; }
 grep -v '=' "$out/import.log" | sed 's/^/  import: /' || true

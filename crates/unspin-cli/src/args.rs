@@ -28,6 +28,11 @@ pub enum Command {
     /// Score every record of many files (text, JSONL, WARC/WET, PDF; gzip or not) in parallel:
     /// one JSON line per record, a progress bar, an HTML report, resumable.
     Scan(ScanArgs),
+    /// Build, extend and inspect indexes of documents for `unspin trace`.
+    #[command(subcommand)]
+    Index(crate::trace::IndexCommand),
+    /// Find the sources of a spun text in an index, each verified by a word alignment.
+    Trace(crate::trace::TraceArgs),
     /// Import and inspect tortured-phrase fingerprint lists (Problematic Paper Screener).
     #[command(subcommand)]
     Fingerprints(FingerprintsCommand),
@@ -347,6 +352,9 @@ pub enum PackCommand {
 pub enum EvalCommand {
     /// Spin clean text, restore it, and report damage undone and clean-text changes.
     Restore(EvalRestoreArgs),
+    /// Recall@1 of spun copies (whole and excerpts) against an index, false matches for texts
+    /// it does not hold, and queries per second; or make the labelled queries.
+    Trace(crate::trace::EvalTraceArgs),
     /// Score clean and spun texts and report AUC, F1 and false positives.
     Detect(EvalDetectArgs),
     /// Learn a profile from pairs of one fixed-dictionary spinner, restore other documents it

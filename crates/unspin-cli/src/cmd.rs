@@ -51,6 +51,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Detect(a) => crate::detect::detect_cmd(a),
         Command::Scan(a) => crate::scan::scan_cmd(a),
         Command::Fingerprints(c) => crate::fingerprints::run(c),
+        Command::Index(c) => crate::trace::index_cmd(c),
+        Command::Trace(a) => crate::trace::trace_cmd(a),
         Command::Learn(a) => crate::learn::learn_cmd(a),
         Command::Profile(c) => crate::learn::profile_cmd(c),
         Command::Pack(PackCommand::Build {
@@ -104,6 +106,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Eval(EvalCommand::Restore(a)) => crate::output::eval_restore(a),
         Command::Eval(EvalCommand::Detect(a)) => crate::detect::eval_detect(a),
         Command::Eval(EvalCommand::Tortured(a)) => crate::detect::eval_tortured(a),
+        Command::Eval(EvalCommand::Trace(a)) => crate::trace::eval_trace(a),
         Command::Eval(EvalCommand::Learn(a)) => crate::learn::eval_learn(a),
     }
 }

@@ -10,6 +10,7 @@ mod learn;
 mod output;
 mod report;
 mod scan;
+mod trace;
 
 use std::io::Write;
 use std::process::ExitCode;

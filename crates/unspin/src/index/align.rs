@@ -69,6 +69,9 @@ pub struct Alignment {
     pub edits: Vec<Edit>,
 }
 
+/// Cells the alignment may always use: a text this short is aligned without a band.
+const MIN_CELLS: usize = 1 << 16;
+
 const DIAG: u8 = 0;
 const UP: u8 = 1;
 const LEFT: u8 = 2;
@@ -99,6 +102,9 @@ pub fn align(
     if n == 0 || m == 0 {
         return empty;
     }
+    let hint = diagonal(sw, tw).unwrap_or(hint);
+    // A band of at least ±`band` words, wider while the matrix stays small.
+    let band = band.max(MIN_CELLS / n / 2);
     let b = band as isize;
     let width = (2 * band + 1).min(m + 1);
     // Column range of row i: j in [lo(i), lo(i) + width), clipped to [0, m].
@@ -221,7 +227,48 @@ pub fn align(
     out
 }
 
-/// Explains the block of spun words `qs` against source words `ts` (both contiguous, in order).
+/// Longest phrase, in words, that one side of an explained substitution may have.
+const MAX_PHRASE: usize = 3;
+
+/// Largest block (spun words × source words) explained by the dynamic programme; a larger one
+/// is paired word for word.
+const MAX_BLOCK_CELLS: usize = 400;
+
+/// The most common offset (source position − spun position) between equal words that are not
+/// free, which a spinner keeps: where the spun text sits in its source.
+fn diagonal(sw: &[Word], tw: &[Word]) -> Option<isize> {
+    use crate::canon::Kind;
+    let mut at: rustc_hash::FxHashMap<u64, Vec<u32>> = Default::default();
+    for (j, w) in tw.iter().enumerate() {
+        if w.kind != Kind::Free {
+            at.entry(w.hash).or_default().push(j as u32);
+        }
+    }
+    let mut votes: rustc_hash::FxHashMap<isize, u32> = Default::default();
+    for (i, w) in sw.iter().enumerate() {
+        if let Some(js) = at.get(&w.hash) {
+            // A word seen many times in the source votes for nothing in particular.
+            if js.len() <= 2 {
+                for &j in js {
+                    // Offsets are pooled in buckets of 8 words, so that drift from phrase
+                    // rewrites does not split the vote.
+                    *votes
+                        .entry((j as isize - i as isize).div_euclid(8))
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let (&bucket, &n) = votes
+        .iter()
+        .max_by_key(|(&k, &v)| (v, std::cmp::Reverse(k.abs())))?;
+    (n >= 3).then_some(bucket * 8 + 4)
+}
+
+/// Explains the block of spun words `qs` against source words `ts` (both contiguous, in order):
+/// a small dynamic programme cuts both sides into pieces of one to three words and pairs pieces
+/// the thesauri relate, explaining as many spun words as it can; spun words left over are
+/// insertions, source words left over deletions.
 #[allow(clippy::too_many_arguments)]
 fn explain_block(
     lex: &Lexicon<'_>,
@@ -233,12 +280,15 @@ fn explain_block(
     ts: &[usize],
     out: &mut Alignment,
 ) {
-    let span = |ws: &[Word], idx: &[usize]| -> (usize, usize) {
-        (ws[idx[0]].start, ws[*idx.last().expect("non-empty")].end)
-    };
     let edit = |kind, explained, q: &[usize], t: &[usize]| -> Edit {
-        let (start, end) = if q.is_empty() { (0, 0) } else { span(sw, q) };
-        let (source_start, source_end) = if t.is_empty() { (0, 0) } else { span(tw, t) };
+        let (start, end) = match (q.first(), q.last()) {
+            (Some(&f), Some(&l)) => (sw[f].start, sw[l].end),
+            _ => (0, 0),
+        };
+        let (source_start, source_end) = match (t.first(), t.last()) {
+            (Some(&f), Some(&l)) => (tw[f].start, tw[l].end),
+            _ => (0, 0),
+        };
         Edit {
             kind,
             explained,
@@ -250,54 +300,136 @@ fn explain_block(
             source: source[source_start..source_end].to_string(),
         }
     };
-    match (qs.len(), ts.len()) {
-        (0, 0) => {}
-        (0, _) => out.edits.push(edit(EditKind::Deletion, false, qs, ts)),
-        (_, 0) => {
-            out.unexplained += qs.len();
-            out.edits.push(edit(EditKind::Insertion, false, qs, ts));
-        }
-        (a, b) if a == b => {
-            for (&q, &t) in qs.iter().zip(ts) {
-                let ok = related_words(lex, &[sw[q]], &[tw[t]]);
-                if ok {
-                    out.explained += 1;
-                } else {
-                    out.unexplained += 1;
+    let (a, b) = (qs.len(), ts.len());
+    if a == 0 && b == 0 {
+        return;
+    }
+    if a == 0 {
+        out.edits.push(edit(EditKind::Deletion, false, qs, ts));
+        return;
+    }
+    if b == 0 {
+        out.unexplained += a;
+        out.edits.push(edit(EditKind::Insertion, false, qs, ts));
+        return;
+    }
+    let qw: Vec<Word> = qs.iter().map(|&i| sw[i]).collect();
+    let tv: Vec<Word> = ts.iter().map(|&i| tw[i]).collect();
+    // Long blocks (a rewritten passage, or no relation at all) are paired word for word.
+    let (a_dp, b_dp) = if a * b > MAX_BLOCK_CELLS {
+        (0, 0)
+    } else {
+        (a, b)
+    };
+    // Nodes of every piece of one to three words on each side, computed once per block.
+    let pieces = |ws: &[Word], n: usize| -> Vec<[Vec<u32>; MAX_PHRASE]> {
+        (0..n)
+            .map(|x| {
+                std::array::from_fn(|l| {
+                    if x + l < n {
+                        nodes(lex, &ws[x..=x + l])
+                    } else {
+                        Vec::new()
+                    }
+                })
+            })
+            .collect()
+    };
+    let qn = pieces(&qw, a_dp);
+    let tn = pieces(&tv, b_dp);
+    let rel = |x: usize, lq: usize, y: usize, ls: usize| -> bool {
+        related_nodes(lex, &qn[x][lq - 1], &tn[y][ls - 1])
+    };
+    // best[x][y]: most spun words explained in qw[x..] against tv[y..]; step[x][y] = (lq, ls).
+    let w = b_dp + 1;
+    let mut best = vec![0u32; (a_dp + 1) * w];
+    let mut step = vec![(0u8, 0u8); (a_dp + 1) * w];
+    for x in (0..=a_dp).rev() {
+        for y in (0..=b_dp).rev() {
+            if x == a_dp && y == b_dp {
+                continue;
+            }
+            let mut v = 0u32;
+            let mut st = (0u8, 0u8);
+            if x < a_dp {
+                // Spun word x unexplained.
+                v = best[(x + 1) * w + y];
+                st = (1, 0);
+            }
+            if y < b_dp && best[x * w + y + 1] > v || x == a_dp {
+                v = best[x * w + y + 1];
+                st = (0, 1);
+            }
+            for lq in 1..=MAX_PHRASE.min(a_dp - x) {
+                for ls in 1..=MAX_PHRASE.min(b_dp - y) {
+                    let gain = lq as u32 + best[(x + lq) * w + y + ls];
+                    if gain > v && rel(x, lq, y, ls) {
+                        v = gain;
+                        st = (lq as u8, ls as u8);
+                    }
                 }
-                out.edits.push(edit(EditKind::Substitution, ok, &[q], &[t]));
             }
-        }
-        (a, b) => {
-            let qw: Vec<Word> = qs.iter().map(|&i| sw[i]).collect();
-            let tw_: Vec<Word> = ts.iter().map(|&i| tw[i]).collect();
-            if a <= 3 && b <= 3 && related_words(lex, &qw, &tw_) {
-                out.explained += a;
-                out.edits.push(edit(EditKind::Substitution, true, qs, ts));
-                return;
-            }
-            // Pair what can be paired, word for word; the rest stands alone.
-            let k = a.min(b);
-            for x in 0..k {
-                let ok = related_words(lex, &[qw[x]], &[tw_[x]]);
-                if ok {
-                    out.explained += 1;
-                } else {
-                    out.unexplained += 1;
-                }
-                out.edits
-                    .push(edit(EditKind::Substitution, ok, &qs[x..=x], &ts[x..=x]));
-            }
-            if a > k {
-                out.unexplained += a - k;
-                out.edits
-                    .push(edit(EditKind::Insertion, false, &qs[k..], &[]));
-            } else if b > k {
-                out.edits
-                    .push(edit(EditKind::Deletion, false, &[], &ts[k..]));
-            }
+            best[x * w + y] = v;
+            step[x * w + y] = st;
         }
     }
+    let (mut x, mut y) = (0, 0);
+    let mut ins: Vec<usize> = Vec::new();
+    let mut del: Vec<usize> = Vec::new();
+    let flush = |ins: &mut Vec<usize>, del: &mut Vec<usize>, out: &mut Alignment| {
+        if !ins.is_empty() || !del.is_empty() {
+            // Unexplained spun words against unexplained source words: a substitution no
+            // thesaurus explains, else an insertion or a deletion.
+            let kind = match (ins.is_empty(), del.is_empty()) {
+                (false, false) => EditKind::Substitution,
+                (false, true) => EditKind::Insertion,
+                _ => EditKind::Deletion,
+            };
+            out.unexplained += ins.len();
+            out.edits.push(edit(kind, false, ins, del));
+            ins.clear();
+            del.clear();
+        }
+    };
+    if a_dp == 0 {
+        for k in 0..a.min(b) {
+            let ok = related_words(lex, &qw[k..=k], &tv[k..=k]);
+            if ok {
+                out.explained += 1;
+                out.edits
+                    .push(edit(EditKind::Substitution, true, &qs[k..=k], &ts[k..=k]));
+            } else {
+                ins.push(qs[k]);
+                del.push(ts[k]);
+                flush(&mut ins, &mut del, out);
+            }
+        }
+        ins.extend(&qs[a.min(b)..]);
+        del.extend(&ts[a.min(b)..]);
+        flush(&mut ins, &mut del, out);
+        return;
+    }
+    while x < a || y < b {
+        let (lq, ls) = step[x * w + y];
+        let (lq, ls) = (lq as usize, ls as usize);
+        match (lq, ls) {
+            (1, 0) => ins.push(qs[x]),
+            (0, 1) => del.push(ts[y]),
+            _ => {
+                flush(&mut ins, &mut del, out);
+                out.explained += lq;
+                out.edits.push(edit(
+                    EditKind::Substitution,
+                    true,
+                    &qs[x..x + lq],
+                    &ts[y..y + ls],
+                ));
+            }
+        }
+        x += lq;
+        y += ls;
+    }
+    flush(&mut ins, &mut del, out);
 }
 
 /// Graph nodes a word sequence may stand for: the phrase or word itself and, for its first and
@@ -328,22 +460,30 @@ fn nodes(lex: &Lexicon<'_>, ws: &[Word]) -> Vec<u32> {
 
 /// Whether the thesauri relate two word sequences (equal lemmas count).
 fn related_words(lex: &Lexicon<'_>, a: &[Word], b: &[Word]) -> bool {
-    let (na, nb) = (nodes(lex, a), nodes(lex, b));
+    related_nodes(lex, &nodes(lex, a), &nodes(lex, b))
+}
+
+/// Whether any node of `na` is any node of `nb` or one of its neighbours.
+fn related_nodes(lex: &Lexicon<'_>, na: &[u32], nb: &[u32]) -> bool {
     if na.is_empty() || nb.is_empty() {
         return false;
     }
-    if na.iter().any(|x| nb.contains(x)) {
-        return true;
-    }
-    // Scan the shorter neighbour lists.
-    na.iter().any(|&x| {
-        nb.iter().any(|&y| {
-            let (s, t) = if lex.degree(x) <= lex.degree(y) {
-                (x, y)
-            } else {
-                (y, x)
-            };
-            lex.neighbors(s).any(|(o, _)| o == t)
-        })
-    })
+    na.iter()
+        .any(|&x| nb.iter().any(|&y| x == y || adjacent(lex, x, y)))
+}
+
+/// Whether `x` and `y` are neighbours: a binary search in the shorter neighbour list (the pack
+/// builder sorts them; an unsorted list could only hide a relation, never invent one).
+fn adjacent(lex: &Lexicon<'_>, x: u32, y: u32) -> bool {
+    let (s, t) = if lex.degree(x) <= lex.degree(y) {
+        (x, y)
+    } else {
+        (y, x)
+    };
+    let (a, b) = (
+        lex.syn_off[s as usize] as usize,
+        lex.syn_off[s as usize + 1] as usize,
+    );
+    let list = &lex.syn[a..b];
+    list.binary_search_by(|&e| (e >> 8).cmp(&t)).is_ok()
 }

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod align;
+pub mod eval;
 mod lsh;
 pub mod signature;
 mod store;
