@@ -1,0 +1,307 @@
+//! Tracing against the committed default pack: canonical forms, the index file and its
+//! failures, alignment, and recall on Brown passages when the sources are fetched (CI fetches
+//! them and sets UNSPIN_REQUIRE_SOURCES=1, so those tests cannot pass vacuously).
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use unspin::canon::Canon;
+use unspin::index::eval::{excerpt, spinner};
+use unspin::index::{align, EditKind, Index, IndexBuilder, IndexError, Params, TraceOptions};
+use unspin::spin::{spin, Rng};
+use unspin::Pack;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn pack() -> &'static Pack {
+    static PACK: std::sync::OnceLock<Pack> = std::sync::OnceLock::new();
+    PACK.get_or_init(|| Pack::open(&root().join("models/default.unspin")).expect("pack loads"))
+}
+
+fn canon() -> &'static Canon<'static> {
+    static CANON: std::sync::OnceLock<Canon<'static>> = std::sync::OnceLock::new();
+    CANON.get_or_init(|| Canon::new(pack()))
+}
+
+/// Brown texts of genre `prefix` cut into passages of about 300 words at paragraph breaks.
+fn brown_passages(prefix: &str, files: usize) -> Vec<(String, String)> {
+    let dir = std::env::var_os("UNSPIN_SOURCES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/sources"))
+        .join("brown");
+    if !dir.join("ca01").exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
+            "Brown corpus missing at {}",
+            dir.display()
+        );
+        eprintln!("Brown corpus not fetched; run scripts/fetch-sources.sh");
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (name, text) in unspin::eval::read_brown(&dir, prefix)
+        .unwrap()
+        .into_iter()
+        .take(files)
+    {
+        let mut cur = String::new();
+        for para in text.split("\n\n") {
+            cur.push_str(para.trim());
+            cur.push_str("\n\n");
+            if cur.split_whitespace().count() >= 300 {
+                out.push((format!("{name}#{}", out.len()), std::mem::take(&mut cur)));
+            }
+        }
+    }
+    out
+}
+
+/// A fresh folder under the system's temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("unspin-trace-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn news() -> (String, String) {
+    let r = |f: &str| std::fs::read_to_string(root().join("examples").join(f)).unwrap();
+    (r("spun-news.original.txt"), r("spun-news.txt"))
+}
+
+fn build(docs: &[(String, String)], path: &Path) -> Index {
+    let mut b = IndexBuilder::new(canon(), Params::default()).unwrap();
+    for (id, text) in docs {
+        b.add(id, text);
+    }
+    b.write(path).unwrap();
+    Index::open(path).unwrap()
+}
+
+#[test]
+fn skeleton_survives_one_for_one_spinning() {
+    let docs = brown_passages("ca", 3);
+    let c = canon();
+    for (i, (_, text)) in docs.iter().enumerate() {
+        for config in ["same", "cross"] {
+            let spun = spin(pack(), text, &spinner(config, 0.5, i as u64).unwrap());
+            assert_ne!(spun.text, *text);
+            assert_eq!(c.skeleton(&spun.text), c.skeleton(text), "{config} doc {i}");
+        }
+    }
+}
+
+#[test]
+fn the_real_example_traces_to_its_original() {
+    let (original, spun) = news();
+    let dir = TempDir::new();
+    let mut docs = brown_passages("cb", 4);
+    docs.push(("news".into(), original.clone()));
+    let idx = build(&docs, &dir.path().join("i.idx"));
+    let hits = idx.trace(canon(), &spun, &TraceOptions::default()).unwrap();
+    assert_eq!(hits.first().map(|h| h.id.as_str()), Some("news"));
+    let a = &hits[0].alignment;
+    assert!(a.score > 0.9 && a.score <= 1.0, "score {}", a.score);
+    let subs: Vec<(&str, &str)> = a
+        .edits
+        .iter()
+        .filter(|e| e.kind == EditKind::Substitution && e.explained)
+        .map(|e| (e.source.as_str(), e.spun.as_str()))
+        .collect();
+    assert!(subs.contains(&("soldiers", "troopers")), "{subs:?}");
+    for e in &a.edits {
+        assert_eq!(&spun[e.start..e.end], e.spun);
+        assert_eq!(&original[e.source_start..e.source_end], e.source);
+    }
+}
+
+#[test]
+fn spun_copies_find_their_source_and_strangers_find_nothing() {
+    let docs = brown_passages("ca", 30);
+    if docs.is_empty() {
+        return;
+    }
+    let strangers = brown_passages("cg", 6);
+    let dir = TempDir::new();
+    let idx = build(&docs, &dir.path().join("i.idx"));
+    assert_eq!(idx.len(), docs.len());
+    let opts = TraceOptions::default();
+    let mut rng = Rng::new(6);
+    let mut misses = Vec::new();
+    for (k, config) in ["same", "phrase", "cross"].iter().enumerate() {
+        for rate in [0.1, 0.3, 0.5] {
+            for whole in [true, false] {
+                let (id, text) = &docs[rng.below(docs.len())];
+                let src = if whole {
+                    text.clone()
+                } else {
+                    excerpt(text, 100, &mut rng)
+                };
+                let q = spin(pack(), &src, &spinner(config, rate, k as u64).unwrap()).text;
+                let hits = idx.trace(canon(), &q, &opts).unwrap();
+                if hits.first().map(|h| &h.id) != Some(id) {
+                    misses.push(format!("{config} {rate} whole={whole}: {hits:?}"));
+                }
+                for h in &hits {
+                    assert!((0.0..=1.0).contains(&h.score));
+                }
+            }
+        }
+    }
+    assert!(misses.len() <= 1, "{misses:#?}");
+    for (id, text) in strangers.iter().take(12) {
+        let q = spin(pack(), text, &spinner("same", 0.3, 1).unwrap()).text;
+        let hits = idx.trace(canon(), &q, &opts).unwrap();
+        assert!(hits.is_empty(), "{id} matched {:?}", hits[0].id);
+    }
+}
+
+#[test]
+fn add_keeps_old_documents_and_finds_new_ones() {
+    let (original, spun) = news();
+    let dir = TempDir::new();
+    let path = dir.path().join("i.idx");
+    let mut b = IndexBuilder::new(canon(), Params::default()).unwrap();
+    b.add(
+        "one",
+        "Nothing of the kind happened in Paris on Tuesday, said Mr. Dubois.",
+    );
+    b.write(&path).unwrap();
+    let old = Index::open(&path).unwrap();
+    let mut b = IndexBuilder::from_index(canon(), &old).unwrap();
+    b.add("news", &original);
+    b.write(&path).unwrap();
+    // The old map stays usable after the rename.
+    assert_eq!(old.doc_id(0).unwrap(), "one");
+    let idx = Index::open(&path).unwrap();
+    assert_eq!(idx.len(), 2);
+    assert_eq!(idx.doc_id(0).unwrap(), "one");
+    assert_eq!(idx.doc_text(1).unwrap(), original);
+    let hits = idx.trace(canon(), &spun, &TraceOptions::default()).unwrap();
+    assert_eq!(hits[0].id, "news");
+    let s = idx.stats();
+    assert_eq!(s.meta.docs, 2);
+    assert_eq!(s.bytes, std::fs::metadata(&path).unwrap().len());
+}
+
+#[test]
+fn a_failed_write_leaves_the_previous_index() {
+    let (original, spun) = news();
+    let dir = TempDir::new();
+    let path = dir.path().join("i.idx");
+    let mut b = IndexBuilder::new(canon(), Params::default()).unwrap();
+    b.add("news", &original);
+    b.write(&path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    // The temporary file cannot be created: the write fails before touching the index.
+    std::fs::create_dir(dir.path().join("i.idx.tmp")).unwrap();
+    let mut b = IndexBuilder::from_index(canon(), &Index::open(&path).unwrap()).unwrap();
+    b.add("other", "Something else entirely.");
+    assert!(matches!(b.write(&path), Err(IndexError::Io { .. })));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    std::fs::remove_dir(dir.path().join("i.idx.tmp")).unwrap();
+    // A torn temporary file left by a crash is not the index either.
+    std::fs::write(dir.path().join("i.idx.tmp"), &before[..before.len() / 2]).unwrap();
+    let idx = Index::open(&path).unwrap();
+    assert_eq!(
+        idx.trace(canon(), &spun, &TraceOptions::default()).unwrap()[0].id,
+        "news"
+    );
+}
+
+#[test]
+fn damaged_indexes_are_refused() {
+    let (original, _) = news();
+    let dir = TempDir::new();
+    let path = dir.path().join("i.idx");
+    let mut b = IndexBuilder::new(canon(), Params::default()).unwrap();
+    b.add("news", &original);
+    b.add("two", "Six Russian soldiers fled the war in Ukraine.");
+    b.write(&path).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    assert!(Index::from_bytes(&good).is_ok());
+    for cut in [0, 7, 8, 23, 24, 100, good.len() / 2, good.len() - 1] {
+        let err = Index::from_bytes(&good[..cut])
+            .err()
+            .expect("truncation refused");
+        assert!(
+            matches!(err, IndexError::BadMagic | IndexError::Truncated(_)),
+            "cut {cut}: {err}"
+        );
+        std::fs::write(&path, &good[..cut]).unwrap();
+        assert!(Index::open(&path).is_err(), "cut {cut}");
+    }
+    // A flipped bit anywhere is caught by a checksum (or the header checks).
+    for at in (0..good.len()).step_by(good.len() / 97 + 1) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        assert!(Index::from_bytes(&bad).is_err(), "flip at {at}");
+        std::fs::write(&path, &bad).unwrap();
+        let err = Index::open(&path).err().expect("flip refused");
+        assert!(!err.to_string().is_empty());
+    }
+    let mut v = good.clone();
+    v[8] = 9;
+    assert!(matches!(
+        Index::from_bytes(&v),
+        Err(IndexError::WrongVersion { found: 9, .. })
+    ));
+    assert!(Index::open(&dir.path().join("missing.idx")).is_err());
+}
+
+#[test]
+fn unrelated_texts_align_poorly() {
+    let docs = brown_passages("cf", 6);
+    let c = canon();
+    for pair in docs.windows(2).take(8) {
+        let (a, b) = (&pair[0].1, &pair[1].1);
+        let (wa, wb) = (c.words(a), c.words(b));
+        let al = align(c.lexicon(), a, &wa, b, &wb, 0, 16);
+        assert!(al.score < 0.45, "score {}", al.score);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn alignment_is_well_formed(
+        a in proptest::collection::vec(0usize..12, 0..40),
+        b in proptest::collection::vec(0usize..12, 0..40),
+        hint in -10isize..10,
+    ) {
+        const W: [&str; 12] = ["the", "soldiers", "troopers", "war", "warfare", "fled", "Paris",
+            "in", "on account of", "because", "12", "nation"];
+        let sa: String = a.iter().map(|&i| W[i]).collect::<Vec<_>>().join(" ");
+        let sb: String = b.iter().map(|&i| W[i]).collect::<Vec<_>>().join(" ");
+        let c = canon();
+        let (wa, wb) = (c.words(&sa), c.words(&sb));
+        let al = align(c.lexicon(), &sa, &wa, &sb, &wb, hint, 4);
+        prop_assert!((0.0..=1.0).contains(&al.score));
+        prop_assert!(al.matched + al.explained + al.unexplained == wa.len());
+        for e in &al.edits {
+            prop_assert_eq!(&sa[e.start..e.end], e.spun.as_str());
+            prop_assert_eq!(&sb[e.source_start..e.source_end], e.source.as_str());
+        }
+        if sa == sb {
+            prop_assert!((al.score - 1.0).abs() < 1e-6 || wa.is_empty());
+        }
+    }
+}
