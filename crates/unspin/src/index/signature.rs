@@ -73,10 +73,17 @@ impl Params {
         if self.rows == 0 || self.perms < self.rows || self.perms > 1024 {
             return Err("perms must be at least rows and at most 1024".into());
         }
-        if self.window == 0 || self.stride == 0 || self.stride > self.window {
-            return Err("window and stride must be positive and stride at most window".into());
+        if self.window == 0
+            || self.stride == 0
+            || self.stride > self.window
+            || self.window > 1 << 20
+        {
+            return Err(
+                "window and stride must be positive, stride at most window, window at most 2^20"
+                    .into(),
+            );
         }
-        if self.min_shingles == 0 {
+        if self.min_shingles == 0 || self.min_shingles > 1 << 20 {
             return Err("min_shingles must be positive".into());
         }
         Ok(())
