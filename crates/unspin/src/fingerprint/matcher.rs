@@ -3,10 +3,12 @@
 //! Every atom of every query (each hyphenated variant of a phrase, each word of a proximity
 //! phrase) and every allowed term becomes one pattern of a single Aho-Corasick automaton, run
 //! with overlapping semantics over the normal form of the text (see [`super::normalize`]). The
-//! text is normalised and scanned in 64 KiB chunks that stay in cache, carrying the automaton's
-//! state across chunks, so nothing proportional to the text is allocated. Matches are kept only
-//! on word boundaries (like `rg -w`), mapped back to byte offsets of the original text, and
-//! then each query that owns a matched tortured phrase is evaluated over the whole text.
+//! crate's DFA is copied into a flat table for the scan loop. The text is normalised and scanned
+//! in 64 KiB chunks that stay in cache, each chunk as eight interleaved streams (a DFA walk waits
+//! on its table loads; eight walks wait together), so nothing proportional to the text is
+//! allocated. Matches are kept only on word boundaries (like `rg -w`), mapped back to byte
+//! offsets of the original text, and then each query that owns a matched tortured phrase is
+//! evaluated over the whole text.
 
 use std::collections::HashMap;
 
@@ -20,7 +22,7 @@ use super::query::{Query, Role};
 /// Original bytes normalised and scanned at a time.
 const CHUNK: usize = 64 * 1024;
 /// Automaton walks interleaved over one chunk.
-const STREAMS: usize = 4;
+const STREAMS: usize = 8;
 /// Above this many pattern bytes the automaton is a contiguous NFA: a DFA would take too much
 /// memory for what it saves.
 const DFA_MAX_PATTERN_BYTES: usize = 1 << 20;
