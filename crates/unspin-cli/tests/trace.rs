@@ -1,0 +1,195 @@
+//! End-to-end tests of `unspin index` and `unspin trace` with the committed default pack.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn unspin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unspin"))
+        .args(args)
+        .env("UNSPIN_PACK", root().join("models/default.unspin"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run unspin");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(root().join("examples").join(name)).unwrap()
+}
+
+/// A JSONL corpus: the example article and a few unrelated paragraphs.
+fn corpus(dir: &Path) -> PathBuf {
+    let docs = [
+        ("news-1", example("spun-news.original.txt")),
+        ("weather", "Heavy rain is expected across the north of England on Thursday, with up to 40 mm in the Pennines, the Met Office said.".to_string()),
+        ("cooking", "Whisk two eggs with 200 g of flour and a pinch of salt, then leave the batter to rest for thirty minutes before frying.".to_string()),
+    ];
+    let path = dir.join("docs.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for (id, t) in docs {
+        writeln!(f, "{}", serde_json::json!({"doc": id, "body": t})).unwrap();
+    }
+    writeln!(f, "not json").unwrap();
+    path
+}
+
+fn build(dir: &Path) -> PathBuf {
+    let idx = dir.join("news.idx");
+    let o = unspin(
+        &[
+            "index",
+            "build",
+            corpus(dir).to_str().unwrap(),
+            "-o",
+            idx.to_str().unwrap(),
+            "--field",
+            "body",
+            "--id-field",
+            "doc",
+            "--progress",
+            "never",
+        ],
+        b"",
+    );
+    // The bad line is reported with its position, and the run says so in its exit code.
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("docs.jsonl:4"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(idx.exists());
+    idx
+}
+
+#[test]
+fn build_trace_align_and_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path());
+    let idx_s = idx.to_str().unwrap();
+
+    let spun = example("spun-news.txt");
+    let o = unspin(&["trace", "--index", idx_s, "--align"], spun.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("news-1"), "{out}");
+    assert!(out.contains("soldiers → troopers"), "{out}");
+    assert!(!out.contains("weather"), "{out}");
+
+    let o = unspin(&["trace", "--index", idx_s, "--json", "-"], spun.as_bytes());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &v["matches"][0];
+    assert_eq!(m["id"], "news-1");
+    let score = m["score"].as_f64().unwrap();
+    assert!((0.9..=1.0).contains(&score), "{score}");
+    assert!(m["alignment"]["edits"].as_array().unwrap().iter().any(|e| {
+        e["source"] == "soldiers" && e["spun"] == "troopers" && e["explained"] == true
+    }));
+
+    // Nothing to find: exit 1.
+    let o = unspin(
+        &["trace", "--index", idx_s],
+        b"The committee will publish its final report on the harbour next spring.",
+    );
+    assert_eq!(o.status.code(), Some(1));
+
+    // Batch: one line per query, in order.
+    let q = dir.path().join("q.jsonl");
+    std::fs::write(
+        &q,
+        format!(
+            "{}\n{}\n",
+            serde_json::json!({"id": "a", "text": spun}),
+            serde_json::json!({"id": "b", "text": "Nothing like any document here at all."})
+        ),
+    )
+    .unwrap();
+    let r = dir.path().join("r.jsonl");
+    let o = unspin(
+        &[
+            "trace",
+            "--index",
+            idx_s,
+            "--queries",
+            q.to_str().unwrap(),
+            "-o",
+            r.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&r)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["query_id"], "a");
+    assert_eq!(lines[0]["matches"][0]["id"], "news-1");
+    assert_eq!(lines[1]["query_id"], "b");
+    assert_eq!(lines[1]["matches"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn add_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path());
+    let idx_s = idx.to_str().unwrap();
+    let more = dir.path().join("more.txt");
+    std::fs::write(
+        &more,
+        "The harbour committee met on Monday in Portsmouth to discuss 14 new berths.",
+    )
+    .unwrap();
+    let o = unspin(&["index", "add", idx_s, more.to_str().unwrap()], b"");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = unspin(&["index", "stats", idx_s, "--json"], b"");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["meta"]["docs"], 4);
+    let o = unspin(&["index", "stats", idx_s], b"");
+    assert!(text(&o.stdout).contains("4 documents"));
+}
+
+#[test]
+fn damaged_index_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path());
+    let good = std::fs::read(&idx).unwrap();
+    let bad = dir.path().join("bad.idx");
+    let spun = example("spun-news.txt");
+    for (what, bytes) in [
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("flipped", {
+            let mut b = good.clone();
+            let at = b.len() - 10;
+            b[at] ^= 1;
+            b
+        }),
+        ("not an index", b"hello".to_vec()),
+    ] {
+        std::fs::write(&bad, &bytes).unwrap();
+        let o = unspin(
+            &["trace", "--index", bad.to_str().unwrap()],
+            spun.as_bytes(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("bad.idx") && err.contains("index"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+}
