@@ -11,8 +11,9 @@
 #   - both files in one run with --report (2 GB of text): the memory bound on a multi-GB input;
 #   - the full model (detection + fingerprint list) on the first SLICE bytes of the JSONL, -j 1
 #     and -j 2 (the model runs at ~0.1–0.5 MB/s per core, so not on the whole corpus);
-#   - `unspin detect --json` over the same slice's documents, one file each, in one process,
-#     against `unspin scan -j 1` over the same files: the batch path costs nothing extra.
+#   - `unspin detect --json` over the same slice's documents, one file each, in one process and
+#     in one process per file, against `unspin scan -j 1` over the same files: the batch path
+#     costs nothing extra.
 # Each result is checked: one output line per input record, no errors, the same bytes for -j 1
 # and -j 2, and scan's scores equal to detect's.
 set -euo pipefail
@@ -80,6 +81,7 @@ print(f"| {name} | {label} | {jobs} | {recs} | {text:.1f} | {wall:.2f} | {cpu:.2
 PY
 }
 
+export LIST_FILE=$list
 fp=(--fingerprints "$list" --fingerprints-only --progress never)
 J=$out/brown.jsonl
 W=$out/brown.warc.wet.gz
@@ -118,6 +120,10 @@ PY
 RECORDS=$slice_records TEXT_BYTES=$(cat "$out"/slice-txt/*.txt | wc -c) \
   run "detect, file by file" "slice as .txt" "1" "$out/detect.jsonl" -- \
   $bin detect --json --fingerprints "$list" "$out"/slice-txt/*.txt
+RECORDS=$slice_records TEXT_BYTES=$(cat "$out"/slice-txt/*.txt | wc -c) \
+  run "detect, one process per file" "slice as .txt" "1" /dev/null -- \
+  sh -c 'for f in "$@"; do "$0" detect --json --fingerprints "$LIST_FILE" "$f" || [ $? = 1 ]; done' \
+  "$bin" "$out"/slice-txt/*.txt
 run "scan" "slice as .txt" "1" "$out/scan-txt.jsonl" -- $bin scan -j 1 "${model[@]}" "$out/slice-txt"
 python3 - "$out/detect.jsonl" "$out/scan-txt.jsonl" "$slice_records" <<'PY'
 import json, sys
