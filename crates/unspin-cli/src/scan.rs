@@ -8,15 +8,19 @@
 //!        └──────────── window: records and bytes in flight ◀──┘
 //! ```
 //!
-//! Memory is bounded whatever the input size. The reader may only hand out record `seq` while
-//! `seq < written + 64 × jobs` and while the text in flight (handed out, not yet written) stays
-//! within [`WINDOW_BYTES`] (one record larger than that may go alone). No record is larger than
-//! `--max-record-bytes` (unspin-io skips a longer one without buffering it and reports it), so
-//! what is held at once is at most: the window's text and its results, plus the one record the
-//! reader holds while it waits, plus each worker's analysis of one record, plus the pack (a
-//! 40 MB map) and the report's bounded tables. The model's analysis grows with the document
-//! (about 250 bytes per byte of text), which is why its default record limit is
-//! [`MODEL_MAX_RECORD_BYTES`].
+//! Records travel in batches: one record with the model, whose work per record dwarfs a
+//! hand-over between threads; up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] of text with the
+//! fingerprint list alone, whose work per record is about that of a hand-over.
+//!
+//! Memory is bounded whatever the input size. The reader may hand out a batch only while the
+//! records in flight (handed out, not yet written) stay within 64 × jobs (model) or
+//! 8 × 256 × jobs (list alone), and their text within [`WINDOW_BYTES`] (one larger record may go
+//! alone). No record is larger than `--max-record-bytes` (unspin-io skips a longer one without
+//! buffering it and reports it), so what is held at once is at most: the window's text and its
+//! output lines, plus the batch the reader holds while it waits, plus each worker's analysis of
+//! one record, plus the pack (a 40 MB map) and the report's bounded tables. The model's analysis
+//! grows with the document (about 250 bytes per byte of text), which is why its default record
+//! limit is [`MODEL_MAX_RECORD_BYTES`].
 //!
 //! Output order is input order whatever `-j` is: the writer holds results that come early until
 //! the ones before them are written. Every record that unspin-io yields gives exactly one line:
