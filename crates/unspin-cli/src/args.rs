@@ -219,12 +219,32 @@ pub struct FingerprintArgs {
 
 #[derive(Args, Debug)]
 pub struct LearnArgs {
-    /// JSONL file(s) of {"spun", "original"} records, or - for standard input.
+    /// JSONL file(s) of {"spun", "original"} records (- for standard input); with --unpaired,
+    /// the spinner's texts (files, directories, globs: text, JSONL, WARC/WET, PDF).
     #[arg(required = true)]
     pub pairs: Vec<PathBuf>,
-    /// Where to write the profile.
+    /// Where to write the profile (required for pairs; with --unpaired, the proposals as a
+    /// profile).
     #[arg(short, long, value_name = "PROFILE")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
+    /// Find the spinner's signature substitutions from its output alone: substitutions the
+    /// restorer undoes in several documents, printed with counts and example contexts.
+    #[arg(long)]
+    pub unpaired: bool,
+    /// With --unpaired: documents a substitution must recur in.
+    #[arg(long, default_value_t = 2)]
+    pub min_docs: usize,
+    /// With --unpaired: proposals printed.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
+    /// With --unpaired: print the proposals as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+    /// With --unpaired, for JSONL input: the field holding the text.
+    #[arg(long, default_value = "text")]
+    pub field: String,
+    #[command(flatten)]
+    pub pack: PackArg,
 }
 
 #[derive(Subcommand, Debug)]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use unspin::decode::{Channel, GenericChannel};
 use unspin::eval::{read_brown, Tally};
-use unspin::learn::{Profile, ProfileChannel, ProfileOptions};
+use unspin::learn::{Discovery, Profile, ProfileChannel, ProfileOptions};
 use unspin::spin::{spin_with_dictionary, SpinOptions};
 use unspin::{Pack, Restorer};
 
@@ -66,13 +66,20 @@ fn read_pairs(path: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
 }
 
 pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
+    if a.unpaired {
+        return learn_unpaired(a);
+    }
+    let output = a
+        .output
+        .clone()
+        .context("-o PROFILE is required when learning from pairs")?;
     let mut pairs = Vec::new();
     for p in &a.pairs {
         read_pairs(p, &mut pairs)?;
     }
     anyhow::ensure!(!pairs.is_empty(), "no pairs to learn from");
     let profile = Profile::learn(pairs.iter().map(|(s, o)| (s.as_str(), o.as_str())));
-    profile.save(&a.output)?;
+    profile.save(&output)?;
     eprintln!(
         "learned {} rules from {} pairs ({} words, {} substitutions, {} too long to be rules); wrote {}",
         profile.rules.len(),
@@ -80,9 +87,60 @@ pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
         profile.words,
         profile.substitutions,
         profile.skipped,
-        a.output.display()
+        output.display()
     );
     Ok(0)
+}
+
+/// `unspin learn --unpaired`: restore every text, keep what recurs across documents.
+fn learn_unpaired(a: LearnArgs) -> Result<u8> {
+    let pack = load_pack(&a.pack)?;
+    let restorer = Restorer::new(&pack);
+    let mut options = unspin_io::InputOptions::default();
+    options.field = a.field.clone();
+    let files = unspin_io::expand(&a.pairs, &options)?;
+    let mut discovery = Discovery::default();
+    let (mut docs, mut errors) = (0usize, 0usize);
+    for record in unspin_io::scan(files, &options) {
+        match &record.body {
+            Ok(text) => {
+                docs += 1;
+                discovery.add(text, &restorer.restore(text));
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("unspin: {}: {}", record.source, e.chain());
+            }
+        }
+    }
+    let proposals = discovery.proposals(a.min_docs);
+    let mut out = std::io::stdout().lock();
+    for p in proposals.iter().take(a.top) {
+        if a.json {
+            serde_json::to_writer(&mut out, p)?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "{:>5} docs {:>6} times  {} → {}  (odds 10^{:.1})  e.g. \"{}\"",
+                p.docs,
+                p.count,
+                p.spun,
+                p.original,
+                p.mean_log_odds,
+                p.examples.first().map_or("", String::as_str)
+            )?;
+        }
+    }
+    if let Some(path) = &a.output {
+        discovery.profile(a.min_docs).save(path)?;
+    }
+    eprintln!(
+        "{} proposals recurring in at least {} of {docs} documents ({errors} records unreadable)",
+        proposals.len(),
+        a.min_docs
+    );
+    Ok(if errors > 0 { 2 } else { 0 })
 }
 
 pub fn profile_cmd(c: ProfileCommand) -> Result<u8> {
@@ -138,6 +196,11 @@ struct EvalLearnReport {
     rules: usize,
     /// Share of the test documents' substitutions that the profile holds as rules.
     coverage: f64,
+    /// Of the top 100 substitutions proposed from the test documents alone (`learn
+    /// --unpaired`, recurring in two or more), the share that the spinner really made.
+    unpaired_precision_at_100: f64,
+    /// How many proposals there were (at most 100 are judged).
+    unpaired_proposals: usize,
     test_words: usize,
     spun_wer: f64,
     generic_damage_undone: f64,
@@ -222,17 +285,22 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         .collect();
     let (mut subs, mut covered) = (0usize, 0usize);
     let (mut tg, mut tp) = (Tally::default(), Tally::default());
+    let mut truth: std::collections::HashSet<(String, String)> = Default::default();
+    let mut discovery = Discovery::default();
     for (i, d) in test.iter().enumerate() {
         let s = spin_doc(a.train + i, d);
         for b in unspin::learn::align(&s, d).iter().filter(|b| !b.same) {
             subs += 1;
-            covered += usize::from(
-                known.contains(&(b.spun.join(" ").as_str(), b.original.join(" ").as_str())),
-            );
+            let key = (b.spun.join(" "), b.original.join(" "));
+            covered += usize::from(known.contains(&(key.0.as_str(), key.1.as_str())));
+            truth.insert(key);
         }
-        tg.add(d, &s, &generic.restore(&s).text);
+        let r = generic.restore(&s);
+        discovery.add(&s, &r);
+        tg.add(d, &s, &r.text);
         tp.add(d, &s, &learned.restore(&s).text);
     }
+    let proposals = discovery.proposals(2);
     let report = EvalLearnReport {
         config: a.config.clone(),
         rate: a.rate,
@@ -241,6 +309,20 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         test_docs: test.len(),
         rules,
         coverage: covered as f64 / subs.max(1) as f64,
+        unpaired_precision_at_100: {
+            let top: Vec<_> = proposals.iter().take(100).collect();
+            let words = |t: &str| {
+                t.split_whitespace()
+                    .map(unspin::text::normalize)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            top.iter()
+                .filter(|p| truth.contains(&(words(&p.spun), words(&p.original))))
+                .count() as f64
+                / top.len().max(1) as f64
+        },
+        unpaired_proposals: proposals.len(),
         test_words: tg.words,
         spun_wer: tg.spun_wer(),
         generic_damage_undone: tg.damage_undone(),
@@ -268,6 +350,11 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
             out,
             "damage undone: generic channel {:.4}, learned profile {:.4}",
             report.generic_damage_undone, report.profile_damage_undone
+        )?;
+        writeln!(
+            out,
+            "unpaired discovery on the test documents: {} proposals recurring in 2+ documents; precision of the top 100 against the spinner's true substitutions {:.2}",
+            report.unpaired_proposals, report.unpaired_precision_at_100
         )?;
     }
     Ok(0)

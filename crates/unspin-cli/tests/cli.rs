@@ -496,6 +496,26 @@ fn learn_writes_a_profile_that_restore_uses() {
         b"",
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // Without pairs: what the restorer undoes in several of the spinner's texts.
+    let (a, b) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
+    std::fs::write(&a, &spun).unwrap();
+    std::fs::write(&b, format!("Another story.\n\n{spun}")).unwrap();
+    let found = dir.path().join("found.json");
+    let o = unspin(
+        &[
+            "learn",
+            "--unpaired",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "-o",
+            found.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("warfare → war"), "{}", stdout(&o));
+    let o = unspin(&["profile", "show", found.to_str().unwrap()], b"");
+    assert!(stdout(&o).contains("warfare → war"), "{}", stdout(&o));
     // A bad record names its file and line; exit 2.
     std::fs::write(
         &pairs,

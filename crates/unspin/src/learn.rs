@@ -264,6 +264,128 @@ impl Profile {
     }
 }
 
+/// A substitution found in a spinner's output alone: the restorer undid it in several
+/// documents. See [`Discovery`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Proposal {
+    /// What the spinner wrote (lowercase).
+    pub spun: String,
+    /// The likely original (lowercase).
+    pub original: String,
+    /// Documents it was found in.
+    pub docs: usize,
+    /// Times it was found.
+    pub count: usize,
+    /// Mean log10 odds of the original over the spun words where it was found.
+    pub mean_log_odds: f32,
+    /// A few contexts it was found in.
+    pub examples: Vec<String>,
+}
+
+/// Finds a spinner's signature substitutions without pairs: restore each of its texts, and
+/// keep the substitutions that recur across documents. One document's restoration is weak
+/// evidence; the same unlikely phrase undone the same way in many of them is a habit.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// (spun, original) → (last document, documents, summed log-odds, examples).
+    seen: HashMap<(String, String), (usize, usize, f32, Vec<String>)>,
+    occurrences: HashMap<(String, String), usize>,
+    docs: usize,
+}
+
+impl Discovery {
+    /// Contexts kept per proposal.
+    pub const EXAMPLES: usize = 3;
+
+    /// Adds one document's restoration (`text` is the spun input it was made from).
+    pub fn add(&mut self, text: &str, r: &crate::Restoration) {
+        self.docs += 1;
+        let doc = self.docs;
+        for s in r.spans.iter().filter(|s| s.log_odds > 0.0) {
+            let key = (s.spun.to_lowercase(), s.restored.to_lowercase());
+            *self.occurrences.entry(key.clone()).or_default() += 1;
+            let e = self.seen.entry(key).or_insert((0, 0, 0.0, Vec::new()));
+            if e.0 < doc {
+                e.0 = doc;
+                e.1 += 1;
+            }
+            e.2 += s.log_odds;
+            if e.3.len() < Self::EXAMPLES {
+                e.3.push(context(text, s.start, s.end));
+            }
+        }
+    }
+
+    /// The proposals found in at least `min_docs` documents, strongest first (documents times
+    /// mean log-odds).
+    pub fn proposals(&self, min_docs: usize) -> Vec<Proposal> {
+        let mut v: Vec<Proposal> = self
+            .seen
+            .iter()
+            .filter(|(_, e)| e.1 >= min_docs)
+            .map(|((spun, original), e)| {
+                let count = self
+                    .occurrences
+                    .get(&(spun.clone(), original.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                Proposal {
+                    spun: spun.clone(),
+                    original: original.clone(),
+                    docs: e.1,
+                    count,
+                    mean_log_odds: e.2 / count.max(1) as f32,
+                    examples: e.3.clone(),
+                }
+            })
+            .collect();
+        let strength = |p: &Proposal| p.docs as f32 * p.mean_log_odds;
+        v.sort_by(|a, b| {
+            strength(b)
+                .total_cmp(&strength(a))
+                .then_with(|| a.spun.cmp(&b.spun))
+                .then_with(|| a.original.cmp(&b.original))
+        });
+        v
+    }
+
+    /// The proposals as a profile (each counted once per document it was found in), to use
+    /// with [`ProfileChannel`] like a profile learned from pairs.
+    pub fn profile(&self, min_docs: usize) -> Profile {
+        let mut p = Profile {
+            format: "unspin-profile".into(),
+            version: 1,
+            ..Profile::default()
+        };
+        p.rules = self
+            .proposals(min_docs)
+            .into_iter()
+            .map(|x| Rule {
+                spun: x.spun,
+                original: x.original,
+                count: x.docs as u32,
+            })
+            .collect();
+        p.substitutions = p.rules.iter().map(|r| r.count as usize).sum();
+        p.sort();
+        p
+    }
+}
+
+/// Up to forty characters either side of `start..end`, on one line.
+fn context(text: &str, start: usize, end: usize) -> String {
+    let a = text[..start]
+        .char_indices()
+        .rev()
+        .nth(39)
+        .map_or(0, |(i, _)| i);
+    let b = text[end..]
+        .char_indices()
+        .nth(40)
+        .map_or(text.len(), |(i, _)| end + i);
+    text[a..b].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Settings of a [`ProfileChannel`].
 #[derive(Clone, Debug)]
 pub struct ProfileOptions {
