@@ -282,13 +282,17 @@ pub struct Proposal {
     pub examples: Vec<String>,
 }
 
+/// What [`Discovery`] saw of one substitution: (last document, documents, summed log-odds,
+/// examples).
+type Seen = (usize, usize, f32, Vec<String>);
+
 /// Finds a spinner's signature substitutions without pairs: restore each of its texts, and
 /// keep the substitutions that recur across documents. One document's restoration is weak
 /// evidence; the same unlikely phrase undone the same way in many of them is a habit.
 #[derive(Debug, Default)]
 pub struct Discovery {
-    /// (spun, original) → (last document, documents, summed log-odds, examples).
-    seen: HashMap<(String, String), (usize, usize, f32, Vec<String>)>,
+    /// (spun, original) → what was seen of it.
+    seen: HashMap<(String, String), Seen>,
     occurrences: HashMap<(String, String), usize>,
     docs: usize,
 }
