@@ -201,6 +201,9 @@ struct EvalLearnReport {
     unpaired_precision_at_100: f64,
     /// How many proposals there were (at most 100 are judged).
     unpaired_proposals: usize,
+    /// Damage undone with the profile merged with what discovery proposed from the test
+    /// documents themselves (a spinner's own output, unpaired, sharpening its profile).
+    profile_and_discovery_damage_undone: f64,
     test_words: usize,
     spun_wer: f64,
     generic_damage_undone: f64,
@@ -301,6 +304,23 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         tp.add(d, &s, &learned.restore(&s).text);
     }
     let proposals = discovery.proposals(2);
+    let mut merged = profile.clone();
+    merged.merge(&discovery.profile(2));
+    let both = Restorer::with_channel(
+        &pack,
+        ProfileChannel::with_generic(
+            &pack,
+            &merged,
+            a.tuning.channel(c.restore_mask),
+            ProfileOptions::default(),
+        ),
+        a.tuning.options(),
+    );
+    let mut tb = Tally::default();
+    for (i, d) in test.iter().enumerate() {
+        let s = spin_doc(a.train + i, d);
+        tb.add(d, &s, &both.restore(&s).text);
+    }
     let report = EvalLearnReport {
         config: a.config.clone(),
         rate: a.rate,
@@ -327,6 +347,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         spun_wer: tg.spun_wer(),
         generic_damage_undone: tg.damage_undone(),
         profile_damage_undone: tp.damage_undone(),
+        profile_and_discovery_damage_undone: tb.damage_undone(),
     };
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -348,8 +369,10 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         )?;
         writeln!(
             out,
-            "damage undone: generic channel {:.4}, learned profile {:.4}",
-            report.generic_damage_undone, report.profile_damage_undone
+            "damage undone: generic channel {:.4}, learned profile {:.4}, profile plus unpaired discovery on the test documents {:.4}",
+            report.generic_damage_undone,
+            report.profile_damage_undone,
+            report.profile_and_discovery_damage_undone
         )?;
         writeln!(
             out,
