@@ -363,6 +363,8 @@ impl Matcher {
     pub fn with_engine(list: &FingerprintList, engine: Engine) -> Matcher {
         let mut b = Builder::default();
         let allowed: Vec<String> = list.allowed().iter().map(|t| normalize_phrase(t)).collect();
+        let allowed_set: std::collections::HashSet<&str> =
+            allowed.iter().map(String::as_str).collect();
         let mut atoms = Vec::new();
         let mut entries = Vec::with_capacity(list.len());
         for (ei, e) in list.entries().iter().enumerate() {
@@ -399,7 +401,7 @@ impl Matcher {
                 atoms.push(CAtom {
                     entry: ei as u32,
                     kind,
-                    reportable: tortured && !allowed.contains(&a.normalized),
+                    reportable: tortured && !allowed_set.contains(a.normalized.as_str()),
                     text: a.text.clone(),
                 });
             }
