@@ -140,6 +140,8 @@ pub struct DetectArgs {
     pub fingerprints_only: bool,
     #[command(flatten)]
     pub profile: ProfileArg,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,

@@ -100,6 +100,11 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let mut neural = if a.fingerprints_only {
+        None
+    } else {
+        crate::output::Neural::open(&a.precise)?
+    };
     let mut out = std::io::stdout().lock();
     let (mut flagged, mut errors) = (0usize, 0usize);
     for input in &a.inputs {
@@ -120,7 +125,11 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
             .as_ref()
             .map(|m| m.find(&text))
             .unwrap_or_default();
-        let d = detector.as_ref().map(|det| det.detect(&text));
+        let d = match (detector.as_ref(), neural.as_mut()) {
+            (Some(det), Some(n)) => Some(det.detect_precise(&text, n)?),
+            (Some(det), None) => Some(det.detect(&text)),
+            (None, _) => None,
+        };
         let is_flagged = d.as_ref().is_some_and(|d| d.flagged) || !hits.is_empty();
         flagged += usize::from(is_flagged);
         let name = display_name(input);

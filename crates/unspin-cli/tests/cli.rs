@@ -232,21 +232,23 @@ fn spintax_renders_and_rejects_unbalanced() {
 #[test]
 fn precise_mode_is_never_a_silent_fallback() {
     // The default build has no neural model compiled in; with `--features precise` the model
-    // path below does not exist. Either way: one line, exit 2.
-    let o = unspin(
-        &[
-            "restore",
-            "--precise",
-            "--neural-model",
-            "/nonexistent/model.gguf",
-        ],
-        b"They fled the warfare.",
-    );
-    assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
-    assert!(e.contains("--precise"), "{e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-    assert!(o.stdout.is_empty());
+    // path below does not exist. Either way: one line, exit 2, for restore and detect alike.
+    for cmd in ["restore", "detect"] {
+        let o = unspin(
+            &[
+                cmd,
+                "--precise",
+                "--neural-model",
+                "/nonexistent/model.gguf",
+            ],
+            b"They fled the warfare.",
+        );
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(e.contains("--precise"), "{e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(o.stdout.is_empty());
+    }
 }
 
 #[test]
@@ -540,4 +542,47 @@ fn learn_writes_a_profile_that_restore_uses() {
     let o = unspin(&["restore", "--profile", profile.to_str().unwrap()], b"x");
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
+
+/// Detect in precise mode names its scorer and keeps its evidence well-formed.
+#[cfg(feature = "precise")]
+#[test]
+fn precise_detect_uses_the_sentence_model() {
+    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    if !model.exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
+            "no model at {}",
+            model.display()
+        );
+        return;
+    }
+    let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
+    let o = unspin(
+        &[
+            "detect",
+            "--precise",
+            "--json",
+            "--neural-model",
+            model.to_str().unwrap(),
+        ],
+        spun.as_bytes(),
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scorer"], "smollm2-135m");
+    for sp in v["spans"].as_array().unwrap() {
+        let (a, b) = (
+            sp["start"].as_u64().unwrap() as usize,
+            sp["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&spun[a..b], sp["spun"].as_str().unwrap());
+    }
+    assert!(v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["original"] == "temporary"));
 }

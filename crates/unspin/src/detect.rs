@@ -24,7 +24,9 @@
 use serde::Serialize;
 
 use crate::decode::{Channel, GenericChannel};
-use crate::restore::{Alternative, RestoreOptions, Restorer, WordProbe};
+use crate::restore::{
+    Alternative, RestoreOptions, Restorer, ScorerError, SentenceScorer, WordProbe,
+};
 use crate::Pack;
 
 /// One piece of evidence: a span that looks spun, and what it likely replaced.
@@ -270,13 +272,35 @@ impl<'p, C: Channel> Detector<'p, C> {
 
     /// Scores `text`. Never fails: clean text gets a low score and no evidence.
     pub fn detect(&self, text: &str) -> Detection {
+        self.detect_with(text, None)
+            .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"))
+    }
+
+    /// Scores `text` in precise mode: the restorer's choices, and so the evidence and its odds,
+    /// come from a model that reads whole sentences (see [`SentenceScorer`]).
+    ///
+    /// # Errors
+    /// Whatever the scorer reports; never a silent fall-back to the trigram.
+    pub fn detect_precise(
+        &self,
+        text: &str,
+        scorer: &mut dyn SentenceScorer,
+    ) -> Result<Detection, ScorerError> {
+        self.detect_with(text, Some(scorer))
+    }
+
+    fn detect_with(
+        &self,
+        text: &str,
+        scorer: Option<&mut dyn SentenceScorer>,
+    ) -> Result<Detection, ScorerError> {
         if self.opts.screen_below > 0.0 {
             let probes = self.restorer.screen(text);
             let f = features(&probes, &[], 0, text.len());
             let score = self.opts.screen.score(&f);
             if score < self.opts.screen_below {
                 let paragraphs = self.paragraphs(text, &probes, &[], &self.opts.screen);
-                return Detection {
+                return Ok(Detection {
                     score,
                     flagged: score >= self.opts.threshold,
                     spans: Vec::new(),
@@ -294,10 +318,10 @@ impl<'p, C: Channel> Detector<'p, C> {
                     features: f,
                     scorer: "trigram".to_string(),
                     stage: "screen",
-                };
+                });
             }
         }
-        let (r, probes) = self.restorer.probe(text);
+        let (r, probes) = self.restorer.probe(text, scorer)?;
         let spans: Vec<Evidence> = r
             .spans
             .into_iter()
@@ -316,7 +340,7 @@ impl<'p, C: Channel> Detector<'p, C> {
         let features = features(&probes, &spans, 0, text.len());
         let paragraphs = self.paragraphs(text, &probes, &spans, &self.opts.paragraph_model);
         let score = model.score(&features);
-        Detection {
+        Ok(Detection {
             score,
             flagged: score >= self.opts.threshold,
             spans,
@@ -326,7 +350,7 @@ impl<'p, C: Channel> Detector<'p, C> {
             features,
             scorer: r.scorer,
             stage: "lattice",
-        }
+        })
     }
 
     fn paragraphs(

@@ -287,12 +287,14 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// Restores `text` and reports, for each free word, how likely it is to have been spun:
     /// what detection builds on.
-    pub(crate) fn probe(&self, text: &str) -> (Restoration, Vec<WordProbe>) {
+    pub(crate) fn probe(
+        &self,
+        text: &str,
+        scorer: Option<&mut dyn SentenceScorer>,
+    ) -> Result<(Restoration, Vec<WordProbe>), ScorerError> {
         let mut probes = Vec::new();
-        let r = self
-            .restore_with(text, None, Some(&mut probes))
-            .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"));
-        (r, probes)
+        let r = self.restore_with(text, scorer, Some(&mut probes))?;
+        Ok((r, probes))
     }
 
     fn restore_with(
