@@ -197,6 +197,8 @@ pub struct ScanArgs {
     /// Screen with the fingerprint list alone, skipping the model (full speed).
     #[arg(long, conflicts_with = "no_fingerprints")]
     pub fingerprints_only: bool,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,

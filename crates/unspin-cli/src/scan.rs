@@ -44,7 +44,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use unspin::decode::GenericChannel;
 use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
 use unspin::fingerprint::{Hit, Matcher, Scratch};
 use unspin_io::{Format, InputOptions, Record, Records};
@@ -574,7 +573,7 @@ fn fingerprint_mark(start: usize, end: usize, expected: Option<&str>, query: &st
 
 /// What every worker shares.
 struct Ctx<'a> {
-    detector: Option<&'a Detector<'a>>,
+    detector: Option<&'a Detector<'a, Box<dyn unspin::decode::Channel>>>,
     matcher: Option<&'a Matcher>,
     /// The report's admission bar, when there is a report.
     bar: Option<Arc<AtomicU64>>,
@@ -1018,9 +1017,14 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     if let Some(x) = a.screen_below {
         detect.screen_below = x;
     }
-    let detector = pack
-        .as_ref()
-        .map(|p| Detector::with_channel(p, GenericChannel::new(mask), detect));
+    let detector = match pack.as_ref() {
+        Some(p) => Some(Detector::with_channel(
+            p,
+            crate::learn::channel(p, mask, &a.profile)?,
+            detect,
+        )),
+        None => None,
+    };
 
     let mut input = InputOptions::default();
     input.format = format;

@@ -486,6 +486,27 @@ fn learn_writes_a_profile_that_restore_uses() {
     assert!(!plain.contains("group of deserters"), "{plain}");
     assert!(learned.contains("group of deserters"), "{learned}");
     assert!(learned.contains("Russian soldiers"), "{learned}");
+    // Detect and scan take the profile too.
+    let ex = root().join("examples/spun-news.txt");
+    for args in [
+        vec!["detect", "--json", "--profile"],
+        vec!["scan", "--no-fingerprints", "--profile"],
+    ] {
+        let mut args = args;
+        args.push(profile.to_str().unwrap());
+        args.push(ex.to_str().unwrap());
+        let o = unspin(&args, b"");
+        let v: serde_json::Value =
+            serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+        assert!(
+            v["spans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["original"] == "group"),
+            "{args:?}: {v}"
+        );
+    }
     // Merging a profile with itself doubles its counts.
     let merged = dir.path().join("merged.json");
     let o = unspin(
