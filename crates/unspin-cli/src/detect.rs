@@ -60,39 +60,83 @@ fn fingerprint_json(hits: &[Hit]) -> Vec<FingerprintJson<'_>> {
         .collect()
 }
 
-pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&a.threshold),
-        "--threshold must lie in [0, 1], not {}",
-        a.threshold
-    );
-    let mask = parse_flags(a.thesauri.as_deref())?;
-    let fingerprints = crate::fingerprints::matcher(&a.fingerprints)?;
-    anyhow::ensure!(
-        !a.fingerprints_only || fingerprints.is_some(),
-        "--fingerprints-only: no fingerprint list installed; run `unspin fingerprints import FILE.csv` or pass --fingerprints FILE"
-    );
-    // Fingerprint-only screening never touches the model pack.
-    let pack = if a.fingerprints_only {
-        None
-    } else {
-        Some(load_pack(&a.pack)?)
-    };
-    let mut opts = DetectOptions {
-        threshold: a.threshold,
-        ..DetectOptions::default()
-    };
-    if let Some(x) = a.screen_below {
-        opts.screen_below = x;
-    }
-    let detector = match pack.as_ref() {
-        Some(p) => Some(Detector::with_channel(
-            p,
-            crate::learn::channel(p, mask, &a.profile)?,
+/// What detect and scan score with: the fingerprint matcher, and unless the list alone is
+/// wanted, the model pack and the detector's settings.
+pub struct Scoring {
+    pub matcher: Option<unspin::fingerprint::Matcher>,
+    pack: Option<unspin::Pack>,
+    mask: u8,
+    opts: DetectOptions,
+}
+
+/// The flags detect and scan share, validated.
+pub struct ScoringFlags<'a> {
+    pub fingerprints: &'a crate::args::FingerprintArgs,
+    pub fingerprints_only: bool,
+    pub pack: &'a crate::args::PackArg,
+    pub thesauri: Option<&'a [String]>,
+    pub threshold: f32,
+    pub screen_below: Option<f32>,
+}
+
+impl Scoring {
+    pub fn new(f: ScoringFlags<'_>) -> Result<Scoring> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&f.threshold),
+            "--threshold must lie in [0, 1], not {}",
+            f.threshold
+        );
+        let mask = parse_flags(f.thesauri)?;
+        let matcher = crate::fingerprints::matcher(f.fingerprints)?;
+        anyhow::ensure!(
+            !f.fingerprints_only || matcher.is_some(),
+            "--fingerprints-only: no fingerprint list installed; run `unspin fingerprints import FILE.csv` or pass --fingerprints FILE"
+        );
+        // Fingerprint-only screening never touches the model pack.
+        let pack = if f.fingerprints_only {
+            None
+        } else {
+            Some(load_pack(f.pack)?)
+        };
+        let mut opts = DetectOptions {
+            threshold: f.threshold,
+            ..DetectOptions::default()
+        };
+        if let Some(x) = f.screen_below {
+            opts.screen_below = x;
+        }
+        Ok(Scoring {
+            matcher,
+            pack,
+            mask,
             opts,
-        )),
-        None => None,
-    };
+        })
+    }
+
+    /// The detector, with the generic channel or a learned profile; none for the list alone.
+    pub fn detector(
+        &self,
+        profile: &crate::args::ProfileArg,
+    ) -> Result<Option<Detector<'_, Box<dyn unspin::decode::Channel>>>> {
+        let Some(p) = self.pack.as_ref() else {
+            return Ok(None);
+        };
+        let channel = crate::learn::channel(p, self.mask, profile)?;
+        Ok(Some(Detector::with_channel(p, channel, self.opts.clone())))
+    }
+}
+
+pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
+    let scoring = Scoring::new(ScoringFlags {
+        fingerprints: &a.fingerprints,
+        fingerprints_only: a.fingerprints_only,
+        pack: &a.pack,
+        thesauri: a.thesauri.as_deref(),
+        threshold: a.threshold,
+        screen_below: a.screen_below,
+    })?;
+    let fingerprints = scoring.matcher.as_ref();
+    let detector = scoring.detector(&a.profile)?;
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

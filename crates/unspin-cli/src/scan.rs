@@ -44,12 +44,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
+use unspin::detect::{Detection, Detector, Evidence, Paragraph};
 use unspin::fingerprint::{Hit, Matcher, Scratch};
 use unspin_io::{Format, InputOptions, Record, Records};
 
 use crate::args::{ColorChoice, ScanArgs};
-use crate::cmd::{load_pack, parse_flags};
+
 use crate::report::{
     self, group, Doc, DocSummary, Excerpt, FingerprintKey, Mark, MarkKind, Report, RunInfo,
 };
@@ -982,11 +982,6 @@ fn fill_excerpts(report: &mut Report, entries: &[Entry], opts: &InputOptions) {
 
 pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let started = Instant::now();
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&a.threshold),
-        "--threshold must lie in [0, 1], not {}",
-        a.threshold
-    );
     let jobs = match a.jobs {
         Some(0) => bail!("-j must be at least 1"),
         Some(n) => n,
@@ -998,33 +993,16 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
         .map(str::parse::<Format>)
         .transpose()
         .context("--format")?;
-    let mask = parse_flags(a.thesauri.as_deref())?;
-    let matcher = crate::fingerprints::matcher(&a.fingerprints)?;
-    anyhow::ensure!(
-        !a.fingerprints_only || matcher.is_some(),
-        "--fingerprints-only: no fingerprint list installed; run `unspin fingerprints import FILE.csv` or pass --fingerprints FILE"
-    );
-    // Fingerprint-only screening never touches the model pack.
-    let pack = if a.fingerprints_only {
-        None
-    } else {
-        Some(load_pack(&a.pack)?)
-    };
-    let mut detect = DetectOptions {
+    let scoring = crate::detect::Scoring::new(crate::detect::ScoringFlags {
+        fingerprints: &a.fingerprints,
+        fingerprints_only: a.fingerprints_only,
+        pack: &a.pack,
+        thesauri: a.thesauri.as_deref(),
         threshold: a.threshold,
-        ..DetectOptions::default()
-    };
-    if let Some(x) = a.screen_below {
-        detect.screen_below = x;
-    }
-    let detector = match pack.as_ref() {
-        Some(p) => Some(Detector::with_channel(
-            p,
-            crate::learn::channel(p, mask, &a.profile)?,
-            detect,
-        )),
-        None => None,
-    };
+        screen_below: a.screen_below,
+    })?;
+    let matcher = scoring.matcher.as_ref();
+    let detector = scoring.detector(&a.profile)?;
 
     let mut input = InputOptions::default();
     input.format = format;
@@ -1100,7 +1078,7 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let passed_over = AtomicU64::new(0);
     let ctx = Ctx {
         detector: detector.as_ref(),
-        matcher: matcher.as_ref(),
+        matcher,
         bar: report.as_ref().map(Report::bar),
         window: &window,
     };

@@ -184,14 +184,7 @@ impl Profile {
                     .or_default() += 1;
             }
         }
-        p.rules = counts
-            .into_iter()
-            .map(|((spun, original), count)| Rule {
-                spun,
-                original,
-                count,
-            })
-            .collect();
+        p.rules = rules_from(counts);
         p.sort();
         p
     }
@@ -217,14 +210,7 @@ impl Profile {
         self.words += other.words;
         self.substitutions += other.substitutions;
         self.skipped += other.skipped;
-        self.rules = counts
-            .into_iter()
-            .map(|((spun, original), count)| Rule {
-                spun,
-                original,
-                count,
-            })
-            .collect();
+        self.rules = rules_from(counts);
         self.sort();
     }
 
@@ -388,6 +374,18 @@ fn context(text: &str, start: usize, end: usize) -> String {
         .nth(40)
         .map_or(text.len(), |(i, _)| end + i);
     text[a..b].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Rules from (spun, original) → count.
+fn rules_from(counts: BTreeMap<(String, String), u32>) -> Vec<Rule> {
+    counts
+        .into_iter()
+        .map(|((spun, original), count)| Rule {
+            spun,
+            original,
+            count,
+        })
+        .collect()
 }
 
 /// Settings of a [`ProfileChannel`].
