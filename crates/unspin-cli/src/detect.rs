@@ -8,7 +8,6 @@ use anyhow::Result;
 use serde::Serialize;
 use unspin::decode::GenericChannel;
 use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
-use unspin::eval::read_brown;
 use unspin::fingerprint::Hit;
 use unspin::lexicon::flags;
 use unspin::spin::{spin, SpinOptions};
@@ -357,21 +356,8 @@ struct EvalDetectReport {
 }
 
 pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
-    use anyhow::Context;
     let pack = load_pack(&a.pack)?;
-    let docs = read_brown(&a.brown, &a.genre).with_context(|| {
-        format!(
-            "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
-            a.brown.display()
-        )
-    })?;
-    let docs: Vec<_> = docs.into_iter().take(a.docs).collect();
-    anyhow::ensure!(
-        !docs.is_empty(),
-        "no Brown files starting with {:?} in {}",
-        a.genre,
-        a.brown.display()
-    );
+    let docs = crate::output::brown_docs(&a.brown, &a.genre, a.docs)?;
     let configs = a
         .configs
         .iter()

@@ -149,21 +149,26 @@ struct EvalReport {
     restore_mb_per_s: f64,
 }
 
-pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
-    let pack = load_pack(&a.pack)?;
-    let docs = read_brown(&a.brown, &a.genre).with_context(|| {
+/// The first `n` Brown files of a genre as plain texts, or an error that says how to get them.
+pub fn brown_docs(dir: &std::path::Path, genre: &str, n: usize) -> Result<Vec<(String, String)>> {
+    let docs = read_brown(dir, genre).with_context(|| {
         format!(
             "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
-            a.brown.display()
+            dir.display()
         )
     })?;
-    let docs: Vec<_> = docs.into_iter().take(a.docs).collect();
+    let docs: Vec<_> = docs.into_iter().take(n).collect();
     anyhow::ensure!(
         !docs.is_empty(),
-        "no Brown files starting with {:?} in {}",
-        a.genre,
-        a.brown.display()
+        "no Brown files starting with {genre:?} in {}",
+        dir.display()
     );
+    Ok(docs)
+}
+
+pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
+    let pack = load_pack(&a.pack)?;
+    let docs = brown_docs(&a.brown, &a.genre, a.docs)?;
     let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
     let mut neural = Neural::open(&a.precise)?;
 
