@@ -541,6 +541,10 @@ pub struct TuningArgs {
     /// The clean-text floor of the EM spin rate.
     #[arg(long)]
     pub rate_floor: Option<f32>,
+    /// Fluency gate: a word with a stored left bigram that beats its unigram by this log10
+    /// margin is not a candidate for replacement.
+    #[arg(long, allow_negative_numbers = true)]
+    pub fluency_fit: Option<f32>,
     /// Joint arcs per unseen pair of adjacent content words (0: none).
     #[arg(long)]
     pub pair_arcs: Option<usize>,

@@ -321,6 +321,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.em_iterations {
             o.em_iterations = x;
         }
+        if let Some(x) = self.fluency_fit {
+            o.decode.fluency_fit = x;
+        }
         if let Some(x) = self.pair_arcs {
             o.decode.pair_arcs = x;
         }

@@ -276,6 +276,10 @@ pub struct DecodeOptions {
     /// With the gate: a word fits its left context when log10 P(word | two before) reaches this
     /// floor (0: when the trigram itself is stored).
     pub fluency_floor: f32,
+    /// With the gate: a word whose bigram with the word before is stored also fits its left
+    /// context when its log10 probability there beats its unigram by this much (`inf`: only a
+    /// stored trigram counts).
+    pub fluency_fit: f32,
     /// Log10 channel score of an original two thesaurus steps away, proposed by the LM
     /// (`-inf`: no two-step candidates).
     pub two_hop_penalty: f32,
@@ -300,6 +304,7 @@ impl Default for DecodeOptions {
             prune_margin: 1.0,
             fluency_gate: true,
             fluency_floor: 0.0,
+            fluency_fit: f32::INFINITY,
             two_hop_penalty: f32::NEG_INFINITY,
             pair_arcs: 3,
             pair_penalty: -0.7,
@@ -462,6 +467,10 @@ impl<'a, C: Channel> Lattice<'a, C> {
                         lm.lm.score(h1, h2, obs[i]) >= self.opts.fluency_floor
                     } else {
                         lm.lm.has_trigram(h1, h2, obs[i])
+                            || (self.opts.fluency_fit.is_finite()
+                                && lm.lm.has_bigram(h2, obs[i])
+                                && lm.lm.score(h1, h2, obs[i]) - lm.lm.unigram(obs[i])
+                                    >= self.opts.fluency_fit)
                     };
                     fits_left && lm.lm.has_bigram(obs[i], next)
                 };
