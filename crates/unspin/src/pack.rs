@@ -25,8 +25,10 @@ use memmap2::Mmap;
 pub const MAGIC: &[u8; 8] = b"UNSPINPK";
 /// The pack format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
-const HEADER: usize = 24;
-const ENTRY: usize = 40;
+/// Bytes of the header; the index file (`index::store`) shares this layout.
+pub(crate) const HEADER: usize = 24;
+/// Bytes of a section-table entry.
+pub(crate) const ENTRY: usize = 40;
 
 /// Why a pack could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -230,31 +232,36 @@ impl PackFile {
 }
 
 /// Plain-old-data element types a section can be viewed as.
-trait Pod: Copy {}
+pub(crate) trait Pod: Copy {}
 impl Pod for u32 {}
 impl Pod for u64 {}
 impl Pod for f32 {}
 
-fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T]> {
+/// Views little-endian bytes as a slice of `T`, if the length and alignment allow it.
+pub(crate) fn view<T: Pod>(b: &[u8]) -> Option<&[T]> {
     const { assert!(cfg!(target_endian = "little"), "packs are little-endian") };
     let size = std::mem::size_of::<T>();
     if !b.len().is_multiple_of(size)
         || !(b.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
     {
-        return Err(PackError::Malformed(format!(
-            "section {name:?} has a bad length"
-        )));
+        return None;
     }
     // SAFETY: alignment and length were checked above, every bit pattern is a valid u32/u64/f32,
-    // and the slice borrows the pack's bytes for 'a.
-    Ok(unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / size) })
+    // and the slice borrows `b`.
+    Some(unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / size) })
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
+fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T]> {
+    view(b).ok_or_else(|| PackError::Malformed(format!("section {name:?} has a bad length")))
+}
+
+/// The little-endian `u32` at byte `at`.
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
+/// The little-endian `u64` at byte `at`.
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 

@@ -28,8 +28,7 @@ use super::IndexError;
 pub const MAGIC: &[u8; 8] = b"UNSPINIX";
 /// The index format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
-const HEADER: usize = 24;
-const ENTRY: usize = 40;
+use crate::pack::{u32_at, u64_at, view, Pod, ENTRY, HEADER};
 
 pub(crate) enum Bytes {
     Mapped(Mmap),
@@ -241,31 +240,8 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
-trait Pod: Copy {}
-impl Pod for u32 {}
-impl Pod for u64 {}
-
 fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T], IndexError> {
-    const { assert!(cfg!(target_endian = "little"), "indexes are little-endian") };
-    let size = std::mem::size_of::<T>();
-    if !b.len().is_multiple_of(size)
-        || !(b.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
-    {
-        return Err(IndexError::Malformed(format!(
-            "section {name:?} has a bad length"
-        )));
-    }
-    // SAFETY: alignment and length were checked above, every bit pattern is a valid u32/u64, and
-    // the slice borrows the container's bytes for 'a.
-    Ok(unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<T>(), b.len() / size) })
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+    view(b).ok_or_else(|| IndexError::Malformed(format!("section {name:?} has a bad length")))
 }
 
 /// Writes a container section by section to `<target>.tmp`, then syncs it and renames it over
@@ -394,7 +370,8 @@ impl Writer {
 }
 
 fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
-    // SAFETY: u32/u64 have no padding and any byte pattern may be read; the result borrows
-    // `data`. The format is little-endian, like the machines this builds for (asserted in cast).
+    // SAFETY: the Pod types (u32/u64/f32) have no padding and any byte pattern may be read; the
+    // result borrows `data`. The format is little-endian, like the machines this builds for
+    // (asserted in `pack::view`).
     unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
 }
