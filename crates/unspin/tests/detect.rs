@@ -1,43 +1,16 @@
 //! Detection against the committed default pack, on Brown press texts when the sources are
 //! fetched (CI fetches them and sets UNSPIN_REQUIRE_SOURCES=1, so these cannot pass vacuously).
 
-use std::path::{Path, PathBuf};
-
 use proptest::prelude::*;
 use unspin::detect::{Detection, Detector};
 use unspin::lexicon::flags;
 use unspin::spin::{spin, SpinOptions};
-use unspin::Pack;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pack() -> &'static Pack {
-    static PACK: std::sync::OnceLock<Pack> = std::sync::OnceLock::new();
-    PACK.get_or_init(|| Pack::open(&root().join("models/default.unspin")).expect("pack loads"))
-}
+mod common;
+use common::pack;
 
 fn brown(n: usize) -> Vec<String> {
-    let dir = std::env::var_os("UNSPIN_SOURCES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/sources"))
-        .join("brown");
-    if !dir.join("ca01").exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
-            "Brown corpus missing at {}",
-            dir.display()
-        );
-        eprintln!("Brown corpus not fetched; run scripts/fetch-sources.sh");
-        return Vec::new();
-    }
-    unspin::eval::read_brown(&dir, "ca")
-        .unwrap()
-        .into_iter()
-        .take(n)
-        .map(|(_, t)| t)
-        .collect()
+    common::brown_press(n)
 }
 
 /// Everything a detection reports lies inside the input and is consistent with it.

@@ -1,39 +1,27 @@
 //! Learning a spinner's dictionary from pairs, on Brown texts when the sources are fetched (CI
 //! fetches them and sets UNSPIN_REQUIRE_SOURCES=1, so this cannot pass vacuously).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use unspin::eval::Tally;
 use unspin::learn::{Profile, ProfileChannel};
 use unspin::lexicon::flags;
 use unspin::restore::RestoreOptions;
 use unspin::spin::{spin_with_dictionary, SpinOptions};
-use unspin::{Pack, Restorer};
+use unspin::Restorer;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
 #[test]
 fn a_learned_profile_beats_the_generic_channel_on_its_spinner() {
-    let dir = root().join("target/sources/brown");
-    if !dir.join("ca01").exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
-            "Brown corpus missing"
-        );
+    let docs = common::brown_press(24);
+    if docs.is_empty() {
         return;
     }
-    let pack = Pack::open(&root().join("models/default.unspin")).unwrap();
-    let docs: Vec<String> = unspin::eval::read_brown(&dir, "ca")
-        .unwrap()
-        .into_iter()
-        .map(|(_, t)| t)
-        .take(24)
-        .collect();
+    let pack = common::pack();
     let spun = |i: usize, d: &str| {
         spin_with_dictionary(
-            &pack,
+            pack,
             d,
             &SpinOptions {
                 seed: i as u64,
@@ -65,10 +53,10 @@ fn a_learned_profile_beats_the_generic_channel_on_its_spinner() {
         .collect();
     let profile = Profile::learn(train.iter().map(|(s, o)| (s.as_str(), *o)));
     assert!(profile.rules.len() > 1000, "{} rules", profile.rules.len());
-    let generic = Restorer::new(&pack);
+    let generic = Restorer::new(pack);
     let learned = Restorer::with_channel(
-        &pack,
-        ProfileChannel::new(&pack, &profile, Default::default()),
+        pack,
+        ProfileChannel::new(pack, &profile, Default::default()),
         RestoreOptions::default(),
     );
     let (mut g, mut l) = (Tally::default(), Tally::default());

@@ -9,16 +9,9 @@ use unspin::canon::Canon;
 use unspin::index::eval::{excerpt, spinner};
 use unspin::index::{align, EditKind, Index, IndexBuilder, IndexError, Params, TraceOptions};
 use unspin::spin::{spin, Rng};
-use unspin::Pack;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pack() -> &'static Pack {
-    static PACK: std::sync::OnceLock<Pack> = std::sync::OnceLock::new();
-    PACK.get_or_init(|| Pack::open(&root().join("models/default.unspin")).expect("pack loads"))
-}
+mod common;
+use common::{pack, root};
 
 fn canon() -> &'static Canon<'static> {
     static CANON: std::sync::OnceLock<Canon<'static>> = std::sync::OnceLock::new();
@@ -27,19 +20,9 @@ fn canon() -> &'static Canon<'static> {
 
 /// Brown texts of genre `prefix` cut into passages of about 300 words at paragraph breaks.
 fn brown_passages(prefix: &str, files: usize) -> Vec<(String, String)> {
-    let dir = std::env::var_os("UNSPIN_SOURCES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/sources"))
-        .join("brown");
-    if !dir.join("ca01").exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_SOURCES").is_none(),
-            "Brown corpus missing at {}",
-            dir.display()
-        );
-        eprintln!("Brown corpus not fetched; run scripts/fetch-sources.sh");
+    let Some(dir) = common::brown_dir() else {
         return Vec::new();
-    }
+    };
     let mut out = Vec::new();
     for (name, text) in unspin::eval::read_brown(&dir, prefix)
         .unwrap()
