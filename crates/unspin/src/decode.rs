@@ -674,7 +674,11 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let disc = self.opts.frequency_discount;
             let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
             let cands = self.candidates(&ids).to_vec();
-            let learned = self.channel.propose(&ids);
+            let learned = if self.channel.learned(&ids) {
+                self.channel.propose(&ids)
+            } else {
+                Vec::new()
+            };
             for (words, channel) in cands {
                 let extra = words.len() as f32 - len as f32;
                 // The frequency discount compares like with like: one word for one word. It

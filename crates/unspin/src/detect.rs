@@ -295,7 +295,7 @@ impl<'p, C: Channel> Detector<'p, C> {
         scorer: Option<&mut dyn SentenceScorer>,
     ) -> Result<Detection, ScorerError> {
         if self.opts.screen_below > 0.0 {
-            let probes = self.restorer.screen(text);
+            let (probes, words) = self.restorer.screen(text);
             let f = features(&probes, &[], 0, text.len());
             let score = self.opts.screen.score(&f);
             if score < self.opts.screen_below {
@@ -306,15 +306,7 @@ impl<'p, C: Channel> Detector<'p, C> {
                     spans: Vec::new(),
                     paragraphs,
                     spin_rate: 0.0,
-                    words: crate::text::tokenize(text)
-                        .iter()
-                        .filter(|t| {
-                            matches!(
-                                t.kind,
-                                crate::text::TokenKind::Word | crate::text::TokenKind::Number
-                            )
-                        })
-                        .count(),
+                    words,
                     features: f,
                     scorer: "trigram".to_string(),
                     stage: "screen",

@@ -92,16 +92,21 @@ impl Restoration {
             .retain(|s| !taken.iter().any(|&(a, b)| s.start < b && a < s.end));
         self.spans.extend(added);
         self.spans.sort_by_key(|s| s.start);
-        let mut out = String::with_capacity(input.len());
-        let mut at = 0;
-        for sp in &self.spans {
-            out.push_str(&input[at..sp.start]);
-            out.push_str(&sp.restored);
-            at = sp.end;
-        }
-        out.push_str(&input[at..]);
-        self.text = out;
+        self.text = splice(input, &self.spans);
     }
+}
+
+/// `input` with each span's bytes replaced by its restoration (spans in order, not overlapping).
+fn splice(input: &str, spans: &[Span]) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut at = 0;
+    for sp in spans {
+        out.push_str(&input[at..sp.start]);
+        out.push_str(&sp.restored);
+        at = sp.end;
+    }
+    out.push_str(&input[at..]);
+    out
 }
 
 /// A model that scores whole sentences, for precise mode. The core crate knows no neural
@@ -446,16 +451,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
             }
         }
         fix_articles(text, &toks, &mut spans);
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for sp in &spans {
-            out.push_str(&text[at..sp.start]);
-            out.push_str(&sp.restored);
-            at = sp.end;
-        }
-        out.push_str(&text[at..]);
         Ok(Restoration {
-            text: out,
+            text: splice(text, &spans),
             spans,
             spin_rate: rate,
             words,
@@ -960,14 +957,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
     /// The language model's view of every free word of `text`, without the lattice: how well
     /// each fits its context. A fraction of the cost of [`Restorer::probe`], for screening.
-    pub(crate) fn screen(&self, text: &str) -> Vec<WordProbe> {
+    /// Also returns the number of words, counted as [`Restoration::words`] counts them.
+    pub(crate) fn screen(&self, text: &str) -> (Vec<WordProbe>, usize) {
         let toks = tokenize(text);
         let lm = self.pack.lm();
         let mut out = Vec::new();
+        let mut words = 0;
         for s in self.sentences(text, &toks) {
+            words += s.len();
             self.fit_sentence(lm, &toks, &s, &[], &mut out);
         }
-        out
+        (out, words)
     }
 
     /// Splits the token stream into sentences of words, marking which words may change.
