@@ -290,18 +290,24 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     let (mut tg, mut tp) = (Tally::default(), Tally::default());
     let mut truth: std::collections::HashSet<(String, String)> = Default::default();
     let mut discovery = Discovery::default();
-    for (i, d) in test.iter().enumerate() {
-        let s = spin_doc(a.train + i, d);
-        for b in unspin::learn::align(&s, d).iter().filter(|b| !b.same) {
+    // The test documents are spun once; the third restorer below reads the same texts.
+    let spun_test: Vec<String> = test
+        .iter()
+        .enumerate()
+        .map(|(i, d)| spin_doc(a.train + i, d))
+        .collect();
+    for (d, s) in test.iter().zip(&spun_test) {
+        let s = s.as_str();
+        for b in unspin::learn::align(s, d).iter().filter(|b| !b.same) {
             subs += 1;
             let key = (b.spun.join(" "), b.original.join(" "));
             covered += usize::from(known.contains(&(key.0.as_str(), key.1.as_str())));
             truth.insert(key);
         }
-        let r = generic.restore(&s);
-        discovery.add(&s, &r);
-        tg.add(d, &s, &r.text);
-        tp.add(d, &s, &learned.restore(&s).text);
+        let r = generic.restore(s);
+        discovery.add(s, &r);
+        tg.add(d, s, &r.text);
+        tp.add(d, s, &learned.restore(s).text);
     }
     let proposals = discovery.proposals(2);
     let mut merged = profile.clone();
@@ -317,9 +323,8 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         a.tuning.options(),
     );
     let mut tb = Tally::default();
-    for (i, d) in test.iter().enumerate() {
-        let s = spin_doc(a.train + i, d);
-        tb.add(d, &s, &both.restore(&s).text);
+    for (d, s) in test.iter().zip(&spun_test) {
+        tb.add(d, s, &both.restore(s).text);
     }
     let report = EvalLearnReport {
         config: a.config.clone(),
