@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             let mut out = std::io::stdout().lock();
             if a.json {
-                serde_json::to_writer(&mut out, &output::RestoreJson::from(&r))?;
+                serde_json::to_writer(&mut out, &unspin::json::RestoreJson::from(&r))?;
                 writeln!(out)?;
             } else if a.diff {
                 let color = match a.color {

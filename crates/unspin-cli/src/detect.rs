@@ -7,57 +7,15 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 use unspin::decode::GenericChannel;
-use unspin::detect::{DetectOptions, Detection, Detector, Evidence, Paragraph};
+use unspin::detect::{DetectOptions, Detection, Detector, Evidence};
 use unspin::fingerprint::Hit;
+use unspin::json::DetectJson;
 use unspin::lexicon::flags;
 use unspin::spin::{spin, SpinOptions};
 
 use crate::args::{ColorChoice, DetectArgs, EvalDetectArgs, EvalTorturedArgs};
 use crate::cmd::{load_pack, parse_flags, read_input};
 use crate::output::config;
-
-/// The `--json` shape of `unspin detect`, one object per input (a public contract: extend,
-/// never rename).
-#[derive(Serialize)]
-struct DetectJson<'a> {
-    path: String,
-    /// `null` with `--fingerprints-only`.
-    score: Option<f32>,
-    /// The model's score reaches the threshold, or a fingerprint matched.
-    flagged: bool,
-    spans: &'a [Evidence],
-    paragraphs: &'a [Paragraph],
-    /// Known tortured phrases, apart from the model's findings.
-    fingerprints: Vec<FingerprintJson<'a>>,
-    spin_rate: Option<f32>,
-    words: Option<usize>,
-    scorer: &'a str,
-    stage: &'a str,
-}
-
-/// A fingerprint hit as `unspin detect --json` prints it.
-#[derive(Serialize)]
-struct FingerprintJson<'a> {
-    start: usize,
-    end: usize,
-    matched: &'a str,
-    tortured: &'a str,
-    expected: Option<&'a str>,
-    query: &'a str,
-}
-
-fn fingerprint_json(hits: &[Hit]) -> Vec<FingerprintJson<'_>> {
-    hits.iter()
-        .map(|h| FingerprintJson {
-            start: h.start,
-            end: h.end,
-            matched: &h.matched,
-            tortured: &h.tortured,
-            expected: h.expected.as_deref(),
-            query: &h.query,
-        })
-        .collect()
-}
 
 /// What detect and scan score with: the fingerprint matcher, and unless the list alone is
 /// wanted, the model pack and the detector's settings.
@@ -173,25 +131,11 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
             (Some(det), None) => Some(det.detect(&text)),
             (None, _) => None,
         };
-        let is_flagged = d.as_ref().is_some_and(|d| d.flagged) || !hits.is_empty();
-        flagged += usize::from(is_flagged);
         let name = display_name(input);
+        let json = DetectJson::new(d.as_ref(), &hits);
+        flagged += usize::from(json.flagged);
         if a.json {
-            serde_json::to_writer(
-                &mut out,
-                &DetectJson {
-                    path: name,
-                    score: d.as_ref().map(|d| d.score),
-                    flagged: is_flagged,
-                    spans: d.as_ref().map_or(&[], |d| &d.spans),
-                    paragraphs: d.as_ref().map_or(&[], |d| &d.paragraphs),
-                    fingerprints: fingerprint_json(&hits),
-                    spin_rate: d.as_ref().map(|d| d.spin_rate),
-                    words: d.as_ref().map(|d| d.words),
-                    scorer: d.as_ref().map_or("fingerprints", |d| &d.scorer),
-                    stage: d.as_ref().map_or("fingerprints", |d| d.stage),
-                },
-            )?;
+            serde_json::to_writer(&mut out, &json.with_path(name))?;
             writeln!(out)?;
         } else {
             if let Some(d) = &d {

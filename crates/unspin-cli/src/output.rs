@@ -10,32 +10,10 @@ use unspin::eval::{read_brown, Tally};
 use unspin::lexicon::flags;
 use unspin::restore::{Restoration, RestoreOptions};
 use unspin::spin::{render_spintax, spin, SpinOptions};
-use unspin::{Pack, Restorer, Span};
+use unspin::{Pack, Restorer};
 
 use crate::args::{EvalRestoreArgs, SpinArgs};
 use crate::cmd::{load_pack, parse_flags, read_input};
-
-/// The `--json` shape of `unspin restore` (a public contract: extend, never rename).
-#[derive(Serialize)]
-pub struct RestoreJson<'a> {
-    pub text: &'a str,
-    pub spans: &'a [Span],
-    pub spin_rate: f32,
-    pub words: usize,
-    pub scorer: &'a str,
-}
-
-impl<'a> From<&'a Restoration> for RestoreJson<'a> {
-    fn from(r: &'a Restoration) -> Self {
-        RestoreJson {
-            text: &r.text,
-            spans: &r.spans,
-            spin_rate: r.spin_rate,
-            words: r.words,
-            scorer: &r.scorer,
-        }
-    }
-}
 
 /// Inline diff: `[-spun-]{+restored+}`, or red/green on a terminal.
 pub fn write_diff(out: &mut impl Write, input: &str, r: &Restoration, color: bool) -> Result<()> {

@@ -44,8 +44,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use unspin::detect::{Detection, Detector, Evidence, Paragraph};
+use unspin::detect::{Detection, Detector};
 use unspin::fingerprint::{Hit, Matcher, Scratch};
+use unspin::json::DetectJson;
 use unspin_io::{Format, InputOptions, Record, Records};
 
 use crate::args::{ColorChoice, ScanArgs};
@@ -119,21 +120,13 @@ impl SourceJson {
     }
 }
 
-/// One output line of a scored record (a public contract: extend, never rename).
+/// One output line of a scored record: detect's JSON shape with the record's id and source (a
+/// public contract: extend, never rename).
 #[derive(Serialize)]
 struct ScanJson<'a> {
     id: &'a str,
-    /// `null` with `--fingerprints-only`.
-    score: Option<f32>,
-    /// The model's score reaches the threshold, or a fingerprint matched.
-    flagged: bool,
-    spans: &'a [Evidence],
-    fingerprints: Vec<FingerprintJson<'a>>,
-    paragraphs: &'a [Paragraph],
-    spin_rate: Option<f32>,
-    words: Option<usize>,
-    scorer: &'a str,
-    stage: &'a str,
+    #[serde(flatten)]
+    detection: DetectJson<'a>,
     /// Bytes of text in the record.
     bytes: usize,
     source: &'a SourceJson,
@@ -151,17 +144,6 @@ struct ErrorJson<'a> {
     /// Why, with its causes.
     error: &'a str,
     source: &'a SourceJson,
-}
-
-/// A fingerprint hit, as `unspin detect --json` writes it.
-#[derive(Serialize)]
-struct FingerprintJson<'a> {
-    start: usize,
-    end: usize,
-    matched: &'a str,
-    tortured: &'a str,
-    expected: Option<&'a str>,
-    query: &'a str,
 }
 
 /// What the reader hands to a worker.
@@ -671,28 +653,11 @@ impl Ctx<'_> {
             m.find_into(text, scratch, hits);
         }
         let d: Option<Detection> = self.detector.map(|det| det.detect(text));
-        let flagged = d.as_ref().is_some_and(|d| d.flagged) || !hits.is_empty();
+        let detection = DetectJson::new(d.as_ref(), hits);
+        let flagged = detection.flagged;
         let json = ScanJson {
             id: rec.id,
-            score: d.as_ref().map(|d| d.score),
-            flagged,
-            spans: d.as_ref().map_or(&[], |d| &d.spans),
-            fingerprints: hits
-                .iter()
-                .map(|h| FingerprintJson {
-                    start: h.start,
-                    end: h.end,
-                    matched: &h.matched,
-                    tortured: &h.tortured,
-                    expected: h.expected.as_deref(),
-                    query: &h.query,
-                })
-                .collect(),
-            paragraphs: d.as_ref().map_or(&[], |d| &d.paragraphs),
-            spin_rate: d.as_ref().map(|d| d.spin_rate),
-            words: d.as_ref().map(|d| d.words),
-            scorer: d.as_ref().map_or("fingerprints", |d| &d.scorer),
-            stage: d.as_ref().map_or("fingerprints", |d| d.stage),
+            detection,
             bytes: text.len(),
             source: rec.source,
             url: rec.url,

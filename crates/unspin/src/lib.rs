@@ -27,6 +27,7 @@ pub mod detect;
 pub mod eval;
 pub mod fingerprint;
 pub mod index;
+pub mod json;
 pub mod learn;
 pub mod lexicon;
 pub mod lm;
