@@ -1,0 +1,514 @@
+"""Spark building blocks for unspin: reading inputs, scoring and tracing per Arrow batch.
+
+The jobs in the repository's ``spark/`` folder (``score.py``, ``trace.py``) are thin command
+lines over these functions; they live in the package so that executors have them wherever the
+wheel is installed. Rust does the per-document work (reading WARC/WET/JSONL records, detection,
+signatures, alignment) with the GIL released; Spark distributes files, shuffles, joins and writes
+Parquet. The model pack is loaded once per Python worker process (``unspin.default_pack()`` or
+the ``--pack`` file shipped with ``--files``), not once per task.
+
+Importing this module needs ``pyspark`` and ``pyarrow``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+import unspin
+
+# ---------------------------------------------------------------------------------------------
+# Schemas. Arrow types must match the Spark schema exactly (mapInArrow checks them): float32 is
+# FloatType, int64 LongType.
+
+SOURCE = pa.struct(
+    [
+        ("path", pa.string()),
+        ("file", pa.int64()),
+        ("record", pa.int64()),
+        ("line", pa.int64()),
+        ("offset", pa.int64()),
+    ]
+)
+
+RECORDS = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("error", pa.string()),
+        ("source", SOURCE),
+        ("url", pa.string()),
+        ("date", pa.string()),
+    ]
+)
+
+ALTERNATIVE = pa.struct([("text", pa.string()), ("confidence", pa.float32())])
+
+SCORES = pa.schema(
+    [
+        ("id", pa.string()),
+        ("score", pa.float32()),
+        ("flagged", pa.bool_()),
+        (
+            "spans",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("start", pa.int64()),
+                        ("end", pa.int64()),
+                        ("spun", pa.string()),
+                        ("original", pa.string()),
+                        ("confidence", pa.float32()),
+                        ("log_odds", pa.float32()),
+                        ("alternatives", pa.list_(ALTERNATIVE)),
+                    ]
+                )
+            ),
+        ),
+        (
+            "paragraphs",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("start", pa.int64()),
+                        ("end", pa.int64()),
+                        ("score", pa.float32()),
+                        ("words", pa.int64()),
+                        ("spans", pa.int64()),
+                    ]
+                )
+            ),
+        ),
+        (
+            "fingerprints",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("start", pa.int64()),
+                        ("end", pa.int64()),
+                        ("matched", pa.string()),
+                        ("tortured", pa.string()),
+                        ("expected", pa.string()),
+                        ("query", pa.string()),
+                    ]
+                )
+            ),
+        ),
+        ("spin_rate", pa.float32()),
+        ("words", pa.int64()),
+        ("scorer", pa.string()),
+        ("stage", pa.string()),
+        ("bytes", pa.int64()),
+        ("source", SOURCE),
+        ("url", pa.string()),
+        ("date", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+BANDS = pa.schema(
+    [
+        ("id", pa.string()),
+        ("start", pa.int64()),
+        ("band_key", pa.int64()),
+    ]
+)
+
+VERIFIED = pa.schema(
+    [
+        ("query_id", pa.string()),
+        ("source_id", pa.string()),
+        ("bands", pa.int64()),
+        ("score", pa.float32()),
+        (
+            "alignment",
+            pa.struct(
+                [
+                    ("words", pa.int64()),
+                    ("matched", pa.int64()),
+                    ("explained", pa.int64()),
+                    ("unexplained", pa.int64()),
+                    ("source_start", pa.int64()),
+                    ("source_end", pa.int64()),
+                    ("substitutions", pa.int64()),
+                    ("edits", pa.string()),
+                ]
+            ),
+        ),
+    ]
+)
+
+
+def spark_schema(schema: pa.Schema):
+    """The Spark schema of an Arrow schema."""
+    return from_arrow_schema(schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-process state: one pack, one detector, one signer per Python worker.
+
+_cache: Dict[Any, Any] = {}
+
+
+def _pack(pack_path: Optional[str]) -> "unspin.Pack":
+    if not pack_path:
+        return unspin.default_pack()
+    key = ("pack", pack_path)
+    if key not in _cache:
+        # A pack shipped with --files sits in the task's working directory under its base name.
+        path = pack_path if os.path.exists(pack_path) else os.path.basename(pack_path)
+        _cache[key] = unspin.Pack(path)
+    return _cache[key]
+
+
+def _detector(pack_path: Optional[str], threshold: float, screen_below: float, fingerprints: Optional[str]):
+    key = ("detector", pack_path, threshold, screen_below, fingerprints)
+    if key not in _cache:
+        fp = None
+        if fingerprints:
+            fp = fingerprints if os.path.exists(fingerprints) else os.path.basename(fingerprints)
+        _cache[key] = unspin.Detector(
+            _pack(pack_path), threshold=threshold, screen_below=screen_below, fingerprints=fp
+        )
+    return _cache[key]
+
+
+def _signer(pack_path: Optional[str], window: Optional[int], stride: Optional[int]):
+    key = ("signer", pack_path, window, stride)
+    if key not in _cache:
+        _cache[key] = unspin.Signer(_pack(pack_path), window=window, stride=stride)
+    return _cache[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_manifest(spark: SparkSession, manifest: str) -> List[str]:
+    """The non-blank, non-comment lines of a manifest file (one input path per line, as
+    cc-pyspark's ``wet.paths``), read with Spark so that any Hadoop file system works."""
+    lines = spark.sparkContext.textFile(manifest).collect()
+    return [l.strip() for l in lines if l.strip() and not l.lstrip().startswith("#")]
+
+
+def read_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    *,
+    format: Optional[str] = None,
+    field: str = "text",
+    id_field: str = "id",
+) -> DataFrame:
+    """The records of the files ``paths`` (text, JSONL, WARC/WET, PDF; gzip or not), read by
+    unspin-io on the executors, one task per file, as ``unspin scan`` reads them: the same ids
+    and ``source`` (``file`` is the path's index in ``paths``). The files must be readable at
+    the same path on every executor (local, NFS, a mounted bucket); for object stores read JSONL
+    with :func:`read_jsonl` instead."""
+    indexed = list(enumerate(paths))
+
+    def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows: List[Dict[str, Any]] = []
+        pairs = ((f, p) for b in batches for f, p in zip(b.column("file").to_pylist(), b.column("path").to_pylist()))
+        for file, path in pairs:
+            for r in unspin.read_records(path, format=format, field=field, id_field=id_field, file=file):
+                rows.append(
+                    {
+                        "id": r["id"],
+                        "text": r["text"],
+                        "error": r["error"],
+                        "source": {
+                            "path": r["path"],
+                            "file": r["file"],
+                            "record": r["record"],
+                            "line": r["line"],
+                            "offset": r["offset"],
+                        },
+                        "url": r["url"],
+                        "date": r["date"],
+                    }
+                )
+                if len(rows) >= 1024:
+                    yield pa.RecordBatch.from_pylist(rows, schema=RECORDS)
+                    rows = []
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=RECORDS)
+
+    # One partition per file, as cc-pyspark gives each task one WARC file.
+    files = spark.createDataFrame(
+        spark.sparkContext.parallelize(indexed, max(1, len(indexed))), "file long, path string"
+    )
+    return files.mapInArrow(read, spark_schema(RECORDS))
+
+
+def read_jsonl(spark: SparkSession, paths: Sequence[str], *, field: str = "text", id_field: str = "id") -> DataFrame:
+    """JSONL read by Spark itself (any Hadoop file system: s3a://, hdfs://, gs://). A record
+    without an id gets the SHA-256 of its text, which is deterministic (never
+    ``monotonically_increasing_id``, which differs from run to run)."""
+    df = spark.read.json(list(paths))
+    text = F.col(field).cast("string")
+    ident = F.col(id_field).cast("string") if id_field in df.columns else F.lit(None).cast("string")
+    return df.select(
+        F.coalesce(ident, F.sha2(F.coalesce(text, F.lit("")), 256)).alias("id"),
+        text.alias("text"),
+        F.when(text.isNull(), F.lit(f"no string field {field!r}")).alias("error"),
+        F.struct(
+            F.input_file_name().alias("path"),
+            F.lit(None).cast("long").alias("file"),
+            F.lit(None).cast("long").alias("record"),
+            F.lit(None).cast("long").alias("line"),
+            F.lit(None).cast("long").alias("offset"),
+        ).alias("source"),
+        F.lit(None).cast("string").alias("url"),
+        F.lit(None).cast("string").alias("date"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def score_batches(
+    batches: Iterator[pa.RecordBatch],
+    *,
+    pack: Optional[str] = None,
+    threshold: float = 0.5,
+    screen_below: float = 0.0,
+    fingerprints: Optional[str] = None,
+) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: records (:data:`RECORDS`) to scores (:data:`SCORES`), one call
+    into Rust per batch (the GIL released while it runs)."""
+    det = _detector(pack, threshold, screen_below, fingerprints)
+    for b in batches:
+        recs = b.to_pylist()
+        ok = [r for r in recs if r["text"] is not None]
+        dicts = iter(det.detect_dicts([r["text"] for r in ok]))
+        out = []
+        for r in recs:
+            row = {
+                "id": r["id"],
+                "source": r["source"],
+                "url": r["url"],
+                "date": r["date"],
+                "error": r["error"],
+            }
+            if r["text"] is not None:
+                d = next(dicts)
+                row.update(d)
+                row["bytes"] = len(r["text"].encode("utf-8"))
+                row["error"] = None
+            out.append(row)
+        yield pa.RecordBatch.from_pylist(out, schema=SCORES)
+
+
+def score(
+    records: DataFrame,
+    *,
+    pack: Optional[str] = None,
+    threshold: float = 0.5,
+    screen_below: float = 0.0,
+    fingerprints: Optional[str] = None,
+) -> DataFrame:
+    """Scores every record of a :data:`RECORDS` data frame (from :func:`read_records` or
+    :func:`read_jsonl`): one :data:`SCORES` row per record, errors kept as rows."""
+
+    def run(batches):
+        return score_batches(
+            batches, pack=pack, threshold=threshold, screen_below=screen_below, fingerprints=fingerprints
+        )
+
+    return records.mapInArrow(run, spark_schema(SCORES))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracing
+
+
+def sign(
+    docs: DataFrame,
+    *,
+    query: bool,
+    pack: Optional[str] = None,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+) -> DataFrame:
+    """LSH band rows ``(id, start, band_key)`` of documents ``(id, text)``: one per passage and
+    band (``band_key = band << 32 | key``). Originals are signed every ``stride`` words, as the
+    index stores them; queries every quarter window, as ``Index.trace`` signs them."""
+
+    def run(batches):
+        signer = _signer(pack, window, stride)
+        step = signer.query_step if query else None
+        for b in batches:
+            ids = b.column("id").to_pylist()
+            texts = b.column("text").to_pylist()
+            sigs = signer.sign_batch([t or "" for t in texts], step=step)
+            out_id, out_start, out_key = [], [], []
+            for i, s in zip(ids, sigs):
+                for start, band, key in s.bands():
+                    out_id.append(i)
+                    out_start.append(start)
+                    out_key.append(band << 32 | key)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array(out_id, pa.string()),
+                    pa.array(out_start, pa.int64()),
+                    pa.array(out_key, pa.int64()),
+                ],
+                schema=BANDS,
+            )
+
+    return docs.select("id", "text").mapInArrow(run, spark_schema(BANDS))
+
+
+def candidates(
+    query_bands: DataFrame,
+    source_bands: DataFrame,
+    *,
+    verify: int = 8,
+    relative_votes: float = 0.2,
+    max_bucket: int = 4096,
+) -> DataFrame:
+    """The band join: ``(query_id, source_id, bands, hint)`` for the at most ``verify`` best
+    candidates per query, as ``Index::candidates`` ranks them (bands shared by the best pair of
+    passages, then bands in all), keeping those with at least ``relative_votes`` of the best's
+    bands. Buckets holding more than ``max_bucket`` source passages (boilerplate, and the
+    classic out-of-memory spot of a band join) are dropped, as the index's lookup drops them."""
+    big = (
+        source_bands.groupBy("band_key")
+        .count()
+        .where(F.col("count") > max_bucket)
+        .select("band_key")
+    )
+    src = source_bands.join(big, "band_key", "left_anti").select(
+        F.col("band_key"), F.col("id").alias("source_id"), F.col("start").alias("source_start")
+    )
+    q = query_bands.select(
+        F.col("band_key"), F.col("id").alias("query_id"), F.col("start").alias("query_start")
+    )
+    pairs = (
+        q.join(src, "band_key")
+        .groupBy("query_id", "query_start", "source_id", "source_start")
+        .agg(F.count(F.lit(1)).alias("n"))
+    )
+    best_pair = Window.partitionBy("query_id", "source_id").orderBy(
+        F.col("n").desc(), F.col("query_start"), F.col("source_start")
+    )
+    docs = (
+        pairs.withColumn("total", F.sum("n").over(Window.partitionBy("query_id", "source_id")))
+        .withColumn("r", F.row_number().over(best_pair))
+        .where(F.col("r") == 1)
+        .select(
+            "query_id",
+            "source_id",
+            F.col("n").alias("bands"),
+            "total",
+            (F.col("source_start") - F.col("query_start")).alias("hint"),
+        )
+    )
+    rank = Window.partitionBy("query_id").orderBy(
+        F.col("bands").desc(), F.col("total").desc(), F.col("source_id")
+    )
+    ranked = (
+        docs.withColumn("rank", F.row_number().over(rank))
+        .withColumn("best", F.max("bands").over(Window.partitionBy("query_id")))
+        .where(F.col("rank") <= verify)
+        .where(F.col("bands") >= F.greatest(F.lit(1), F.ceil(F.col("best") * F.lit(relative_votes))))
+    )
+    return ranked.select("query_id", "source_id", "bands", "hint")
+
+
+def verify_batches(
+    batches: Iterator[pa.RecordBatch], *, pack: Optional[str] = None
+) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: ``(query_id, source_id, bands, hint, query_text, source_text)``
+    to :data:`VERIFIED` rows, each candidate aligned in Rust as ``Index.trace`` verifies it."""
+    import json
+
+    p = _pack(pack)
+    for b in batches:
+        rows = b.to_pylist()
+        al = unspin.align_batch(
+            [(r["query_text"] or "", r["source_text"] or "", r["hint"]) for r in rows], pack=p
+        )
+        out = []
+        for r, a in zip(rows, al):
+            edits = a.edits
+            out.append(
+                {
+                    "query_id": r["query_id"],
+                    "source_id": r["source_id"],
+                    "bands": r["bands"],
+                    "score": a.score,
+                    "alignment": {
+                        "words": a.words,
+                        "matched": a.matched,
+                        "explained": a.explained,
+                        "unexplained": a.unexplained,
+                        "source_start": a.source_start,
+                        "source_end": a.source_end,
+                        "substitutions": sum(1 for e in edits if e["kind"] == "substitution"),
+                        "edits": json.dumps(edits, ensure_ascii=False),
+                    },
+                }
+            )
+        yield pa.RecordBatch.from_pylist(out, schema=VERIFIED)
+
+
+def trace(
+    queries: DataFrame,
+    sources: DataFrame,
+    *,
+    pack: Optional[str] = None,
+    window: Optional[int] = None,
+    stride: Optional[int] = None,
+    top: int = 5,
+    verify: int = 8,
+    min_score: float = 0.6,
+    max_bucket: int = 4096,
+    relative_votes: float = 0.2,
+) -> DataFrame:
+    """The likeliest sources of each query among ``sources`` (both ``(id, text)`` data
+    frames): signatures, band join, top candidates, alignment in Rust. One row per
+    (query, source) with ``score >= min_score``, ``rank`` 1 for the best, at most ``top`` per
+    query. A query with no source has no row."""
+    qb = sign(queries, query=True, pack=pack, window=window, stride=stride)
+    sb = sign(sources, query=False, pack=pack, window=window, stride=stride)
+    cands = candidates(qb, sb, verify=verify, relative_votes=relative_votes, max_bucket=max_bucket)
+    joined = cands.join(
+        queries.select(F.col("id").alias("query_id"), F.col("text").alias("query_text")), "query_id"
+    ).join(
+        sources.select(F.col("id").alias("source_id"), F.col("text").alias("source_text")), "source_id"
+    )
+
+    def run(batches):
+        return verify_batches(batches, pack=pack)
+
+    verified = joined.select(
+        "query_id", "source_id", "bands", "hint", "query_text", "source_text"
+    ).mapInArrow(run, spark_schema(VERIFIED))
+    rank = Window.partitionBy("query_id").orderBy(
+        F.col("score").desc(), F.col("bands").desc(), F.col("source_id")
+    )
+    return (
+        verified.where(F.col("score") >= min_score)
+        .withColumn("rank", F.row_number().over(rank))
+        .where(F.col("rank") <= top)
+    )
+
+
+def expand_inputs(inputs: Sequence[str]) -> List[str]:
+    """Local inputs expanded (directories to their files, sorted); URIs are kept as they are."""
+    out: List[str] = []
+    for i in inputs:
+        if "://" not in i and os.path.isdir(i):
+            for root, _, files in sorted(os.walk(i)):
+                out.extend(os.path.join(root, f) for f in sorted(files))
+        else:
+            out.append(i)
+    return out
+
