@@ -22,7 +22,8 @@ from pyspark.sql import SparkSession
 import unspin.spark as us
 
 
-def main(argv=None) -> int:
+def main(argv=None, spark=None) -> int:
+    """Runs the job; with `spark` given (a test's session) it is used and left running."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("inputs", nargs="*", help="input files or directories (text, JSONL, WARC/WET, PDF; gzip or not)")
     ap.add_argument("--manifest", help="a file listing input paths, one per line")
@@ -42,11 +43,11 @@ def main(argv=None) -> int:
     if not (a.inputs or a.manifest or a.jsonl):
         ap.error("name inputs, --manifest or --jsonl")
 
-    spark = (
-        SparkSession.builder.appName("unspin-score")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(a.batch))
-        .getOrCreate()
-    )
+    own = spark is None
+    if own:
+        # No .master() here: spark-submit --master decides (local[*] when run with plain python).
+        spark = SparkSession.builder.appName("unspin-score").getOrCreate()
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(a.batch))
     t0 = time.time()
     frames = []
     paths = us.expand_inputs(a.inputs) + (us.read_manifest(spark, a.manifest) if a.manifest else [])
@@ -75,7 +76,8 @@ def main(argv=None) -> int:
         f"unspin-score: {n} records, {flagged} flagged, {errors} errors in {time.time() - t0:.1f} s -> {a.output}",
         file=sys.stderr,
     )
-    spark.stop()
+    if own:
+        spark.stop()
     return 0
 
 

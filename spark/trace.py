@@ -38,7 +38,8 @@ def side(spark, a, files, manifest, jsonl):
     return df.repartition(a.partitions) if a.partitions else df
 
 
-def main(argv=None) -> int:
+def main(argv=None, spark=None) -> int:
+    """Runs the job; with `spark` given (a test's session) it is used and left running."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--originals", nargs="*", default=[], help="original files or directories")
     ap.add_argument("--originals-manifest")
@@ -57,7 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-bucket", type=int, default=4096)
     a = ap.parse_args(argv)
 
-    spark = SparkSession.builder.appName("unspin-trace").getOrCreate()
+    own = spark is None
+    if own:
+        spark = SparkSession.builder.appName("unspin-trace").getOrCreate()
     t0 = time.time()
     originals = side(spark, a, a.originals, a.originals_manifest, a.originals_jsonl)
     suspects = side(spark, a, a.candidates, a.candidates_manifest, a.candidates_jsonl)
@@ -70,7 +73,8 @@ def main(argv=None) -> int:
     found.write.mode("overwrite").parquet(a.output)
     n = spark.read.parquet(a.output).where("rank = 1").count()
     print(f"unspin-trace: {n} suspects traced in {time.time() - t0:.1f} s -> {a.output}", file=sys.stderr)
-    spark.stop()
+    if own:
+        spark.stop()
     return 0
 
 
