@@ -68,12 +68,13 @@ def main(argv=None, spark=None) -> int:
         .option("maxRecordsPerFile", a.max_records_per_file)
         .parquet(a.output)
     )
+    elapsed = time.time() - t0
     written = spark.read.parquet(a.output)
     n = written.count()
     flagged = written.where("flagged").count()
     errors = written.where("error is not null").count()
     print(
-        f"unspin-score: {n} records, {flagged} flagged, {errors} errors in {time.time() - t0:.1f} s -> {a.output}",
+        f"unspin-score: {n} records, {flagged} flagged, {errors} errors in {elapsed:.1f} s -> {a.output}",
         file=sys.stderr,
     )
     if own:
