@@ -41,3 +41,10 @@ def test_stubs_match_the_extension():
         public = {m for m in dir(cls) if not m.startswith("_")}
         declared = {m for m in members if not m.startswith("_")}
         assert declared == public, (name, declared ^ public)
+
+
+def test_package_docstring_examples_hold():
+    import doctest
+
+    failed, tried = doctest.testmod(unspin)
+    assert tried >= 3 and failed == 0

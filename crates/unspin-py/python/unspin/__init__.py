@@ -8,7 +8,7 @@ default model pack, loaded once per process, and one-call functions::
     'Six Russian troopers who fled the war in Ukraine'
     >>> d = unspin.detect("Six Russian troopers who fled the warfare in Ukraine")
     >>> sorted(d)[:4]
-    ['fingerprints', 'flagged', 'paragraphs', 'scorer']
+    ['fingerprints', 'flagged', 'paragraphs', 'score']
 
 ``detect()`` returns the dict ``unspin detect --json`` prints (without ``"path"``); offsets in
 dicts are bytes of the UTF-8 text, as in the CLI. The classes (``Restorer``, ``Detector``,
