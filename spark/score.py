@@ -37,6 +37,7 @@ def main(argv=None, spark=None) -> int:
     ap.add_argument("--max-records-per-file", type=int, default=0, help="Parquet: records per output file (0: no limit)")
     ap.add_argument("--pack", help="model pack file (ship it with --files; default: the package's)")
     ap.add_argument("--fingerprints", help="a saved fingerprint list (ship it with --files)")
+    ap.add_argument("--profile", help="a learned spinner profile, `unspin learn` (ship it with --files)")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--screen-below", type=float, default=0.0)
     a = ap.parse_args(argv)
@@ -61,7 +62,12 @@ def main(argv=None, spark=None) -> int:
     if a.partitions:
         records = records.repartition(a.partitions)
     scores = us.score(
-        records, pack=a.pack, threshold=a.threshold, screen_below=a.screen_below, fingerprints=a.fingerprints
+        records,
+        pack=a.pack,
+        threshold=a.threshold,
+        screen_below=a.screen_below,
+        fingerprints=a.fingerprints,
+        profile=a.profile,
     )
     (
         scores.write.mode("overwrite")

@@ -153,3 +153,30 @@ def test_trace_job_finds_sources_like_the_cli(spark, brown, cli, cli_env, tmp_pa
             continue
         assert best[q]["source_id"] == line["matches"][0]["id"], q
         assert abs(best[q]["score"] - line["matches"][0]["score"]) <= 1e-4, q
+
+
+def test_jsonl_ids_are_deterministic(spark, tmp_path):
+    """Spark's JSONL reader: a numeric id is kept as its text, a missing one becomes the
+    SHA-256 of the text (never a run-dependent number); a record without text is an error row,
+    and a learned profile reaches the executors' detector."""
+    import hashlib
+
+    import unspin.spark as us
+
+    f = tmp_path / "ids.jsonl"
+    f.write_text(
+        json.dumps({"id": 7, "text": "A gaggle of deserters arrived."}) + "\n"
+        + json.dumps({"text": "No id here."}) + "\n"
+        + json.dumps({"id": "x", "body": "no text"}) + "\n"
+    )
+    rows = {r["id"]: r for r in us.read_jsonl(spark, [str(f)]).collect()}
+    sha = hashlib.sha256("No id here.".encode()).hexdigest()
+    assert set(rows) == {"7", sha, "x"}
+    assert rows["x"]["text"] is None and rows["x"]["error"]
+    profile = tmp_path / "p.json"
+    unspin.Profile.learn([("a gaggle of deserters", "a group of deserters")] * 3).save(str(profile))
+    out = tmp_path / "scores"
+    load_job("score").main(["--jsonl", str(f), "-o", str(out), "--profile", str(profile)], spark=spark)
+    got = {r["id"]: r for r in pq.read_table(out).to_pylist()}
+    assert [(s["spun"], s["original"]) for s in got["7"]["spans"]] == [("gaggle", "group")]
+    assert got["x"]["error"] and got["x"]["score"] is None

@@ -160,20 +160,33 @@ def _pack(pack_path: Optional[str]) -> "unspin.Pack":
         return unspin.default_pack()
     key = ("pack", pack_path)
     if key not in _cache:
-        # A pack shipped with --files sits in the task's working directory under its base name.
-        path = pack_path if os.path.exists(pack_path) else os.path.basename(pack_path)
-        _cache[key] = unspin.Pack(path)
+        _cache[key] = unspin.Pack(_shipped(pack_path))
     return _cache[key]
 
 
-def _detector(pack_path: Optional[str], threshold: float, screen_below: float, fingerprints: Optional[str]):
-    key = ("detector", pack_path, threshold, screen_below, fingerprints)
+def _shipped(path: Optional[str]) -> Optional[str]:
+    """A file given on the command line, or shipped with --files (then in the task's working
+    directory under its base name)."""
+    if not path or os.path.exists(path):
+        return path
+    return os.path.basename(path)
+
+
+def _detector(
+    pack_path: Optional[str],
+    threshold: float,
+    screen_below: float,
+    fingerprints: Optional[str],
+    profile: Optional[str] = None,
+):
+    key = ("detector", pack_path, threshold, screen_below, fingerprints, profile)
     if key not in _cache:
-        fp = None
-        if fingerprints:
-            fp = fingerprints if os.path.exists(fingerprints) else os.path.basename(fingerprints)
         _cache[key] = unspin.Detector(
-            _pack(pack_path), threshold=threshold, screen_below=screen_below, fingerprints=fp
+            _pack(pack_path),
+            threshold=threshold,
+            screen_below=screen_below,
+            fingerprints=_shipped(fingerprints),
+            profile=_shipped(profile),
         )
     return _cache[key]
 
@@ -246,14 +259,19 @@ def read_records(
 
 
 def read_jsonl(spark: SparkSession, paths: Sequence[str], *, field: str = "text", id_field: str = "id") -> DataFrame:
-    """JSONL read by Spark itself (any Hadoop file system: s3a://, hdfs://, gs://). A record
-    without an id gets the SHA-256 of its text, which is deterministic (never
-    ``monotonically_increasing_id``, which differs from run to run)."""
-    df = spark.read.json(list(paths))
-    text = F.col(field).cast("string")
-    ident = F.col(id_field).cast("string") if id_field in df.columns else F.lit(None).cast("string")
+    """JSONL read by Spark itself (any Hadoop file system: s3a://, hdfs://, gs://), only the two
+    fields wanted (an explicit schema: no inference pass over the data; a numeric id is read as
+    its JSON text). A record without an id gets the SHA-256 of its text, which is deterministic
+    (never ``monotonically_increasing_id``, which differs from run to run)."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fields = [StructField(field, StringType())]
+    if id_field != field:
+        fields.append(StructField(id_field, StringType()))
+    df = spark.read.schema(StructType(fields)).json(list(paths))
+    text = F.col(field)
     return df.select(
-        F.coalesce(ident, F.sha2(F.coalesce(text, F.lit("")), 256)).alias("id"),
+        F.coalesce(F.col(id_field), F.sha2(F.coalesce(text, F.lit("")), 256)).alias("id"),
         text.alias("text"),
         F.when(text.isNull(), F.lit(f"no string field {field!r}")).alias("error"),
         F.struct(
@@ -279,10 +297,11 @@ def score_batches(
     threshold: float = 0.5,
     screen_below: float = 0.0,
     fingerprints: Optional[str] = None,
+    profile: Optional[str] = None,
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: records (:data:`RECORDS`) to scores (:data:`SCORES`), one call
     into Rust per batch (the GIL released while it runs)."""
-    det = _detector(pack, threshold, screen_below, fingerprints)
+    det = _detector(pack, threshold, screen_below, fingerprints, profile)
     for b in batches:
         recs = b.to_pylist()
         ok = [r for r in recs if r["text"] is not None]
@@ -312,13 +331,21 @@ def score(
     threshold: float = 0.5,
     screen_below: float = 0.0,
     fingerprints: Optional[str] = None,
+    profile: Optional[str] = None,
 ) -> DataFrame:
     """Scores every record of a :data:`RECORDS` data frame (from :func:`read_records` or
-    :func:`read_jsonl`): one :data:`SCORES` row per record, errors kept as rows."""
+    :func:`read_jsonl`): one :data:`SCORES` row per record, errors kept as rows. ``pack``,
+    ``fingerprints`` (a saved list) and ``profile`` (a learned spinner profile) are files, on
+    every executor or shipped with ``--files``."""
 
     def run(batches):
         return score_batches(
-            batches, pack=pack, threshold=threshold, screen_below=screen_below, fingerprints=fingerprints
+            batches,
+            pack=pack,
+            threshold=threshold,
+            screen_below=screen_below,
+            fingerprints=fingerprints,
+            profile=profile,
         )
 
     return records.mapInArrow(run, spark_schema(SCORES))
