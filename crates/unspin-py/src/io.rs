@@ -10,7 +10,8 @@ use unspin_io::{Format, InputOptions, Records};
 
 /// An iterator over the records of one file: dicts `{"id", "text", "error", "path", "file",
 /// "record", "line", "offset", "url", "date"}`. `text` is `None` and `error` says why when a
-/// record could not be read (a bad record never stops the iteration).
+/// record could not be read (a bad record never stops the iteration). A reader belongs to the
+/// thread that made it (reading from another raises `RuntimeError`).
 #[pyclass(unsendable, name = "RecordReader", module = "unspin")]
 struct PyRecords {
     records: Records,

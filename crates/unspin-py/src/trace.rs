@@ -301,6 +301,9 @@ struct PyIndexBuilder {
 }
 
 impl PyIndexBuilder {
+    /// The builder's state. Call it only without the GIL (inside `Python::detach`): a thread
+    /// that waited for the lock while holding the GIL would deadlock with one that holds the
+    /// lock and waits for the GIL.
     fn state(&self) -> std::sync::MutexGuard<'_, BuilderState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -358,23 +361,33 @@ impl PyIndexBuilder {
 
     /// Adds a document (signed here, without the GIL).
     fn add(&self, py: Python<'_>, id: String, text: String) {
-        let sig = py.detach(|| self.sign(&text));
-        self.state().pending.push(Pending { id, text, sig });
+        py.detach(|| {
+            let sig = self.sign(&text);
+            self.state().pending.push(Pending { id, text, sig });
+        });
     }
 
     /// Adds `(id, text)` pairs, signed on up to `threads` threads.
     #[pyo3(signature = (docs, *, threads=1))]
     fn add_batch(&self, py: Python<'_>, docs: Vec<(String, String)>, threads: usize) {
-        let sigs = py.detach(|| par_map(&docs, threads, |(_, t)| self.sign(t)));
-        let mut st = self.state();
-        for ((id, text), sig) in docs.into_iter().zip(sigs) {
-            st.pending.push(Pending { id, text, sig });
-        }
+        py.detach(|| {
+            let sigs = par_map(&docs, threads, |(_, t)| self.sign(t));
+            let mut st = self.state();
+            for ((id, text), sig) in docs.into_iter().zip(sigs) {
+                st.pending.push(Pending { id, text, sig });
+            }
+        });
     }
 
     /// Adds a document with a signature made by a `Signer` with this index's parameters.
     /// Raises `ValueError` if the parameters differ.
-    fn push(&self, id: String, text: String, signature: &Bound<'_, PySignature>) -> PyResult<()> {
+    fn push(
+        &self,
+        py: Python<'_>,
+        id: String,
+        text: String,
+        signature: &Bound<'_, PySignature>,
+    ) -> PyResult<()> {
         let s = signature.get();
         if &s.params != self.signer.params() {
             return Err(PyValueError::new_err(
@@ -384,16 +397,16 @@ impl PyIndexBuilder {
         let sig = DocSignature {
             passages: s.passages.clone(),
         };
-        self.state().pending.push(Pending { id, text, sig });
+        py.detach(|| self.state().pending.push(Pending { id, text, sig }));
         Ok(())
     }
 
     /// Writes the index (the opened index's documents, then those added) to `path`; returns its
     /// metadata as a dict. The builder keeps its documents.
     fn write<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
-        let st = self.state();
         let meta = py
             .detach(|| {
+                let st = self.state();
                 let canon = self.canon.borrow_dependent();
                 let mut b = match &st.base {
                     Some(ix) => IndexBuilder::from_index(canon, ix)?,
@@ -417,9 +430,11 @@ impl PyIndexBuilder {
     }
 
     /// Documents so far (the opened index's included).
-    fn __len__(&self) -> usize {
-        let st = self.state();
-        st.base.as_ref().map_or(0, Index::len) + st.pending.len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        py.detach(|| {
+            let st = self.state();
+            st.base.as_ref().map_or(0, Index::len) + st.pending.len()
+        })
     }
 }
 

@@ -175,3 +175,38 @@ def test_read_records_as_scan_reads_them(corpus):
         unspin.read_records(str(corpus["jsonl"]), format="docx")
     missing = list(unspin.read_records("/nonexistent/file.jsonl"))
     assert len(missing) == 1 and missing[0]["text"] is None and missing[0]["error"]
+
+
+def test_builder_is_safe_to_share_between_threads(docs, tmp_path):
+    """One thread adds while another writes: the builder's lock is only taken without the GIL,
+    so neither can deadlock the other, and every document ends up in the index."""
+    import threading
+
+    b = unspin.IndexBuilder()
+    errors = []
+
+    def adder():
+        try:
+            for k in range(3):
+                for ident, text in docs[:8]:
+                    b.add(f"{ident}-{k}", text)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    def writer():
+        try:
+            for k in range(5):
+                b.write(str(tmp_path / f"w{k}.idx"))
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    ts = [threading.Thread(target=adder), threading.Thread(target=writer)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in ts), "deadlock"
+    assert not errors
+    assert len(b) == 24
+    b.write(str(tmp_path / "all.idx"))
+    assert len(unspin.Index.open(str(tmp_path / "all.idx"))) == 24
