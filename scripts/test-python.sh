@@ -13,10 +13,14 @@ root=$PWD
 venv=target/venv-py
 python=${PYTHON:-python3}
 
-if ! command -v java >/dev/null; then
+# PySpark 4 needs Java 17 or later: install Debian's 17 when java is missing or older, and use it.
+java_major() { java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print v[1]; exit}'; }
+if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get install -y -q openjdk-17-jre-headless >/dev/null ||
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q openjdk-17-jre-headless >/dev/null; }
+  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture)
+  export PATH="$JAVA_HOME/bin:$PATH"
 fi
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
