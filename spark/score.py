@@ -38,6 +38,12 @@ def main(argv=None, spark=None) -> int:
     ap.add_argument("--pack", help="model pack file (ship it with --files; default: the package's)")
     ap.add_argument("--fingerprints", help="a saved fingerprint list (ship it with --files)")
     ap.add_argument("--profile", help="a learned spinner profile, `unspin learn` (ship it with --files)")
+    ap.add_argument(
+        "--max-record-bytes",
+        type=int,
+        default=us.MAX_RECORD_BYTES,
+        help="longer records are error rows (default 4 MiB, as unspin scan with the model)",
+    )
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--screen-below", type=float, default=0.0)
     a = ap.parse_args(argv)
@@ -53,7 +59,11 @@ def main(argv=None, spark=None) -> int:
     frames = []
     paths = us.expand_inputs(a.inputs) + (us.read_manifest(spark, a.manifest) if a.manifest else [])
     if paths:
-        frames.append(us.read_records(spark, paths, format=a.format, field=a.field, id_field=a.id_field))
+        frames.append(
+            us.read_records(
+                spark, paths, format=a.format, field=a.field, id_field=a.id_field, max_record_bytes=a.max_record_bytes
+            )
+        )
     if a.jsonl:
         frames.append(us.read_jsonl(spark, a.jsonl, field=a.field, id_field=a.id_field))
     records = frames[0]
@@ -68,6 +78,7 @@ def main(argv=None, spark=None) -> int:
         screen_below=a.screen_below,
         fingerprints=a.fingerprints,
         profile=a.profile,
+        max_record_bytes=a.max_record_bytes,
     )
     (
         scores.write.mode("overwrite")

@@ -26,7 +26,8 @@ def side(spark, a, files, manifest, jsonl):
     frames = []
     paths = us.expand_inputs(files or []) + (us.read_manifest(spark, manifest) if manifest else [])
     if paths:
-        frames.append(us.read_records(spark, paths, field=a.field, id_field=a.id_field))
+        # The record limit of `unspin index build`: signing and alignment cost little per byte.
+        frames.append(us.read_records(spark, paths, field=a.field, id_field=a.id_field, max_record_bytes=64 << 20))
     if jsonl:
         frames.append(us.read_jsonl(spark, jsonl, field=a.field, id_field=a.id_field))
     if not frames:

@@ -180,3 +180,12 @@ def test_jsonl_ids_are_deterministic(spark, tmp_path):
     got = {r["id"]: r for r in pq.read_table(out).to_pylist()}
     assert [(s["spun"], s["original"]) for s in got["7"]["spans"]] == [("gaggle", "group")]
     assert got["x"]["error"] and got["x"]["score"] is None
+    # Records over the size limit are error rows, with unspin-io's message, by either reader.
+    limit = "20"
+    small = tmp_path / "small"
+    load_job("score").main(["--jsonl", str(f), "-o", str(small), "--max-record-bytes", limit], spark=spark)
+    got = {r["id"]: r for r in pq.read_table(small).to_pylist()}
+    # (unspin-io limits a JSONL line, so it cannot read the id of a line that long.)
+    io_error = next(iter(unspin.read_records(str(f), max_record_bytes=int(limit))))["error"]
+    assert got["7"]["error"] == io_error == "record longer than the limit of 20 bytes"
+    assert got["7"]["score"] is None and got[sha]["error"] is None  # "No id here." is 11 bytes

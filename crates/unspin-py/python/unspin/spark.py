@@ -149,6 +149,10 @@ def spark_schema(schema: pa.Schema):
     return from_arrow_schema(schema)
 
 
+# The largest record scored, as `unspin scan` limits it with the model: the analysis takes ~250
+# bytes per byte of text, so a 4 MiB record needs ~1 GB of a worker's memory.
+MAX_RECORD_BYTES = 4 << 20
+
 # ---------------------------------------------------------------------------------------------
 # Per-process state: one pack, one detector, one signer per Python worker.
 
@@ -216,6 +220,7 @@ def read_records(
     format: Optional[str] = None,
     field: str = "text",
     id_field: str = "id",
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> DataFrame:
     """The records of the files ``paths`` (text, JSONL, WARC/WET, PDF; gzip or not), read by
     unspin-io on the executors, one task per file, as ``unspin scan`` reads them: the same ids
@@ -228,7 +233,14 @@ def read_records(
         rows: List[Dict[str, Any]] = []
         pairs = ((f, p) for b in batches for f, p in zip(b.column("file").to_pylist(), b.column("path").to_pylist()))
         for file, path in pairs:
-            for r in unspin.read_records(path, format=format, field=field, id_field=id_field, file=file):
+            for r in unspin.read_records(
+                path,
+                format=format,
+                field=field,
+                id_field=id_field,
+                max_record_bytes=max_record_bytes,
+                file=file,
+            ):
                 rows.append(
                     {
                         "id": r["id"],
@@ -298,12 +310,20 @@ def score_batches(
     screen_below: float = 0.0,
     fingerprints: Optional[str] = None,
     profile: Optional[str] = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: records (:data:`RECORDS`) to scores (:data:`SCORES`), one call
-    into Rust per batch (the GIL released while it runs)."""
+    into Rust per batch (the GIL released while it runs). A text longer than
+    ``max_record_bytes`` (UTF-8) is an error row, as unspin-io makes it for files."""
     det = _detector(pack, threshold, screen_below, fingerprints, profile)
     for b in batches:
         recs = b.to_pylist()
+        for r in recs:
+            t = r["text"]
+            # len(str) bounds its UTF-8 length from below (at most 4 bytes per code point).
+            if t is not None and len(t) * 4 > max_record_bytes and len(t.encode("utf-8")) > max_record_bytes:
+                r["text"] = None
+                r["error"] = f"record longer than the limit of {max_record_bytes} bytes"
         ok = [r for r in recs if r["text"] is not None]
         dicts = iter(det.detect_dicts([r["text"] for r in ok]))
         out = []
@@ -332,6 +352,7 @@ def score(
     screen_below: float = 0.0,
     fingerprints: Optional[str] = None,
     profile: Optional[str] = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> DataFrame:
     """Scores every record of a :data:`RECORDS` data frame (from :func:`read_records` or
     :func:`read_jsonl`): one :data:`SCORES` row per record, errors kept as rows. ``pack``,
@@ -346,6 +367,7 @@ def score(
             screen_below=screen_below,
             fingerprints=fingerprints,
             profile=profile,
+            max_record_bytes=max_record_bytes,
         )
 
     return records.mapInArrow(run, spark_schema(SCORES))
