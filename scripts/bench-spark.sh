@@ -168,3 +168,76 @@ done
 echo
 echo "Spark start-up and shutdown alone: $startup s. Every Spark result equals scan's (ids, scores, span offsets)."
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Tracing: spark/trace.py against `unspin index build` + `unspin trace --queries` on the same
+# originals (every Brown file, whole) and suspects (SUSPECTS of them spun at rate 0.3, plus 50
+# files' worth of unrelated text that is not among the originals: the Brown files again, each
+# spun at rate 0.3 with its words reversed per paragraph, so that nothing of it can be traced).
+if [ "${TRACE:-1}" = 1 ]; then
+  suspects=${SUSPECTS:-100}
+  "$py" - "$out" "$suspects" <<'PY'
+import json, random, sys
+from pathlib import Path
+import unspin
+out, n = Path(sys.argv[1]), int(sys.argv[2])
+d = Path("target/sources/brown")
+files = sorted(p for p in d.iterdir() if len(p.name) == 4 and p.name[0] == "c")
+def text(p):
+    paras = []
+    for block in p.read_text(encoding="utf-8", errors="replace").split("\n\n"):
+        words = [t.rsplit("/", 1)[0] for t in block.split()]
+        if words:
+            paras.append(" ".join(words))
+    return "\n".join(paras)
+docs = [(p.name, text(p)) for p in files]
+with open(out / "originals.jsonl", "w") as f:
+    for i, t in docs:
+        f.write(json.dumps({"id": i, "text": t}) + "\n")
+rng = random.Random(9)
+picked = rng.sample(docs, n)
+with open(out / "suspects.jsonl", "w") as f:
+    for k, (i, t) in enumerate(picked):
+        f.write(json.dumps({"id": f"spun-{i}", "text": unspin.spin(t, seed=k, rate=0.3)[0]}) + "\n")
+    for k, (i, t) in enumerate(rng.sample(docs, 50)):
+        rev = "\n".join(" ".join(reversed(p.split())) for p in t.split("\n"))
+        f.write(json.dumps({"id": f"none-{i}", "text": unspin.spin(rev, seed=k, rate=0.3)[0]}) + "\n")
+PY
+  echo
+  echo "Tracing: $(wc -l < "$out/originals.jsonl") originals ($(stat -c %s "$out/originals.jsonl") bytes), $(wc -l < "$out/suspects.jsonl") suspects ($suspects spun copies, 50 untraceable)"
+  echo
+  echo "| run | wall s | job s | CPU s | suspects traced to the right source | untraceable suspects given a source | peak RSS MiB |"
+  echo "|---|---|---|---|---|---|---|"
+  check() {
+    "$py" - "$@" <<'PY'
+import json, sys
+import pyarrow.parquet as pq
+kind, path = sys.argv[1], sys.argv[2]
+best = {}
+if kind == "cli":
+    for l in open(path):
+        j = json.loads(l)
+        if j["matches"]:
+            best[j["query_id"]] = j["matches"][0]["id"]
+else:
+    for r in pq.read_table(path).to_pylist():
+        if r["rank"] == 1:
+            best[r["query_id"]] = r["source_id"]
+spun = [q for q in best if q.startswith("spun-")]
+right = sum(best[q] == q[len("spun-"):] for q in spun)
+wrong = sum(q.startswith("none-") for q in best)
+print(right, wrong)
+PY
+  }
+  rm -f "$out/originals.idx"
+  timed /dev/null "$out/index.err" bash -c "target/release/unspin index build '$out/originals.jsonl' -o '$out/originals.idx' -j 2 --progress never && target/release/unspin trace --index '$out/originals.idx' --queries '$out/suspects.jsonl' -j 2 -o '$out/traced.jsonl'"
+  read -r right wrong <<< "$(check cli "$out/traced.jsonl")"
+  echo "| \`unspin index build -j 2\` + \`unspin trace --queries -j 2\` | $wall | – | $cpu | $right / $suspects | $wrong / 50 | $rss |"
+  rm -rf "$out/sources"
+  timed "$out/trace.out" "$out/trace.err" "$venv/bin/spark-submit" --master "$master" \
+    --conf spark.ui.enabled=false --driver-memory 2g --conf spark.sql.shuffle.partitions=8 \
+    spark/trace.py --originals-jsonl "$out/originals.jsonl" --candidates-jsonl "$out/suspects.jsonl" \
+    -o "$out/sources" --partitions 4
+  read -r right wrong <<< "$(check spark "$out/sources")"
+  job=$(cat "$out/trace.out" "$out/trace.err" | grep '^unspin-trace:' | grep -o 'in [0-9.]* s' | awk '{print $2}')
+  echo "| \`spark/trace.py\` ($master, 4 partitions) | $wall | $job | $cpu | $right / $suspects | $wrong / 50 | $rss |"
+fi

@@ -72,8 +72,9 @@ def main(argv=None, spark=None) -> int:
         min_score=a.min_score, max_bucket=a.max_bucket,
     )
     found.write.mode("overwrite").parquet(a.output)
+    elapsed = time.time() - t0
     n = spark.read.parquet(a.output).where("rank = 1").count()
-    print(f"unspin-trace: {n} suspects traced in {time.time() - t0:.1f} s -> {a.output}", file=sys.stderr)
+    print(f"unspin-trace: {n} suspects traced in {elapsed:.1f} s -> {a.output}", file=sys.stderr)
     if own:
         spark.stop()
     return 0
