@@ -43,6 +43,9 @@ pub enum Command {
     /// Inspect and merge spinner profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Serve the HTTP API (restore, detect, trace) and the web page where people see what was
+    /// spun; stops gracefully on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
     /// Build or inspect model packs.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -207,6 +210,40 @@ pub struct ScanArgs {
     /// When to draw the progress bar on stderr (auto: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub progress: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: a free port; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: std::net::SocketAddr,
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// An index from `unspin index build`: serves POST /v1/trace.
+    #[arg(long, value_name = "INDEX")]
+    pub index: Option<PathBuf>,
+    /// Default score at or above which a text is flagged (requests may name their own).
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// As for `unspin detect`: texts whose screening score is below this skip the full analysis.
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub thesauri: Option<Vec<String>>,
+    /// Largest request body in bytes; a larger one is answered 413.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Seconds a request may take, waiting for a free worker included; then 503.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Analyses run at once; further requests wait within their timeout [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
 }
 
 /// Which fingerprint list to consult.

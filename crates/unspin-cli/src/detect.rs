@@ -74,12 +74,25 @@ impl Scoring {
     pub fn detector(
         &self,
         profile: &crate::args::ProfileArg,
-    ) -> Result<Option<Detector<'_, Box<dyn unspin::decode::Channel>>>> {
+    ) -> Result<Option<Detector<'_, Box<dyn unspin::decode::Channel + Send>>>> {
         let Some(p) = self.pack.as_ref() else {
             return Ok(None);
         };
         let channel = crate::learn::channel(p, self.mask, profile)?;
         Ok(Some(Detector::with_channel(p, channel, self.opts.clone())))
+    }
+
+    /// The parts, for a caller that keeps them (the server): the matcher, the pack (none with
+    /// --fingerprints-only), the thesaurus mask and the detection settings.
+    pub fn into_parts(
+        self,
+    ) -> (
+        Option<unspin::fingerprint::Matcher>,
+        Option<unspin::Pack>,
+        u8,
+        DetectOptions,
+    ) {
+        (self.matcher, self.pack, self.mask, self.opts)
     }
 }
 

@@ -555,7 +555,7 @@ fn fingerprint_mark(start: usize, end: usize, expected: Option<&str>, query: &st
 
 /// What every worker shares.
 struct Ctx<'a> {
-    detector: Option<&'a Detector<'a, Box<dyn unspin::decode::Channel>>>,
+    detector: Option<&'a Detector<'a, Box<dyn unspin::decode::Channel + Send>>>,
     matcher: Option<&'a Matcher>,
     /// The report's admission bar, when there is a report.
     bar: Option<Arc<AtomicU64>>,

@@ -12,6 +12,7 @@ use serde::Serialize;
 use unspin::canon::Canon;
 use unspin::index::eval::{make_queries, EvalQuery, Tally};
 use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, TraceOptions};
+use unspin::json::TraceMatchJson;
 use unspin_io::{Format, InputOptions};
 
 use crate::args::{ColorChoice, PackArg};
@@ -463,27 +464,11 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
 }
 
 #[derive(Serialize)]
-struct MatchJson<'a> {
-    id: &'a str,
-    score: f32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alignment: Option<&'a unspin::index::Alignment>,
-}
-
-#[derive(Serialize)]
 struct BatchLine<'a> {
     query_id: &'a str,
-    matches: Vec<MatchJson<'a>>,
+    matches: Vec<TraceMatchJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
-}
-
-fn match_json(m: &Match, with_alignment: bool) -> MatchJson<'_> {
-    MatchJson {
-        id: &m.id,
-        score: (m.score * 1e4).round() / 1e4,
-        alignment: with_alignment.then_some(&m.alignment),
-    }
 }
 
 fn open_index(path: &Path, canon: &Canon<'_>) -> Result<Index> {
@@ -540,7 +525,10 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
     let matches = idx.trace(&canon, &text, &opts)?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v: Vec<_> = matches.iter().map(|m| match_json(m, true)).collect();
+        let v: Vec<_> = matches
+            .iter()
+            .map(|m| TraceMatchJson::new(m, true))
+            .collect();
         serde_json::to_writer(&mut out, &serde_json::json!({ "matches": v }))?;
         writeln!(out)?;
     } else if matches.is_empty() {
@@ -620,7 +608,7 @@ fn trace_batch(
                     found += usize::from(!ms.is_empty());
                     let line = BatchLine {
                         query_id: &r.id,
-                        matches: ms.iter().map(|m| match_json(m, a.json)).collect(),
+                        matches: ms.iter().map(|m| TraceMatchJson::new(m, a.json)).collect(),
                         error: None,
                     };
                     serde_json::to_writer(&mut out, &line)?;
