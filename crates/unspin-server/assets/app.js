@@ -20,6 +20,7 @@
   let threshold = 0.5;
   let current = null; // { text, bytes, detect, restore }
   let view = "spun";
+  let tipFor = null; // the mark whose tooltip is shown
 
   fetch("/healthz")
     .then((r) => (r.ok ? r.json() : null))
@@ -145,7 +146,10 @@
     const r = current.restore;
     renderGauge(d.score, d.flagged);
     const verdict = $("verdict");
-    verdict.textContent = d.flagged ? "Likely spun" : "No clear sign of spinning";
+    const sc = typeof d.score === "number" ? d.score.toFixed(2) : "–";
+    verdict.textContent = d.flagged
+      ? `Likely spun: score ${sc}, at or above the threshold ${threshold.toFixed(2)}`
+      : `Not flagged: score ${sc}, below the threshold ${threshold.toFixed(2)}`;
     verdict.className = "verdict " + (d.flagged ? "bad" : "good");
     const n = r.spans.length;
     const paragraphs = d.paragraphs.length;
@@ -218,6 +222,7 @@
     if (!s) return;
     tip.replaceChildren(tipContent(s));
     tip.hidden = false;
+    tipFor = m;
     const r = m.getBoundingClientRect();
     const w = tip.offsetWidth;
     const h = tip.offsetHeight;
@@ -231,6 +236,7 @@
 
   function hideTip() {
     tip.hidden = true;
+    tipFor = null;
   }
 
   doc.addEventListener("mouseover", (e) => {
@@ -253,7 +259,9 @@
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") hideTip();
   });
-  window.addEventListener("resize", hideTip);
+  window.addEventListener("resize", () => {
+    if (tipFor) showTip(tipFor);
+  });
 
   showSpun.addEventListener("click", () => setView("spun"));
   showRestored.addEventListener("click", () => setView("restored"));

@@ -171,6 +171,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(page::index))
         .route("/assets/app.css", get(page::css))
         .route("/assets/app.js", get(page::js))
+        .route("/assets/favicon.svg", get(page::favicon))
         .route("/healthz", get(api::healthz))
         .route("/openapi.json", get(openapi::document))
         .route("/v1/restore", post(api::restore))

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
+const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -29,6 +30,10 @@ pub async fn css() -> Response {
 
 pub async fn js() -> Response {
     asset("text/javascript; charset=utf-8", APP_JS)
+}
+
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON_SVG)
 }
 
 /// The page loads nothing from elsewhere and runs no inline script: pasted text is only ever
