@@ -122,16 +122,16 @@
     doc.dataset.view = view;
   }
 
-  function renderGauge(score, flagged) {
+  function renderGauge(score, above) {
     const fill = $("gauge-fill");
     const s = typeof score === "number" ? Math.min(1, Math.max(0, score)) : 0;
     fill.setAttribute("stroke-dasharray", (s * 100).toFixed(1) + " 100");
-    fill.classList.toggle("bad", flagged);
-    fill.classList.toggle("warn", !flagged && s >= threshold / 2);
+    fill.classList.toggle("bad", above);
+    fill.classList.toggle("warn", !above && s >= threshold / 2);
     $("gauge-value").textContent = typeof score === "number" ? score.toFixed(2) : "–";
     const g = $("gauge");
     g.setAttribute("aria-valuenow", s.toFixed(2));
-    g.setAttribute("aria-valuetext", s.toFixed(2) + (flagged ? ", likely spun" : ", not flagged"));
+    g.setAttribute("aria-valuetext", s.toFixed(2) + (above ? ", at or above the threshold" : ", below the threshold"));
     // The threshold's tick across the arc (centre 100,100, radius 80).
     const a = Math.PI * (1 - threshold);
     const t = $("gauge-threshold");
@@ -144,12 +144,20 @@
   function render() {
     const d = current.detect;
     const r = current.restore;
-    renderGauge(d.score, d.flagged);
+    renderGauge(d.score, typeof d.score === "number" && d.score >= threshold);
     const verdict = $("verdict");
     const sc = typeof d.score === "number" ? d.score.toFixed(2) : "–";
-    verdict.textContent = d.flagged
-      ? `Likely spun: score ${sc}, at or above the threshold ${threshold.toFixed(2)}`
-      : `Not flagged: score ${sc}, below the threshold ${threshold.toFixed(2)}`;
+    const t = threshold.toFixed(2);
+    const hits = (d.fingerprints || []).length;
+    const byModel = typeof d.score === "number" && d.score >= threshold;
+    if (byModel) {
+      verdict.textContent = `Likely spun: score ${sc}, at or above the threshold ${t}`;
+    } else if (hits > 0) {
+      const phrases = hits === 1 ? "1 known tortured phrase" : `${hits} known tortured phrases`;
+      verdict.textContent = `Likely spun: ${phrases} (model score ${sc}, threshold ${t})`;
+    } else {
+      verdict.textContent = `Not flagged: score ${sc}, below the threshold ${t}`;
+    }
     verdict.className = "verdict " + (d.flagged ? "bad" : "good");
     const n = r.spans.length;
     const paragraphs = d.paragraphs.length;

@@ -26,7 +26,8 @@ let profile;
 function startServer() {
   assert.ok(existsSync(bin), `${bin} is missing: build it with cargo build --release`);
   return new Promise((ok, fail) => {
-    const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--no-fingerprints"], {
+    const list = join(root, "crates/unspin/tests/data/pps_sample.csv");
+    const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--fingerprints", list], {
       env: { ...process.env, UNSPIN_PACK: join(root, "models/default.unspin") },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -231,5 +232,41 @@ test("usable at phone width, and errors are shown", async () => {
     assert.ok(b.height >= 44, `${id} is ${b.height}px tall: too small to tap`);
   }
   await page.screenshot({ path: join(artifacts, "serve-phone.png"), fullPage: true });
+  await page.close();
+});
+
+test("open or drop a file; known tortured phrases are marked and listed", async () => {
+  const paper = "We trained a sack of words model on records of patients with liver sickness.\n";
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  // Open a file: it is loaded and checked at once.
+  await page.setInputFiles("#file", {
+    name: "paper.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from(paper),
+  });
+  const fp = page.locator("#doc mark.fingerprint");
+  await fp.first().waitFor({ timeout: 30000 });
+  assert.equal(await page.locator("#text").inputValue(), paper);
+  assert.deepEqual(await fp.allTextContents(), ["sack of words", "liver sickness"]);
+  await fp.first().focus();
+  assert.ok((await page.locator("#tip").textContent()).includes("known tortured phrase for “bag of words”"));
+  assert.ok(await page.locator("#fingerprints").isVisible());
+  const listed = await page.locator("#fp-list").textContent();
+  assert.ok(listed.includes("bag of words") && listed.includes("liver disease"), listed);
+  const verdict = await page.locator("#verdict").textContent();
+  assert.ok(verdict.startsWith("Likely spun: 2 known tortured phrases"), `a hit flags the text: ${verdict}`);
+  await page.screenshot({ path: join(artifacts, "serve-fingerprints.png"), fullPage: true });
+
+  // Drop a file on the text box: it replaces the text and is checked.
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "news.txt", { type: "text/plain" }));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, example);
+  await page.waitForFunction(() => document.querySelectorAll("#doc mark.fingerprint").length === 0);
+  await page.locator("#doc mark").first().waitFor();
+  assert.equal(await page.locator("#text").inputValue(), example);
+  assert.ok(await page.locator("#fingerprints").isHidden());
   await page.close();
 });

@@ -471,3 +471,118 @@ async fn trace_finds_the_source_in_an_index() {
         .json();
     assert_eq!(h["index_docs"], 3);
 }
+
+#[tokio::test]
+async fn fingerprint_hits_restore_to_the_expected_form_and_can_be_turned_off() {
+    let csv =
+        std::fs::read(common::root().join("crates/unspin/tests/data/pps_sample.csv")).unwrap();
+    // The sample also holds rows that cannot be read (for the importer's tests): skipped here.
+    let (list, _errors) = unspin::fingerprint::FingerprintList::import_csv(&csv, "pps_sample.csv");
+    let s = Arc::new(state_with(Limits::default()).with_fingerprints(Some(list.matcher())));
+    let text = "We used a sack of words model to study liver sickness in the cohort.";
+
+    let d = call(&s, post_json("/v1/detect", &json!({ "text": text })))
+        .await
+        .json();
+    let hits = d["fingerprints"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{d}");
+    assert_eq!(hits[0]["matched"], "sack of words");
+    assert_eq!(hits[0]["expected"], "bag of words");
+    assert_eq!(d["flagged"], true, "a fingerprint hit flags the text: {d}");
+
+    let r = call(&s, post_json("/v1/restore", &json!({ "text": text })))
+        .await
+        .json();
+    assert!(
+        r["text"].as_str().unwrap().contains("a bag of words model"),
+        "{r}"
+    );
+    assert!(r["text"].as_str().unwrap().contains("liver disease"), "{r}");
+    let fp: Vec<_> = r["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == "fingerprint")
+        .collect();
+    assert_eq!(fp.len(), 2, "{r}");
+
+    let off = call(
+        &s,
+        post_json(
+            "/v1/detect",
+            &json!({ "text": text, "fingerprints": false }),
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(off["fingerprints"], json!([]));
+    let off = call(
+        &s,
+        post_json(
+            "/v1/restore",
+            &json!({ "text": text, "fingerprints": false }),
+        ),
+    )
+    .await
+    .json();
+    assert!(off["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["source"] == "model"));
+    let h = call(&s, Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .json();
+    assert_eq!(h["fingerprints"], true);
+}
+
+/// With one permit, a short request sent while a long one runs waits for it: the cap holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_cap_makes_requests_wait() {
+    let s = Arc::new(state_with(Limits {
+        concurrency: 1,
+        ..Limits::default()
+    }));
+    let long = example("spun-news.txt").repeat(1000);
+    let a = {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            let r = call(&s, post_json("/v1/detect", &json!({ "text": long }))).await;
+            (r.status, std::time::Instant::now())
+        })
+    };
+    let t = std::time::Instant::now();
+    loop {
+        let h = call(&s, Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .json();
+        if h["busy"] == 1 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the long request never started"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let b = call(
+        &s,
+        post_json("/v1/restore", &json!({ "text": "The troopers fled." })),
+    )
+    .await;
+    let b_done = std::time::Instant::now();
+    let (a_status, a_done) = a.await.unwrap();
+    assert_eq!((a_status, b.status), (StatusCode::OK, StatusCode::OK));
+    // Without the cap the short request would finish long before the long one (which takes
+    // hundreds of milliseconds); with it, it finishes when the long one frees the permit (its
+    // answer still has to be serialised and read, so a little before its caller sees it).
+    assert!(
+        a_done - t > Duration::from_millis(100),
+        "the long request was too short to tell"
+    );
+    let early = a_done.saturating_duration_since(b_done);
+    assert!(
+        early < Duration::from_millis(50),
+        "the short request finished {early:?} before the long one"
+    );
+}
