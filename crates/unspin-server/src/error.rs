@@ -68,6 +68,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The answer for a handler that panicked: the panic was printed on the server's stderr, the
+/// client learns nothing of it.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
 /// The answer for paths that do not exist.
 pub async fn not_found(req: Request) -> ApiError {
     ApiError::new(

@@ -46,6 +46,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use unspin::canon::Canon;
@@ -179,8 +180,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/trace", post(api::trace))
         .fallback(error::not_found)
         .with_state(state)
-        // Layers run bottom-up on the way out: the body limit and the timeout first, then every
-        // error response becomes JSON, then the security headers.
+        // Layers run bottom-up on the way out: a panic in a handler becomes a bare 500, the body
+        // limit and the timeout apply, then every error response becomes JSON, then the
+        // security headers.
+        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(TimeoutLayer::with_status_code(
