@@ -197,6 +197,12 @@ test("paste the example, see the highlights, the originals and the restored text
   assert.ok((await page.locator("#tip").textContent()).includes(`was “${expected.spans[0].spun}”`));
   await page.screenshot({ path: join(artifacts, "serve-restored.png"), fullPage: true });
 
+  // The copy button puts the restored text on the clipboard.
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await page.locator("#copy").click();
+  await page.locator("#status", { hasText: "Restored text copied." }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), expected.text);
+
   // The download button hands over the restored text.
   const [download] = await Promise.all([
     page.waitForEvent("download"),
