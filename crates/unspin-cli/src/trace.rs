@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use unspin::canon::Canon;
 use unspin::index::eval::{make_queries, EvalQuery, Tally};
-use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, TraceOptions};
+use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, Rules, TraceOptions};
+use unspin::learn::Profile;
 use unspin_io::{Format, InputOptions};
 
 use crate::args::{ColorChoice, PackArg};
@@ -199,6 +200,10 @@ pub struct TraceArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub pack: PackArg,
+    /// A spinner profile from `unspin learn`: its substitutions count as explained in the
+    /// verifying alignments, besides the thesauri's.
+    #[command(flatten)]
+    pub profile: crate::args::ProfileArg,
 }
 
 #[derive(Args, Debug)]
@@ -499,6 +504,7 @@ fn trace_many(
     canon: &Canon<'_>,
     texts: &[&str],
     opts: &TraceOptions,
+    rules: Option<&Rules>,
     jobs: usize,
 ) -> Vec<Result<Vec<Match>, unspin::index::IndexError>> {
     if texts.is_empty() {
@@ -511,7 +517,7 @@ fn trace_many(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|t| idx.trace(canon, t, opts))
+                        .map(|t| idx.trace_with(canon, t, opts, rules))
                         .collect::<Vec<_>>()
                 })
             })
@@ -533,11 +539,17 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
         min_score: a.min_score,
         ..TraceOptions::default()
     };
+    let rules = match &a.profile.profile {
+        Some(p) => Some(Rules::from_profile(
+            &Profile::load(p).context("cannot use --profile")?,
+        )),
+        None => None,
+    };
     if let Some(q) = &a.queries {
-        return trace_batch(&a, q, &idx, &canon, &opts);
+        return trace_batch(&a, q, &idx, &canon, &opts, rules.as_ref());
     }
     let text = read_input(&a.input, a.lossy)?;
-    let matches = idx.trace(&canon, &text, &opts)?;
+    let matches = idx.trace_with(&canon, &text, &opts, rules.as_ref())?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let v: Vec<_> = matches.iter().map(|m| match_json(m, true)).collect();
@@ -573,6 +585,7 @@ fn trace_batch(
     idx: &Index,
     canon: &Canon<'_>,
     opts: &TraceOptions,
+    rules: Option<&Rules>,
 ) -> Result<u8> {
     let mut options = InputOptions::default();
     options.format = Some(Format::Jsonl);
@@ -596,7 +609,7 @@ fn trace_batch(
             break;
         }
         let texts: Vec<&str> = chunk.iter().map(|r| r.text().unwrap_or("")).collect();
-        let results = trace_many(idx, canon, &texts, opts, jobs);
+        let results = trace_many(idx, canon, &texts, opts, rules, jobs);
         for (r, res) in chunk.iter().zip(results) {
             n += 1;
             let line = match (&r.body, res) {
@@ -827,7 +840,7 @@ pub fn eval_trace(a: EvalTraceArgs) -> Result<u8> {
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
     let t = Instant::now();
-    let results = trace_many(&idx, &canon, &texts, &opts, jobs);
+    let results = trace_many(&idx, &canon, &texts, &opts, None, jobs);
     let secs = t.elapsed().as_secs_f64();
     let mut tally = Tally::default();
     for (q, r) in queries.iter().zip(results) {

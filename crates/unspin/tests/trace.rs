@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use unspin::canon::Canon;
 use unspin::index::eval::{excerpt, spinner};
-use unspin::index::{align, EditKind, Index, IndexBuilder, IndexError, Params, TraceOptions};
+use unspin::index::{
+    align, align_with, EditKind, Index, IndexBuilder, IndexError, Params, Rules, TraceOptions,
+};
+use unspin::learn::Profile;
 use unspin::spin::{spin, Rng};
 
 mod common;
@@ -287,4 +290,32 @@ proptest! {
             prop_assert!((al.score - 1.0).abs() < 1e-6 || wa.is_empty());
         }
     }
+}
+
+#[test]
+fn a_profile_explains_what_its_spinner_does_beyond_the_thesauri() {
+    let c = canon();
+    let source =
+        "The council will discuss the new budget with twelve residents of Elmwood on Tuesday.";
+    let spun = "The council will wibble wobble the new budget with twelve residents of Elmwood on Tuesday.";
+    let (ws, wt) = (c.words(spun), c.words(source));
+    let plain = align(c.lexicon(), spun, &ws, source, &wt, 0, 16);
+    let profile = Profile::learn([(spun, source)]);
+    let rules = Rules::from_profile(&profile);
+    assert!(!rules.is_empty());
+    let learned = align_with(c.lexicon(), spun, &ws, source, &wt, 0, 16, Some(&rules));
+    // No thesaurus relates the nonsense phrase to "discuss"; the learned rule does.
+    assert_eq!(plain.unexplained, 2, "{plain:?}");
+    assert_eq!(learned.unexplained, 0, "{learned:?}");
+    assert_eq!(learned.explained, 2);
+    assert!(learned.score > plain.score);
+    let e = learned.edits.iter().find(|e| e.explained).unwrap();
+    assert_eq!(
+        (e.spun.as_str(), e.source.as_str()),
+        ("wibble wobble", "discuss")
+    );
+    // Rules of another spinner explain nothing here.
+    let other = Rules::from_profile(&Profile::learn([("a gaggle of", "a group of")]));
+    let al = align_with(c.lexicon(), spun, &ws, source, &wt, 0, 16, Some(&other));
+    assert_eq!(al, plain);
 }

@@ -9,11 +9,64 @@
 //! what a spinner's edits look like and what chance agreement between unrelated texts does not.
 //!
 //! The score is the share of the spun text's words that are matched or explained, in [0, 1].
+//! A learned spinner profile ([`Rules`]) explains what its spinner does beyond the thesauri.
 
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use crate::canon::Word;
-use crate::lexicon::Lexicon;
+use crate::learn::Profile;
+use crate::lexicon::{fx, Lexicon};
+
+/// A spinner's learned substitutions, as the alignment consults them: a block whose two sides
+/// a rule of the profile pairs is explained even where no thesaurus relates them.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// (spun phrase, original phrase) hashes, as [`phrase_hash`] makes them.
+    pairs: FxHashSet<(u64, u64)>,
+}
+
+impl Rules {
+    /// The rules of a profile (its phrases of one to three words on each side).
+    pub fn from_profile(profile: &Profile) -> Rules {
+        let hash = |p: &str| {
+            let words: Vec<String> = p.split_whitespace().map(crate::text::normalize).collect();
+            (!words.is_empty() && words.len() <= MAX_PHRASE)
+                .then(|| phrase_hash(words.iter().map(|w| fx(w.as_str()))))
+        };
+        let pairs = profile
+            .rules
+            .iter()
+            .filter_map(|r| Some((hash(&r.spun)?, hash(&r.original)?)))
+            .collect();
+        Rules { pairs }
+    }
+
+    /// Rules known.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn pairs_words(&self, spun: &[Word], source: &[Word]) -> bool {
+        !self.pairs.is_empty()
+            && self.pairs.contains(&(
+                phrase_hash(spun.iter().map(|w| w.hash)),
+                phrase_hash(source.iter().map(|w| w.hash)),
+            ))
+    }
+}
+
+/// One hash for a phrase from its words' hashes (order matters).
+fn phrase_hash(words: impl Iterator<Item = u64>) -> u64 {
+    words.fold(0x9e37_79b9_7f4a_7c15, |h, w| {
+        (h.rotate_left(23) ^ w).wrapping_mul(0x2545_f491_4f6c_dd1d)
+    })
+}
 
 /// What an edit did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -87,6 +140,21 @@ pub fn align(
     tw: &[Word],
     hint: isize,
     band: usize,
+) -> Alignment {
+    align_with(lex, spun, sw, source, tw, hint, band, None)
+}
+
+/// [`align`], with a learned spinner's rules explaining what they pair besides the thesauri.
+#[allow(clippy::too_many_arguments)]
+pub fn align_with(
+    lex: &Lexicon<'_>,
+    spun: &str,
+    sw: &[Word],
+    source: &str,
+    tw: &[Word],
+    hint: isize,
+    band: usize,
+    rules: Option<&Rules>,
 ) -> Alignment {
     let (n, m) = (sw.len(), tw.len());
     let empty = Alignment {
@@ -220,7 +288,7 @@ pub fn align(
         }
         let qs: Vec<usize> = ops[at..end].iter().filter_map(|o| o.0).collect();
         let ts: Vec<usize> = ops[at..end].iter().filter_map(|o| o.1).collect();
-        explain_block(lex, spun, sw, source, tw, &qs, &ts, &mut out);
+        explain_block(lex, rules, spun, sw, source, tw, &qs, &ts, &mut out);
         at = end;
     }
     out.score = (out.matched + out.explained) as f32 / n as f32;
@@ -272,6 +340,7 @@ fn diagonal(sw: &[Word], tw: &[Word]) -> Option<isize> {
 #[allow(clippy::too_many_arguments)]
 fn explain_block(
     lex: &Lexicon<'_>,
+    rules: Option<&Rules>,
     spun: &str,
     sw: &[Word],
     source: &str,
@@ -339,6 +408,7 @@ fn explain_block(
     let tn = pieces(&tv, b_dp);
     let rel = |x: usize, lq: usize, y: usize, ls: usize| -> bool {
         related_nodes(lex, &qn[x][lq - 1], &tn[y][ls - 1])
+            || rules.is_some_and(|r| r.pairs_words(&qw[x..x + lq], &tv[y..y + ls]))
     };
     // best[x][y]: most spun words explained in qw[x..] against tv[y..]; step[x][y] = (lq, ls).
     let w = b_dp + 1;
@@ -393,7 +463,8 @@ fn explain_block(
     };
     if a_dp == 0 {
         for k in 0..a.min(b) {
-            let ok = related_words(lex, &qw[k..=k], &tv[k..=k]);
+            let ok = related_words(lex, &qw[k..=k], &tv[k..=k])
+                || rules.is_some_and(|r| r.pairs_words(&qw[k..=k], &tv[k..=k]));
             if ok {
                 out.explained += 1;
                 out.edits
