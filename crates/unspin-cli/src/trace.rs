@@ -2,7 +2,7 @@
 //! spun copy among many documents.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,55 +15,8 @@ use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, Rules, TraceOp
 use unspin::learn::Profile;
 use unspin_io::{Format, InputOptions};
 
-use crate::args::{ColorChoice, PackArg};
+use crate::args::{PackArg, RecordArgs};
 use crate::cmd::{load_pack, read_input};
-
-/// Which records to read, as for `unspin scan`.
-#[derive(Args, Debug, Clone)]
-pub struct RecordArgs {
-    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from each
-    /// file's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// JSONL: the field that holds the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub field: String,
-    /// JSONL: the field that holds the record's id (without it the id is path:line).
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_field: String,
-    /// Worker threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// When to draw the progress line on stderr (auto: when stderr is a terminal).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub progress: ColorChoice,
-}
-
-impl RecordArgs {
-    fn options(&self) -> Result<InputOptions> {
-        let mut o = InputOptions::default();
-        if let Some(f) = &self.format {
-            o.format = Some(f.parse::<Format>()?);
-        }
-        o.field = self.field.clone();
-        o.id_field = self.id_field.clone();
-        Ok(o)
-    }
-
-    fn jobs(&self) -> usize {
-        self.jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
-    }
-
-    fn progress_on(&self) -> bool {
-        match self.progress {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal(),
-        }
-    }
-}
 
 /// Signature parameters for a new index (the defaults were chosen by measurement; see
 /// BENCHMARKS.md).
@@ -309,7 +262,7 @@ fn add_records(
 ) -> Result<(usize, usize)> {
     let options = records.options()?;
     let files = unspin_io::expand(inputs, &options)?;
-    let jobs = records.jobs();
+    let jobs = records.jobs()?;
     let mut progress = Progress::new(records.progress_on());
     let mut stream = unspin_io::scan(files, &options);
     let (mut added, mut errors, mut seen) = (0usize, 0usize, 0usize);
