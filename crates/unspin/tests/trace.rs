@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use unspin::canon::Canon;
 use unspin::index::eval::{excerpt, spinner};
 use unspin::index::{
-    align, align_with, EditKind, Index, IndexBuilder, IndexError, Params, Rules, TraceOptions,
+    align, align_with, EditKind, Index, IndexBuilder, IndexError, Params, Rules, Signer,
+    TraceOptions, STREAMS,
 };
 use unspin::learn::Profile;
 use unspin::spin::{spin, Rng};
@@ -318,4 +319,58 @@ fn a_profile_explains_what_its_spinner_does_beyond_the_thesauri() {
     let other = Rules::from_profile(&Profile::learn([("a gaggle of", "a group of")]));
     let al = align_with(c.lexicon(), spun, &ws, source, &wt, 0, 16, Some(&other));
     assert_eq!(al, plain);
+}
+
+#[test]
+fn words_inside_thesaurus_phrases_are_marked() {
+    let c = canon();
+    let phrased = |t: &str| -> Vec<String> {
+        c.words(t)
+            .iter()
+            .filter(|w| w.phrase)
+            .map(|w| t[w.start..w.end].to_string())
+            .collect()
+    };
+    // What the content farm of DESIGN.md writes for "now" and "and".
+    assert_eq!(
+        phrased("They left at this moment for Paris"),
+        ["at", "this", "moment"]
+    );
+    assert_eq!(phrased("Jim walk off with Ann"), ["walk", "off", "with"]);
+    // A phrase does not run across punctuation, and names are never part of one.
+    assert!(phrased("They left at this, moment by moment").len() < 3);
+    assert!(phrased("Ms Moment left").is_empty());
+    // Phrase marks change only which stream a word joins, never its kind or hash.
+    let (a, b) = (c.words("at this moment"), c.words("at this, moment"));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.kind, x.hash), (y.kind, y.hash));
+    }
+}
+
+#[test]
+fn the_phrase_free_stream_survives_phrase_spinning_best() {
+    // A phrase spinner writes function words out as phrases ("and" → "walk off with"): the
+    // phrase-free skeleton's bands agree with the original's more often than the skeleton's.
+    let docs = brown_passages("ca", 8);
+    if docs.is_empty() {
+        return;
+    }
+    let c = canon();
+    let signer = Signer::new(Params::default());
+    let bps = Params::default().bands_per_stream();
+    let mut agree = [0usize; STREAMS];
+    for (i, (_, text)) in docs.iter().enumerate().take(30) {
+        let spun = spin(pack(), text, &spinner("phrase", 0.3, i as u64).unwrap()).text;
+        let a = signer.passages(c, &c.words(text), 1000);
+        let b = signer.passages(c, &c.words(&spun), 1000);
+        for (s, n) in agree.iter_mut().enumerate() {
+            let band = s * bps..(s + 1) * bps;
+            *n += a[0].keys[band.clone()]
+                .iter()
+                .zip(&b[0].keys[band])
+                .filter(|(x, y)| x.is_some() && x == y)
+                .count();
+        }
+    }
+    assert!(agree[1] > agree[2] + agree[2] / 4, "{agree:?}");
 }

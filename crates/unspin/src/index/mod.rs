@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::canon::Canon;
 pub use align::{align, align_with, Alignment, Edit, EditKind, Rules};
-pub use signature::{Params, Passage, Signer};
+pub use signature::{Params, Passage, Signer, STREAMS};
 pub use store::{FORMAT_VERSION, MAGIC};
 
 /// Why an index could not be built, opened or read.
