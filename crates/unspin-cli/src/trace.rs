@@ -514,9 +514,13 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
         writeln!(out, "score   source")?;
         for m in &matches {
             let al = &m.alignment;
+            let conflicts = match al.conflicts {
+                0 => String::new(),
+                n => format!(", {n} names or numbers differ"),
+            };
             writeln!(
                 out,
-                "{:.3}   {}  ({} of {} words equal, {} substituted, {} unexplained)",
+                "{:.3}   {}  ({} of {} words equal, {} substituted, {} unexplained{conflicts})",
                 m.score, m.id, al.matched, al.words, al.explained, al.unexplained
             )?;
         }

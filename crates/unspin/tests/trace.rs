@@ -374,3 +374,26 @@ fn the_phrase_free_stream_survives_phrase_spinning_best() {
     }
     assert!(agree[1] > agree[2] + agree[2] / 4, "{agree:?}");
 }
+
+#[test]
+fn names_that_differ_are_conflicts_and_cost_the_score() {
+    let c = canon();
+    let source = "The committee met John Smith in Boston on 12 May to discuss the harbour budget.";
+    let sibling =
+        "The committee met Maria Jones in Denver on 3 June to discuss the harbour budget.";
+    let spun = "The panel met John Smith in Boston on 12 May to talk about the harbour budget.";
+    let (wt, wq, ws) = (c.words(source), c.words(sibling), c.words(spun));
+    let other = align(c.lexicon(), sibling, &wq, source, &wt, 0, 16);
+    // Five names and numbers filled in differently: no spinner does that.
+    assert_eq!(other.conflicts, 5, "{other:?}");
+    let plain = (other.matched + other.explained) as f32 / other.words as f32;
+    assert!(other.score < plain - 0.5, "{} vs {plain}", other.score);
+    assert!(other.score < TraceOptions::default().min_score);
+    // A spun copy keeps its names: no conflict, no cost.
+    let copy = align(c.lexicon(), spun, &ws, source, &wt, 0, 16);
+    assert_eq!(copy.conflicts, 0, "{copy:?}");
+    assert_eq!(
+        copy.score,
+        (copy.matched + copy.explained) as f32 / copy.words as f32
+    );
+}

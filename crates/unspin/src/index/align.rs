@@ -8,13 +8,14 @@
 //! pack's thesauri relate its two sides (directly, through a lemma, or as a phrase node), which is
 //! what a spinner's edits look like and what chance agreement between unrelated texts does not.
 //!
-//! The score is the share of the spun text's words that are matched or explained, in [0, 1].
-//! A learned spinner profile ([`Rules`]) explains what its spinner does beyond the thesauri.
+//! The score is the share of the spun text's words that are matched or explained, less
+//! [`CONFLICT_WEIGHT`] words for every *conflict* — an immutable word (a name, a number) paired
+//! with a different immutable word, which no spinner makes — in [0, 1]. A learned spinner profile ([`Rules`]) explains what its spinner does beyond the thesauri.
 
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use crate::canon::Word;
+use crate::canon::{Kind, Word};
 use crate::learn::Profile;
 use crate::lexicon::{fx, Lexicon};
 
@@ -104,7 +105,8 @@ pub struct Edit {
 /// A word alignment of a spun text against a source.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Alignment {
-    /// Share of the spun text's words matched or explained, in [0, 1].
+    /// Share of the spun text's words matched or explained, less [`CONFLICT_WEIGHT`] words per
+    /// conflict, in [0, 1].
     pub score: f32,
     /// Words in the spun text.
     pub words: usize,
@@ -114,6 +116,11 @@ pub struct Alignment {
     pub explained: usize,
     /// Spun words neither matched nor explained.
     pub unexplained: usize,
+    /// Immutable words (names, numbers, words no thesaurus relates to anything) that an
+    /// unexplained substitution pairs with other immutable words: no spinner does that, while a
+    /// sibling text of the same template (a generated manual page, a mail campaign) does it at
+    /// every name it fills in.
+    pub conflicts: usize,
     /// Byte range of the source that the spun text covers.
     pub source_start: usize,
     /// End of that range.
@@ -163,6 +170,7 @@ pub fn align_with(
         matched: 0,
         explained: 0,
         unexplained: n,
+        conflicts: 0,
         source_start: 0,
         source_end: 0,
         edits: Vec::new(),
@@ -264,6 +272,7 @@ pub fn align_with(
         matched: 0,
         explained: 0,
         unexplained: 0,
+        conflicts: 0,
         source_start: tw[j_start.min(m - 1)].start,
         source_end: tw[j_end.max(1) - 1].end,
         edits: Vec::new(),
@@ -291,9 +300,16 @@ pub fn align_with(
         explain_block(lex, rules, spun, sw, source, tw, &qs, &ts, &mut out);
         at = end;
     }
-    out.score = (out.matched + out.explained) as f32 / n as f32;
+    out.score = ((out.matched + out.explained) as f32 - CONFLICT_WEIGHT * out.conflicts as f32)
+        .max(0.0)
+        / n as f32;
     out
 }
+
+/// Spun words' worth of score that a conflict costs. Measured on 43.7 k indexed documents and
+/// 12,000 queries (BENCHMARKS.md, "Trace"): 5 removes five of seven templated near copies from
+/// the false matches and no true source (10 removes a true phrase-spun excerpt).
+pub const CONFLICT_WEIGHT: f32 = 5.0;
 
 /// Longest phrase, in words, that one side of an explained substitution may have.
 const MAX_PHRASE: usize = 3;
@@ -305,7 +321,6 @@ const MAX_BLOCK_CELLS: usize = 400;
 /// The most common offset (source position − spun position) between equal words that are not
 /// free, which a spinner keeps: where the spun text sits in its source.
 fn diagonal(sw: &[Word], tw: &[Word]) -> Option<isize> {
-    use crate::canon::Kind;
     let mut at: rustc_hash::FxHashMap<u64, Vec<u32>> = Default::default();
     for (j, w) in tw.iter().enumerate() {
         if w.kind != Kind::Free {
@@ -456,6 +471,12 @@ fn explain_block(
                 _ => EditKind::Deletion,
             };
             out.unexplained += ins.len();
+            let immutables = |ws: &[Word], at: &[usize]| {
+                at.iter()
+                    .filter(|&&i| ws[i].kind == Kind::Immutable)
+                    .count()
+            };
+            out.conflicts += immutables(sw, ins).min(immutables(tw, del));
             out.edits.push(edit(kind, false, ins, del));
             ins.clear();
             del.clear();
