@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 /// Undo article spinning: restore spun text to its likely original wording.
@@ -171,19 +172,8 @@ pub struct ScanArgs {
     /// Documents shown in the report.
     #[arg(long, default_value_t = 25, value_name = "N")]
     pub report_top: usize,
-    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from
-    /// each file's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// JSONL: the field that holds the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub field: String,
-    /// JSONL: the field that holds the record's id (without it the id is path:line).
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_field: String,
-    /// Worker threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub records: RecordArgs,
     /// Largest record read, in bytes; a larger one is an error record [default: 4 MiB with the
     /// model, whose memory grows with the document, 64 MiB with --fingerprints-only].
     #[arg(long, value_name = "BYTES")]
@@ -207,9 +197,58 @@ pub struct ScanArgs {
     pub thesauri: Option<Vec<String>>,
     #[command(flatten)]
     pub pack: PackArg,
-    /// When to draw the progress bar on stderr (auto: when stderr is a terminal).
+}
+
+/// Which records to read and on how many threads: `unspin scan`, `unspin index build|add`.
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from each
+    /// file's extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// JSONL: the field that holds the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub field: String,
+    /// JSONL: the field that holds the record's id (without it the id is path:line).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// When to draw the progress line on stderr (auto: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub progress: ColorChoice,
+}
+
+impl RecordArgs {
+    /// The reader's options.
+    pub fn options(&self) -> anyhow::Result<unspin_io::InputOptions> {
+        let mut o = unspin_io::InputOptions::default();
+        if let Some(f) = &self.format {
+            o.format = Some(f.parse::<unspin_io::Format>().context("--format")?);
+        }
+        o.field = self.field.clone();
+        o.id_field = self.id_field.clone();
+        Ok(o)
+    }
+
+    /// Worker threads: `-j`, else every core.
+    pub fn jobs(&self) -> anyhow::Result<usize> {
+        match self.jobs {
+            Some(0) => anyhow::bail!("-j must be at least 1"),
+            Some(n) => Ok(n),
+            None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
+
+    /// Whether to draw progress on stderr.
+    pub fn progress_on(&self) -> bool {
+        match self.progress {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -469,10 +508,9 @@ pub struct EvalTorturedArgs {
     pub verbose: bool,
 }
 
+/// The Brown documents an evaluation spins and restores or scores.
 #[derive(Args, Debug)]
-pub struct EvalDetectArgs {
-    #[command(flatten)]
-    pub pack: PackArg,
+pub struct BrownSample {
     /// Brown corpus folder (files ca01 … cr09).
     #[arg(long, default_value = "target/sources/brown")]
     pub brown: PathBuf,
@@ -482,6 +520,17 @@ pub struct EvalDetectArgs {
     /// Number of documents.
     #[arg(long, default_value_t = 44)]
     pub docs: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalDetectArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    #[command(flatten)]
+    pub sample: BrownSample,
     /// Spin rates.
     #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2,0.3,0.5")]
     pub rates: Vec<f64>,
@@ -494,9 +543,6 @@ pub struct EvalDetectArgs {
     /// As for `unspin detect`: screening score below which the full analysis is skipped.
     #[arg(long, value_name = "SCORE")]
     pub screen_below: Option<f32>,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -506,24 +552,14 @@ pub struct EvalDetectArgs {
 pub struct EvalRestoreArgs {
     #[command(flatten)]
     pub pack: PackArg,
-    /// Brown corpus folder (files ca01 … cr09).
-    #[arg(long, default_value = "target/sources/brown")]
-    pub brown: PathBuf,
-    /// Brown file prefix to evaluate on ("ca" is press reportage).
-    #[arg(long, default_value = "ca")]
-    pub genre: String,
-    /// Number of documents.
-    #[arg(long, default_value_t = 44)]
-    pub docs: usize,
+    #[command(flatten)]
+    pub sample: BrownSample,
     /// Spin rate.
     #[arg(long, default_value_t = 0.3)]
     pub rate: f64,
     /// Spinner configurations to run (same, cross, phrase).
     #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
     pub configs: Vec<String>,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

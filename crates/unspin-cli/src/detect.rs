@@ -314,7 +314,7 @@ struct EvalDetectReport {
 
 pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
-    let docs = crate::output::brown_docs(&a.brown, &a.genre, a.docs)?;
+    let docs = crate::output::brown_docs(&a.sample)?;
     let configs = a
         .configs
         .iter()
@@ -368,6 +368,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
                     doc,
                     &SpinOptions {
                         seed: a
+                            .sample
                             .seed
                             .wrapping_mul(1_000_003)
                             .wrapping_add((ri * 10_000 + i) as u64),
@@ -397,11 +398,11 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         .cloned()
         .unwrap_or_else(|| clean[0].clone());
     let report = EvalDetectReport {
-        genre: a.genre.clone(),
+        genre: a.sample.genre.clone(),
         docs: docs.len(),
         paragraphs: all_pars.len(),
         threshold: a.threshold,
-        seed: a.seed,
+        seed: a.sample.seed,
         results,
         clean_doc_false_positive_rate: share_at_or_above(&all_docs, a.threshold),
         clean_paragraph_false_positive_rate: share_at_or_above(&all_pars, a.threshold),
