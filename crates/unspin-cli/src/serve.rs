@@ -44,6 +44,11 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
         state = state
             .with_index(index)
             .with_context(|| format!("cannot use index {}", path.display()))?;
+        // As `unspin trace --profile`: the learned rules explain substitutions when tracing.
+        if let Some(p) = &a.profile.profile {
+            let profile = unspin::learn::Profile::load(p).context("cannot use --profile")?;
+            state = state.with_trace_rules(Some(unspin::index::Rules::from_profile(&profile)));
+        }
     }
     state.warm_up();
     let l = state.limits();

@@ -201,6 +201,59 @@ fn serve_traces_with_an_index_as_unspin_trace_does() {
     assert_eq!(api["matches"][0]["id"], "news-1");
     let (exit, _) = server.terminate();
     assert!(exit.success());
+
+    // With --profile, the learned rules explain a spinner's substitutions no thesaurus knows,
+    // as in `unspin trace --profile`.
+    let original = example("spun-news.original.txt");
+    let weird = original.replace("granted", "blorfed");
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        format!("{}\n", json!({ "spun": weird, "original": original })),
+    )
+    .unwrap();
+    let profile = dir.path().join("weird.profile");
+    let o = unspin(&[
+        "learn",
+        pairs.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let weird_file = dir.path().join("weird.txt");
+    std::fs::write(&weird_file, &weird).unwrap();
+    let server = Server::start(&[
+        "--index",
+        idx.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+    ]);
+    let (status, api) = server.post_json("/v1/trace", &json!({ "text": weird }));
+    assert_eq!(status, 200, "{api}");
+    let cli = unspin(&[
+        "trace",
+        "--json",
+        "--index",
+        idx.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        weird_file.to_str().unwrap(),
+    ]);
+    assert!(cli.status.success());
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(
+        api, cli,
+        "the API and `unspin trace --json --profile` differ"
+    );
+    let edits = api["matches"][0]["alignment"]["edits"].as_array().unwrap();
+    assert!(
+        edits
+            .iter()
+            .any(|e| e["spun"] == "blorfed" && e["explained"] == true),
+        "{api}"
+    );
+    let (exit, _) = server.terminate();
+    assert!(exit.success());
 }
 
 #[test]

@@ -198,12 +198,14 @@ pub async fn trace(
         };
         // Word kinds take a few milliseconds to sort; tracing takes longer than that anyway.
         let canon = Canon::new(&s.pack);
-        let matches = index.trace(&canon, &req.text, &opts).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the index could not be read: {e}"),
-            )
-        })?;
+        let matches = index
+            .trace_with(&canon, &req.text, &opts, s.trace_rules.as_ref())
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the index could not be read: {e}"),
+                )
+            })?;
         let v: Vec<_> = matches
             .iter()
             .map(|m| TraceMatchJson::new(m, req.alignment))

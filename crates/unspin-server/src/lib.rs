@@ -53,7 +53,7 @@ use unspin::canon::Canon;
 use unspin::decode::Channel;
 use unspin::detect::DetectOptions;
 use unspin::fingerprint::Matcher;
-use unspin::index::Index;
+use unspin::index::{Index, Rules};
 use unspin::Pack;
 
 pub use error::ApiError;
@@ -92,6 +92,7 @@ pub struct AppState {
     matcher: Option<Matcher>,
     detect: DetectOptions,
     index: Option<Index>,
+    trace_rules: Option<Rules>,
     limits: Limits,
     /// One permit per analysis allowed at once. A permit travels into the blocking task and is
     /// released when the work ends, not when a timed-out request gives up on it, so the cap
@@ -111,6 +112,7 @@ impl AppState {
             matcher: None,
             detect: DetectOptions::default(),
             index: None,
+            trace_rules: None,
             limits: Limits {
                 concurrency,
                 ..limits
@@ -140,6 +142,13 @@ impl AppState {
         index.check_pack(&Canon::new(&self.pack))?;
         self.index = Some(index);
         Ok(self)
+    }
+
+    /// When tracing, count the substitutions of a learned spinner profile as explained (as
+    /// `unspin trace --profile` does).
+    pub fn with_trace_rules(mut self, rules: Option<Rules>) -> AppState {
+        self.trace_rules = rules;
+        self
     }
 
     /// The limits in force.
