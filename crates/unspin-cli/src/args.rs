@@ -543,6 +543,14 @@ pub struct EvalDetectArgs {
     /// As for `unspin detect`: screening score below which the full analysis is skipped.
     #[arg(long, value_name = "SCORE")]
     pub screen_below: Option<f32>,
+    /// Spin every other paragraph only, and score paragraphs against the clean paragraphs of
+    /// the same documents (a partly spun copy).
+    #[arg(long)]
+    pub partial: bool,
+    /// Shrink paragraphs toward their document's log-odds clamped to ± this (0: the paragraph
+    /// model's fixed prior) [default: the library's].
+    #[arg(long, value_name = "LOGIT")]
+    pub document_prior: Option<f32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

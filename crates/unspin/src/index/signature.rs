@@ -188,6 +188,23 @@ impl Signer {
         let p = self.params.perms;
         let bps = self.params.bands_per_stream();
         let rows = self.params.rows;
+        // Every shingle's `p` MinHash values, computed once however many windows hold it.
+        let values: Vec<Vec<u32>> = if starts.len() > 1 {
+            streams
+                .iter()
+                .enumerate()
+                .map(|(si, st)| {
+                    let coef = &self.coef[si * p..(si + 1) * p];
+                    let mut v = Vec::with_capacity(st.hash.len() * p);
+                    for &h in &st.hash {
+                        v.extend(coef.iter().map(|&(a, b)| minhash(a, b, h)));
+                    }
+                    v
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut mins = vec![u32::MAX; p];
         let mut out = Vec::with_capacity(starts.len());
         for &s in &starts {
@@ -201,12 +218,18 @@ impl Signer {
                     continue;
                 }
                 mins.fill(u32::MAX);
-                let coef = &self.coef[si * p..(si + 1) * p];
-                for &h in &st.hash[lo..hi] {
-                    let x = h as u64;
-                    for (m, &(a, b)) in mins.iter_mut().zip(coef) {
-                        let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-                        *m = (*m).min(v);
+                if let Some(v) = values.get(si) {
+                    for vals in v[lo * p..hi * p].chunks_exact(p) {
+                        for (m, &x) in mins.iter_mut().zip(vals) {
+                            *m = (*m).min(x);
+                        }
+                    }
+                } else {
+                    let coef = &self.coef[si * p..(si + 1) * p];
+                    for &h in &st.hash[lo..hi] {
+                        for (m, &(a, b)) in mins.iter_mut().zip(coef) {
+                            *m = (*m).min(minhash(a, b, h));
+                        }
                     }
                 }
                 for b in 0..bps {
@@ -226,6 +249,12 @@ impl Signer {
         }
         out
     }
+}
+
+/// One MinHash value of a shingle hash: a multiply-shift hash.
+#[inline]
+fn minhash(a: u64, b: u64, h: u32) -> u32 {
+    (a.wrapping_mul(h as u64).wrapping_add(b) >> 32) as u32
 }
 
 /// Whether `w` belongs to stream `s` (0: immutables, 1: phrase-free skeleton, 2: skeleton).
