@@ -169,10 +169,11 @@ fn spec(state: &AppState) -> Value {
                 }
             },
             "Paragraph": {
-                "type": "object", "required": ["start", "end", "score", "words", "spans"],
+                "type": "object", "required": ["start", "end", "score", "own_score", "words", "spans"],
                 "properties": {
                     "start": {"type": "integer"}, "end": {"type": "integer"},
-                    "score": {"type": "number", "minimum": 0, "maximum": 1},
+                    "score": {"type": "number", "minimum": 0, "maximum": 1, "description": "given the paragraph's own evidence and, the shorter it is the more, its document's"},
+                    "own_score": {"type": "number", "minimum": 0, "maximum": 1, "description": "on the paragraph's own evidence alone"},
                     "words": {"type": "integer"}, "spans": {"type": "integer"}
                 }
             },
