@@ -55,7 +55,7 @@ echo "corpus: $total documents of real text ($docs)"
 
 cargo build --release --quiet -p unspin-cli
 bin=target/release/unspin
-unindexed=1000
+unindexed=2000
 max=$((total - unindexed))
 SIZES=${SIZES:-"10000 100000 1000000"}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -74,7 +74,7 @@ for n in $SIZES; do
   /usr/bin/time -f "build -j$(nproc): %e s, peak RSS %M KB" $bin index build "$docs" --limit "$n" -o "$idx" --progress never
   $bin index stats "$idx"
   q=$out/queries-$n.jsonl
-  [ -s "$q" ] || $bin eval trace --make-queries "$q" --corpus "$docs" --indexed "$n" --unindexed "$unindexed" --per-cell 200
+  [ -s "$q" ] || $bin eval trace --make-queries "$q" --corpus "$docs" --indexed "$n" --unindexed "$unindexed" --per-cell 500
   /usr/bin/time -f "eval: %e s, peak RSS %M KB" $bin eval trace --index "$idx" --queries "$q"
   /usr/bin/time -f "batch trace -j1: %e s, peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl" -j1
   /usr/bin/time -f "batch trace -j$(nproc): %e s, peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl"
@@ -82,7 +82,7 @@ for n in $SIZES; do
     echo; echo "### datasketch MinHashLSH (PyPI datasketch==2.0.0), same documents and queries"
     venv=target/venv-trace
     [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q datasketch==2.0.0; }
-    # Same MinHash size and banding as the index: 2 streams x 48 values = 96, 32 bands of 3 rows.
-    "$venv/bin/python" scripts/bench-trace.py datasketch "$docs" "$n" "$q" --perms 96 --bands 32
+    # Same MinHash size and banding as the index: 3 streams x 48 values = 144, 48 bands of 3 rows.
+    "$venv/bin/python" scripts/bench-trace.py datasketch "$docs" "$n" "$q" --perms 144 --bands 48
   fi
 done

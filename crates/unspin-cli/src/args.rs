@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 /// Undo article spinning: restore spun text to its likely original wording.
@@ -43,6 +44,9 @@ pub enum Command {
     /// Inspect and merge spinner profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Serve the HTTP API (restore, detect, trace) and the web page where people see what was
+    /// spun; stops gracefully on SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
     /// Build or inspect model packs.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -168,19 +172,8 @@ pub struct ScanArgs {
     /// Documents shown in the report.
     #[arg(long, default_value_t = 25, value_name = "N")]
     pub report_top: usize,
-    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from
-    /// each file's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// JSONL: the field that holds the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub field: String,
-    /// JSONL: the field that holds the record's id (without it the id is path:line).
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_field: String,
-    /// Worker threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub records: RecordArgs,
     /// Largest record read, in bytes; a larger one is an error record [default: 4 MiB with the
     /// model, whose memory grows with the document, 64 MiB with --fingerprints-only].
     #[arg(long, value_name = "BYTES")]
@@ -204,9 +197,92 @@ pub struct ScanArgs {
     pub thesauri: Option<Vec<String>>,
     #[command(flatten)]
     pub pack: PackArg,
-    /// When to draw the progress bar on stderr (auto: when stderr is a terminal).
+}
+
+/// Which records to read and on how many threads: `unspin scan`, `unspin index build|add`.
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from each
+    /// file's extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// JSONL: the field that holds the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub field: String,
+    /// JSONL: the field that holds the record's id (without it the id is path:line).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// When to draw the progress line on stderr (auto: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub progress: ColorChoice,
+}
+
+impl RecordArgs {
+    /// The reader's options.
+    pub fn options(&self) -> anyhow::Result<unspin_io::InputOptions> {
+        let mut o = unspin_io::InputOptions::default();
+        if let Some(f) = &self.format {
+            o.format = Some(f.parse::<unspin_io::Format>().context("--format")?);
+        }
+        o.field = self.field.clone();
+        o.id_field = self.id_field.clone();
+        Ok(o)
+    }
+
+    /// Worker threads: `-j`, else every core.
+    pub fn jobs(&self) -> anyhow::Result<usize> {
+        match self.jobs {
+            Some(0) => anyhow::bail!("-j must be at least 1"),
+            Some(n) => Ok(n),
+            None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        }
+    }
+
+    /// Whether to draw progress on stderr.
+    pub fn progress_on(&self) -> bool {
+        match self.progress {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: a free port; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: std::net::SocketAddr,
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// An index from `unspin index build`: serves POST /v1/trace.
+    #[arg(long, value_name = "INDEX")]
+    pub index: Option<PathBuf>,
+    /// Default score at or above which a text is flagged (requests may name their own).
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// As for `unspin detect`: texts whose screening score is below this skip the full analysis.
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub thesauri: Option<Vec<String>>,
+    /// Largest request body in bytes; a larger one is answered 413.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Seconds a request may take, waiting for a free worker included; then 503.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Analyses run at once; further requests wait within their timeout [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
 }
 
 /// Which fingerprint list to consult.
@@ -432,10 +508,9 @@ pub struct EvalTorturedArgs {
     pub verbose: bool,
 }
 
+/// The Brown documents an evaluation spins and restores or scores.
 #[derive(Args, Debug)]
-pub struct EvalDetectArgs {
-    #[command(flatten)]
-    pub pack: PackArg,
+pub struct BrownSample {
     /// Brown corpus folder (files ca01 … cr09).
     #[arg(long, default_value = "target/sources/brown")]
     pub brown: PathBuf,
@@ -445,6 +520,17 @@ pub struct EvalDetectArgs {
     /// Number of documents.
     #[arg(long, default_value_t = 44)]
     pub docs: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalDetectArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    #[command(flatten)]
+    pub sample: BrownSample,
     /// Spin rates.
     #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2,0.3,0.5")]
     pub rates: Vec<f64>,
@@ -457,9 +543,14 @@ pub struct EvalDetectArgs {
     /// As for `unspin detect`: screening score below which the full analysis is skipped.
     #[arg(long, value_name = "SCORE")]
     pub screen_below: Option<f32>,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Spin every other paragraph only, and score paragraphs against the clean paragraphs of
+    /// the same documents (a partly spun copy).
+    #[arg(long)]
+    pub partial: bool,
+    /// Shrink paragraphs toward their document's log-odds clamped to ± this (0: the paragraph
+    /// model's fixed prior) [default: the library's].
+    #[arg(long, value_name = "LOGIT")]
+    pub document_prior: Option<f32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -469,24 +560,14 @@ pub struct EvalDetectArgs {
 pub struct EvalRestoreArgs {
     #[command(flatten)]
     pub pack: PackArg,
-    /// Brown corpus folder (files ca01 … cr09).
-    #[arg(long, default_value = "target/sources/brown")]
-    pub brown: PathBuf,
-    /// Brown file prefix to evaluate on ("ca" is press reportage).
-    #[arg(long, default_value = "ca")]
-    pub genre: String,
-    /// Number of documents.
-    #[arg(long, default_value_t = 44)]
-    pub docs: usize,
+    #[command(flatten)]
+    pub sample: BrownSample,
     /// Spin rate.
     #[arg(long, default_value_t = 0.3)]
     pub rate: f64,
     /// Spinner configurations to run (same, cross, phrase).
     #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
     pub configs: Vec<String>,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Fingerprints(c) => crate::fingerprints::run(c),
         Command::Index(c) => crate::trace::index_cmd(c),
         Command::Trace(a) => crate::trace::trace_cmd(a),
+        Command::Serve(a) => crate::serve::serve_cmd(a),
         Command::Learn(a) => crate::learn::learn_cmd(a),
         Command::Profile(c) => crate::learn::profile_cmd(c),
         Command::Pack(PackCommand::Build {

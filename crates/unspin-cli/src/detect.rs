@@ -74,12 +74,25 @@ impl Scoring {
     pub fn detector(
         &self,
         profile: &crate::args::ProfileArg,
-    ) -> Result<Option<Detector<'_, Box<dyn unspin::decode::Channel>>>> {
+    ) -> Result<Option<Detector<'_, Box<dyn unspin::decode::Channel + Send>>>> {
         let Some(p) = self.pack.as_ref() else {
             return Ok(None);
         };
         let channel = crate::learn::channel(p, self.mask, profile)?;
         Ok(Some(Detector::with_channel(p, channel, self.opts.clone())))
+    }
+
+    /// The parts, for a caller that keeps them (the server): the matcher, the pack (none with
+    /// --fingerprints-only), the thesaurus mask and the detection settings.
+    pub fn into_parts(
+        self,
+    ) -> (
+        Option<unspin::fingerprint::Matcher>,
+        Option<unspin::Pack>,
+        u8,
+        DetectOptions,
+    ) {
+        (self.matcher, self.pack, self.mask, self.opts)
     }
 }
 
@@ -282,6 +295,9 @@ struct RateResult {
     doc_recall: f64,
     paragraph_auc: f64,
     paragraph_f1: f64,
+    /// The same for each paragraph's own score (its evidence alone).
+    paragraph_own_auc: f64,
+    paragraph_own_f1: f64,
 }
 
 #[derive(Serialize)]
@@ -299,9 +315,32 @@ struct EvalDetectReport {
     detect_mb_per_s: f64,
 }
 
+/// `doc` with its odd paragraphs (the second, fourth, …) spun, each alone with its own seed,
+/// and the number of paragraphs.
+fn spin_every_other_paragraph(
+    pack: &unspin::Pack,
+    doc: &str,
+    opts: impl Fn(u64) -> SpinOptions,
+) -> (String, usize) {
+    let ranges = unspin::detect::paragraphs(doc);
+    let mut text = String::with_capacity(doc.len() + doc.len() / 4);
+    let mut at = 0;
+    for (j, &(start, end)) in ranges.iter().enumerate() {
+        text.push_str(&doc[at..start]);
+        if j % 2 == 1 {
+            text.push_str(&spin(pack, &doc[start..end], &opts(j as u64 + 1)).text);
+        } else {
+            text.push_str(&doc[start..end]);
+        }
+        at = end;
+    }
+    text.push_str(&doc[at..]);
+    (text, ranges.len())
+}
+
 pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
-    let docs = crate::output::brown_docs(&a.brown, &a.genre, a.docs)?;
+    let docs = crate::output::brown_docs(&a.sample)?;
     let configs = a
         .configs
         .iter()
@@ -311,14 +350,21 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         threshold: a.threshold,
         ..DetectOptions::default()
     };
+    if let Some(x) = a.document_prior {
+        opts.document_prior = x;
+    }
     if let Some(x) = a.screen_below {
         opts.screen_below = x;
     }
-    let scores = |d: &Detection| -> (f32, Vec<f32>) {
-        (d.score, d.paragraphs.iter().map(|p| p.score).collect())
+    // Paragraphs as (score, own score) pairs.
+    let scores = |d: &Detection| -> (f32, Vec<(f32, f32)>) {
+        let p = d.paragraphs.iter().map(|p| (p.score, p.own_score));
+        (d.score, p.collect())
     };
-    // Clean texts, scored once per channel the configurations use.
-    let mut clean: Vec<(u8, Vec<f32>, Vec<f32>)> = Vec::new();
+    // Clean texts, scored once per channel the configurations use: (channel, documents,
+    // paragraphs).
+    type Scored = (u8, Vec<f32>, Vec<(f32, f32)>);
+    let mut clean: Vec<Scored> = Vec::new();
     let (mut bytes, mut secs, mut screened) = (0usize, 0f64, 0usize);
     for c in &configs {
         if clean.iter().any(|(m, _, _)| *m == c.restore_mask) {
@@ -348,33 +394,57 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
             .find(|(m, _, _)| *m == c.restore_mask)
             .expect("scored above");
         for (ri, &rate) in a.rates.iter().enumerate() {
-            let (mut ds, mut ps) = (Vec::new(), Vec::new());
+            let (mut ds, mut ps, mut own_neg) = (Vec::new(), Vec::new(), Vec::new());
             for (i, (_, doc)) in docs.iter().enumerate() {
-                let s = spin(
-                    &pack,
-                    doc,
-                    &SpinOptions {
-                        seed: a
-                            .seed
-                            .wrapping_mul(1_000_003)
-                            .wrapping_add((ri * 10_000 + i) as u64),
-                        rate,
-                        mask: c.spin_mask,
-                        phrases: c.phrases,
-                    },
+                let opts = |k: u64| SpinOptions {
+                    seed: a
+                        .sample
+                        .seed
+                        .wrapping_mul(1_000_003)
+                        .wrapping_add((ri * 10_000 + i) as u64)
+                        .wrapping_add(k << 40),
+                    rate,
+                    mask: c.spin_mask,
+                    phrases: c.phrases,
+                };
+                if !a.partial {
+                    let s = spin(&pack, doc, &opts(0));
+                    let (d, p) = scores(&det.detect(&s.text));
+                    ds.push(d);
+                    ps.extend(p);
+                    continue;
+                }
+                // Every other paragraph spun, the rest left as they were.
+                let (text, n) = spin_every_other_paragraph(&pack, doc, opts);
+                let d = det.detect(&text);
+                anyhow::ensure!(
+                    d.paragraphs.len() == n,
+                    "document {i}: {n} paragraphs spun into {}",
+                    d.paragraphs.len()
                 );
-                let (d, p) = scores(&det.detect(&s.text));
-                ds.push(d);
-                ps.extend(p);
+                ds.push(d.score);
+                for (j, p) in d.paragraphs.iter().enumerate() {
+                    if j % 2 == 1 {
+                        ps.push((p.score, p.own_score));
+                    } else {
+                        own_neg.push((p.score, p.own_score));
+                    }
+                }
             }
+            // Partly spun documents: their own clean paragraphs are the negatives.
+            let neg_pars = if a.partial { &own_neg } else { neg_pars };
+            let (pos, pos_own): (Vec<f32>, Vec<f32>) = ps.iter().copied().unzip();
+            let (neg, neg_own): (Vec<f32>, Vec<f32>) = neg_pars.iter().copied().unzip();
             results.push(RateResult {
                 config: c.name,
                 rate,
                 doc_auc: auc(&ds, neg_docs),
                 doc_f1: f1(&ds, neg_docs, a.threshold),
                 doc_recall: share_at_or_above(&ds, a.threshold),
-                paragraph_auc: auc(&ps, neg_pars),
-                paragraph_f1: f1(&ps, neg_pars, a.threshold),
+                paragraph_auc: auc(&pos, &neg),
+                paragraph_f1: f1(&pos, &neg, a.threshold),
+                paragraph_own_auc: auc(&pos_own, &neg_own),
+                paragraph_own_f1: f1(&pos_own, &neg_own, a.threshold),
             });
         }
     }
@@ -384,14 +454,17 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         .cloned()
         .unwrap_or_else(|| clean[0].clone());
     let report = EvalDetectReport {
-        genre: a.genre.clone(),
+        genre: a.sample.genre.clone(),
         docs: docs.len(),
         paragraphs: all_pars.len(),
         threshold: a.threshold,
-        seed: a.seed,
+        seed: a.sample.seed,
         results,
         clean_doc_false_positive_rate: share_at_or_above(&all_docs, a.threshold),
-        clean_paragraph_false_positive_rate: share_at_or_above(&all_pars, a.threshold),
+        clean_paragraph_false_positive_rate: share_at_or_above(
+            &all_pars.iter().map(|p| p.0).collect::<Vec<_>>(),
+            a.threshold,
+        ),
         clean_screened: screened as f64 / docs.len() as f64,
         detect_mb_per_s: bytes as f64 / 1e6 / secs.max(1e-9),
     };
@@ -408,14 +481,30 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     )?;
     writeln!(
         out,
-        "{:<8} {:>5} {:>8} {:>7} {:>10} {:>9} {:>8}",
-        "config", "rate", "doc AUC", "doc F1", "doc recall", "para AUC", "para F1"
+        "{:<8} {:>5} {:>8} {:>7} {:>10} {:>9} {:>8} {:>9} {:>8}",
+        "config",
+        "rate",
+        "doc AUC",
+        "doc F1",
+        "doc recall",
+        "para AUC",
+        "para F1",
+        "own AUC",
+        "own F1"
     )?;
     for r in &report.results {
         writeln!(
             out,
-            "{:<8} {:>5} {:>8.4} {:>7.3} {:>10.3} {:>9.4} {:>8.3}",
-            r.config, r.rate, r.doc_auc, r.doc_f1, r.doc_recall, r.paragraph_auc, r.paragraph_f1
+            "{:<8} {:>5} {:>8.4} {:>7.3} {:>10.3} {:>9.4} {:>8.3} {:>9.4} {:>8.3}",
+            r.config,
+            r.rate,
+            r.doc_auc,
+            r.doc_f1,
+            r.doc_recall,
+            r.paragraph_auc,
+            r.paragraph_f1,
+            r.paragraph_own_auc,
+            r.paragraph_own_f1
         )?;
     }
     writeln!(

@@ -15,9 +15,9 @@ use crate::args::{EvalLearnArgs, LearnArgs, ProfileArg, ProfileCommand};
 use crate::cmd::load_pack;
 use crate::output::config;
 
-/// The channel for restore and detect: the generic one over the thesauri in `mask`, or a learned
-/// profile backed by it.
-pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel>> {
+/// The channel for restore, detect and serve: the generic one over the thesauri in `mask`, or a
+/// learned profile backed by it (`Send`, so that the server can share it between threads).
+pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel + Send>> {
     let generic = GenericChannel::new(mask);
     Ok(match &p.profile {
         None => Box::new(generic),

@@ -10,6 +10,7 @@ mod learn;
 mod output;
 mod report;
 mod scan;
+mod serve;
 mod trace;
 
 use std::io::Write;

@@ -128,7 +128,8 @@ struct EvalReport {
 }
 
 /// The first `n` Brown files of a genre as plain texts, or an error that says how to get them.
-pub fn brown_docs(dir: &std::path::Path, genre: &str, n: usize) -> Result<Vec<(String, String)>> {
+pub fn brown_docs(sample: &crate::args::BrownSample) -> Result<Vec<(String, String)>> {
+    let (dir, genre, n) = (&sample.brown, &sample.genre, sample.docs);
     let docs = read_brown(dir, genre).with_context(|| {
         format!(
             "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
@@ -146,7 +147,7 @@ pub fn brown_docs(dir: &std::path::Path, genre: &str, n: usize) -> Result<Vec<(S
 
 pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
-    let docs = brown_docs(&a.brown, &a.genre, a.docs)?;
+    let docs = brown_docs(&a.sample)?;
     let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
     let mut neural = Neural::open(&a.precise)?;
 
@@ -160,7 +161,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
                 &pack,
                 doc,
                 &SpinOptions {
-                    seed: a.seed.wrapping_mul(1000).wrapping_add(i as u64),
+                    seed: a.sample.seed.wrapping_mul(1000).wrapping_add(i as u64),
                     rate: a.rate,
                     mask: c.spin_mask,
                     phrases: c.phrases,
@@ -200,9 +201,9 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     }
     let secs = t.elapsed().as_secs_f64();
     let report = EvalReport {
-        genre: a.genre.clone(),
+        genre: a.sample.genre.clone(),
         rate: a.rate,
-        seed: a.seed,
+        seed: a.sample.seed,
         configs: results,
         clean_words: words,
         clean_changed: changed,
@@ -220,7 +221,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
             report.genre,
             docs.len(),
             a.rate,
-            a.seed
+            a.sample.seed
         )?;
         writeln!(
             out,

@@ -35,7 +35,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -49,7 +49,7 @@ use unspin::fingerprint::{Hit, Matcher, Scratch};
 use unspin::json::DetectJson;
 use unspin_io::{Format, InputOptions, Record, Records};
 
-use crate::args::{ColorChoice, ScanArgs};
+use crate::args::ScanArgs;
 
 use crate::report::{
     self, group, Doc, DocSummary, Excerpt, FingerprintKey, Mark, MarkKind, Report, RunInfo,
@@ -555,7 +555,7 @@ fn fingerprint_mark(start: usize, end: usize, expected: Option<&str>, query: &st
 
 /// What every worker shares.
 struct Ctx<'a> {
-    detector: Option<&'a Detector<'a, Box<dyn unspin::decode::Channel>>>,
+    detector: Option<&'a Detector<'a, Box<dyn unspin::decode::Channel + Send>>>,
     matcher: Option<&'a Matcher>,
     /// The report's admission bar, when there is a report.
     bar: Option<Arc<AtomicU64>>,
@@ -947,17 +947,8 @@ fn fill_excerpts(report: &mut Report, entries: &[Entry], opts: &InputOptions) {
 
 pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let started = Instant::now();
-    let jobs = match a.jobs {
-        Some(0) => bail!("-j must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let format = a
-        .format
-        .as_deref()
-        .map(str::parse::<Format>)
-        .transpose()
-        .context("--format")?;
+    let jobs = a.records.jobs()?;
+    let mut input = a.records.options()?;
     let scoring = crate::detect::Scoring::new(crate::detect::ScoringFlags {
         fingerprints: &a.fingerprints,
         fingerprints_only: a.fingerprints_only,
@@ -969,10 +960,6 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let matcher = scoring.matcher.as_ref();
     let detector = scoring.detector(&a.profile)?;
 
-    let mut input = InputOptions::default();
-    input.format = format;
-    input.field = a.field.clone();
-    input.id_field = a.id_field.clone();
     input.max_record_bytes = a.max_record_bytes.unwrap_or(if a.fingerprints_only {
         unspin_io::DEFAULT_MAX_RECORD_BYTES
     } else {
@@ -1011,11 +998,7 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     .then(|| sizes.iter().sum::<u64>());
     let base: u64 = sizes[..prior.start.file.min(sizes.len())].iter().sum();
     let mut progress = Progress {
-        on: match a.progress {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal(),
-        },
+        on: a.records.progress_on(),
         start: Instant::now(),
         last: None,
         total,

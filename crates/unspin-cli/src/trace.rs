@@ -2,7 +2,7 @@
 //! spun copy among many documents.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,58 +11,13 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use unspin::canon::Canon;
 use unspin::index::eval::{make_queries, EvalQuery, Tally};
-use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, TraceOptions};
+use unspin::index::{EditKind, Index, IndexBuilder, Match, Params, Rules, TraceOptions};
+use unspin::json::TraceMatchJson;
+use unspin::learn::Profile;
 use unspin_io::{Format, InputOptions};
 
-use crate::args::{ColorChoice, PackArg};
+use crate::args::{PackArg, RecordArgs};
 use crate::cmd::{load_pack, read_input};
-
-/// Which records to read, as for `unspin scan`.
-#[derive(Args, Debug, Clone)]
-pub struct RecordArgs {
-    /// Read every input in this format (text, jsonl, warc, pdf) instead of telling it from each
-    /// file's extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// JSONL: the field that holds the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
-    pub field: String,
-    /// JSONL: the field that holds the record's id (without it the id is path:line).
-    #[arg(long, default_value = "id", value_name = "NAME")]
-    pub id_field: String,
-    /// Worker threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// When to draw the progress line on stderr (auto: when stderr is a terminal).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub progress: ColorChoice,
-}
-
-impl RecordArgs {
-    fn options(&self) -> Result<InputOptions> {
-        let mut o = InputOptions::default();
-        if let Some(f) = &self.format {
-            o.format = Some(f.parse::<Format>()?);
-        }
-        o.field = self.field.clone();
-        o.id_field = self.id_field.clone();
-        Ok(o)
-    }
-
-    fn jobs(&self) -> usize {
-        self.jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
-    }
-
-    fn progress_on(&self) -> bool {
-        match self.progress {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal(),
-        }
-    }
-}
 
 /// Signature parameters for a new index (the defaults were chosen by measurement; see
 /// BENCHMARKS.md).
@@ -199,6 +154,10 @@ pub struct TraceArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub pack: PackArg,
+    /// A spinner profile from `unspin learn`: its substitutions count as explained in the
+    /// verifying alignments, besides the thesauri's.
+    #[command(flatten)]
+    pub profile: crate::args::ProfileArg,
 }
 
 #[derive(Args, Debug)]
@@ -304,7 +263,7 @@ fn add_records(
 ) -> Result<(usize, usize)> {
     let options = records.options()?;
     let files = unspin_io::expand(inputs, &options)?;
-    let jobs = records.jobs();
+    let jobs = records.jobs()?;
     let mut progress = Progress::new(records.progress_on());
     let mut stream = unspin_io::scan(files, &options);
     let (mut added, mut errors, mut seen) = (0usize, 0usize, 0usize);
@@ -463,27 +422,11 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
 }
 
 #[derive(Serialize)]
-struct MatchJson<'a> {
-    id: &'a str,
-    score: f32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alignment: Option<&'a unspin::index::Alignment>,
-}
-
-#[derive(Serialize)]
 struct BatchLine<'a> {
     query_id: &'a str,
-    matches: Vec<MatchJson<'a>>,
+    matches: Vec<TraceMatchJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
-}
-
-fn match_json(m: &Match, with_alignment: bool) -> MatchJson<'_> {
-    MatchJson {
-        id: &m.id,
-        score: (m.score * 1e4).round() / 1e4,
-        alignment: with_alignment.then_some(&m.alignment),
-    }
 }
 
 fn open_index(path: &Path, canon: &Canon<'_>) -> Result<Index> {
@@ -499,6 +442,7 @@ fn trace_many(
     canon: &Canon<'_>,
     texts: &[&str],
     opts: &TraceOptions,
+    rules: Option<&Rules>,
     jobs: usize,
 ) -> Vec<Result<Vec<Match>, unspin::index::IndexError>> {
     if texts.is_empty() {
@@ -511,7 +455,7 @@ fn trace_many(
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|t| idx.trace(canon, t, opts))
+                        .map(|t| idx.trace_with(canon, t, opts, rules))
                         .collect::<Vec<_>>()
                 })
             })
@@ -533,14 +477,23 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
         min_score: a.min_score,
         ..TraceOptions::default()
     };
+    let rules = match &a.profile.profile {
+        Some(p) => Some(Rules::from_profile(
+            &Profile::load(p).context("cannot use --profile")?,
+        )),
+        None => None,
+    };
     if let Some(q) = &a.queries {
-        return trace_batch(&a, q, &idx, &canon, &opts);
+        return trace_batch(&a, q, &idx, &canon, &opts, rules.as_ref());
     }
     let text = read_input(&a.input, a.lossy)?;
-    let matches = idx.trace(&canon, &text, &opts)?;
+    let matches = idx.trace_with(&canon, &text, &opts, rules.as_ref())?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v: Vec<_> = matches.iter().map(|m| match_json(m, true)).collect();
+        let v: Vec<_> = matches
+            .iter()
+            .map(|m| TraceMatchJson::new(m, true))
+            .collect();
         serde_json::to_writer(&mut out, &serde_json::json!({ "matches": v }))?;
         writeln!(out)?;
     } else if matches.is_empty() {
@@ -549,9 +502,13 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
         writeln!(out, "score   source")?;
         for m in &matches {
             let al = &m.alignment;
+            let conflicts = match al.conflicts {
+                0 => String::new(),
+                n => format!(", {n} names or numbers differ"),
+            };
             writeln!(
                 out,
-                "{:.3}   {}  ({} of {} words equal, {} substituted, {} unexplained)",
+                "{:.3}   {}  ({} of {} words equal, {} substituted, {} unexplained{conflicts})",
                 m.score, m.id, al.matched, al.words, al.explained, al.unexplained
             )?;
         }
@@ -573,6 +530,7 @@ fn trace_batch(
     idx: &Index,
     canon: &Canon<'_>,
     opts: &TraceOptions,
+    rules: Option<&Rules>,
 ) -> Result<u8> {
     let mut options = InputOptions::default();
     options.format = Some(Format::Jsonl);
@@ -596,7 +554,7 @@ fn trace_batch(
             break;
         }
         let texts: Vec<&str> = chunk.iter().map(|r| r.text().unwrap_or("")).collect();
-        let results = trace_many(idx, canon, &texts, opts, jobs);
+        let results = trace_many(idx, canon, &texts, opts, rules, jobs);
         for (r, res) in chunk.iter().zip(results) {
             n += 1;
             let line = match (&r.body, res) {
@@ -620,7 +578,7 @@ fn trace_batch(
                     found += usize::from(!ms.is_empty());
                     let line = BatchLine {
                         query_id: &r.id,
-                        matches: ms.iter().map(|m| match_json(m, a.json)).collect(),
+                        matches: ms.iter().map(|m| TraceMatchJson::new(m, a.json)).collect(),
                         error: None,
                     };
                     serde_json::to_writer(&mut out, &line)?;
@@ -827,7 +785,7 @@ pub fn eval_trace(a: EvalTraceArgs) -> Result<u8> {
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
     let t = Instant::now();
-    let results = trace_many(&idx, &canon, &texts, &opts, jobs);
+    let results = trace_many(&idx, &canon, &texts, &opts, None, jobs);
     let secs = t.elapsed().as_secs_f64();
     let mut tally = Tally::default();
     for (q, r) in queries.iter().zip(results) {

@@ -193,3 +193,74 @@ fn damaged_index_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{what}: {err}");
     }
 }
+
+#[test]
+fn a_profile_explains_its_spinners_substitutions() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path());
+    let idx_s = idx.to_str().unwrap();
+    // A spinner with habits no thesaurus knows.
+    let original = example("spun-news.original.txt");
+    let weird = original
+        .replace("granted", "blorfed")
+        .replace("political", "zibbety");
+    assert_ne!(weird, original);
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        format!(
+            "{}\n",
+            serde_json::json!({"spun": weird, "original": original})
+        ),
+    )
+    .unwrap();
+    let profile = dir.path().join("weird.profile");
+    let o = unspin(
+        &[
+            "learn",
+            pairs.to_str().unwrap(),
+            "-o",
+            profile.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    let trace = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["trace", "--index", idx_s, "--json"];
+        args.extend_from_slice(extra);
+        let o = unspin(&args, weird.as_bytes());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["matches"][0].clone()
+    };
+    let plain = trace(&[]);
+    let learned = trace(&["--profile", profile.to_str().unwrap()]);
+    assert_eq!(plain["id"], "news-1");
+    assert_eq!(learned["id"], "news-1");
+    let explained = |m: &serde_json::Value, spun: &str| {
+        m["alignment"]["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["spun"] == spun && e["explained"] == true)
+    };
+    assert!(!explained(&plain, "blorfed"), "{plain}");
+    assert!(explained(&learned, "blorfed"), "{learned}");
+    assert!(explained(&learned, "zibbety"), "{learned}");
+    assert!(learned["score"].as_f64() > plain["score"].as_f64());
+    assert_eq!(learned["alignment"]["unexplained"], 0, "{learned}");
+
+    // A profile that is not one: a clear error, exit 2.
+    let o = unspin(
+        &[
+            "trace",
+            "--index",
+            idx_s,
+            "--profile",
+            pairs.to_str().unwrap(),
+        ],
+        weird.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--profile"), "{}", text(&o.stderr));
+}

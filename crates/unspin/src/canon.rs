@@ -60,6 +60,9 @@ pub struct Word {
     pub start: usize,
     /// Byte offset one past its end.
     pub end: usize,
+    /// Inside a thesaurus phrase of three or more words ("at this moment", "walk off with"):
+    /// what a phrase spinner writes for one word, or collapses into one.
+    pub phrase: bool,
 }
 
 /// Word kinds from a pack, computed once (one byte per vocabulary word).
@@ -67,7 +70,20 @@ pub struct Canon<'p> {
     lex: Lexicon<'p>,
     /// [`Kind`] of every vocabulary word, as a byte.
     kinds: Vec<u8>,
+    /// For every vocabulary word, the longest thesaurus phrase (in words, 0 for none) that
+    /// starts with it.
+    phrase_len: Vec<u8>,
 }
+
+/// Longest thesaurus phrase, in words, that [`Canon::words`] recognises in a text.
+const MAX_PHRASE: usize = 4;
+
+/// Shortest thesaurus phrase, in words, that [`Canon::words`] recognises.
+const MIN_PHRASE: usize = 2;
+
+/// Bumped whenever [`Canon::words`] sorts words differently, so that an index built with the
+/// old rules is refused ([`Canon::fingerprint`]) rather than queried with mismatched streams.
+const CANON_VERSION: u64 = 2;
 
 /// The bit of a kinds entry that marks a phrase-prone function word.
 const PHRASE_PRONE: u8 = 0x80;
@@ -93,7 +109,24 @@ impl<'p> Canon<'p> {
                 }
             })
             .collect();
-        Canon { lex, kinds }
+        // Phrases the thesauri relate to something: what a phrase spinner writes for a word,
+        // or collapses into one.
+        let mut phrase_len = vec![0u8; n as usize];
+        for node in n..lex.n_nodes() {
+            let ws = lex.node_words(node);
+            let ws = ws.as_slice();
+            if (2..=MAX_PHRASE).contains(&ws.len())
+                && lex.neighbors(node).any(|(_, f)| f & FREE_MASK != 0)
+            {
+                let l = &mut phrase_len[ws[0] as usize];
+                *l = (*l).max(ws.len() as u8);
+            }
+        }
+        Canon {
+            lex,
+            kinds,
+            phrase_len,
+        }
     }
 
     /// The lexicon the kinds come from.
@@ -122,7 +155,10 @@ impl<'p> Canon<'p> {
     /// A fingerprint of the kinds table: an index built with one pack refuses another whose
     /// words would be sorted differently.
     pub fn fingerprint(&self) -> u64 {
-        fx(self.kinds.as_slice()) ^ (self.kinds.len() as u64).rotate_left(32)
+        fx(self.kinds.as_slice())
+            ^ (self.kinds.len() as u64).rotate_left(32)
+            ^ fx(self.phrase_len.as_slice()).rotate_left(17)
+            ^ CANON_VERSION
     }
 
     /// The words of `text` with their kinds, in order.
@@ -131,21 +167,28 @@ impl<'p> Canon<'p> {
         let mut out = Vec::with_capacity(toks.len() / 2 + 1);
         let mut buf = String::new();
         let mut sentence_start = true;
+        // joined[k]: word k follows word k-1 with nothing but space between.
+        let mut joined: Vec<bool> = Vec::with_capacity(toks.len() / 2 + 1);
+        let mut after_word = false;
         for (i, t) in toks.iter().enumerate() {
             let s = t.text(text);
             match t.kind {
                 TokenKind::Space => {}
                 TokenKind::Punct => {
                     sentence_start |= matches!(s, "." | "!" | "?");
+                    after_word = false;
                 }
                 TokenKind::Number => {
                     lookup_form(s, &mut buf);
+                    joined.push(false);
+                    after_word = false;
                     out.push(Word {
                         kind: Kind::Immutable,
                         hash: fx(buf.as_str()),
                         id: None,
                         start: t.start,
                         end: t.end,
+                        phrase: false,
                     });
                     sentence_start = false;
                 }
@@ -168,18 +211,62 @@ impl<'p> Canon<'p> {
                             None => Kind::Immutable,
                         }
                     };
+                    joined.push(after_word);
+                    after_word = true;
                     out.push(Word {
                         kind,
                         hash: fx(buf.as_str()),
                         id,
                         start: t.start,
                         end: t.end,
+                        phrase: false,
                     });
                     sentence_start = false;
                 }
             }
         }
+        self.mark_phrases(&mut out, &joined);
         out
+    }
+
+    /// Marks the words inside a thesaurus phrase ("at this moment", "walk off with"): what a
+    /// phrase spinner writes for one word or collapses into one. A stream without them loses
+    /// "now" and "at this moment" alike.
+    fn mark_phrases(&self, words: &mut [Word], joined: &[bool]) {
+        let mut ids = [0u32; MAX_PHRASE];
+        let mut k = 0;
+        while k < words.len() {
+            let max = words[k]
+                .id
+                .map_or(0, |id| self.phrase_len[id as usize] as usize);
+            let mut taken = 1;
+            if max >= MIN_PHRASE {
+                let mut len = 0;
+                while len < max
+                    && k + len < words.len()
+                    && (len == 0 || joined[k + len])
+                    && matches!(words[k + len].kind, Kind::Function | Kind::Free)
+                {
+                    let Some(id) = words[k + len].id else { break };
+                    ids[len] = id;
+                    len += 1;
+                }
+                for l in (MIN_PHRASE..=len).rev() {
+                    let related = self
+                        .lex
+                        .node_of(&ids[..l])
+                        .is_some_and(|p| self.lex.neighbors(p).any(|(_, f)| f & FREE_MASK != 0));
+                    if related {
+                        for w in &mut words[k..k + l] {
+                            w.phrase = true;
+                        }
+                        taken = l;
+                        break;
+                    }
+                }
+            }
+            k += taken;
+        }
     }
 
     /// The skeleton of `text`: hashes of its words that are not [`Kind::Free`], in order.

@@ -37,6 +37,26 @@ pub trait Channel: Sync {
     }
 }
 
+/// A borrowed channel is a channel, so one built once (the generic channel's tables take tens of
+/// milliseconds) can serve many restorers, as in a server that builds a restorer per request.
+impl<C: Channel + ?Sized> Channel for &C {
+    fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {
+        (**self).substitute(lex, lm, orig, spun, flags)
+    }
+
+    fn mask(&self) -> u8 {
+        (**self).mask()
+    }
+
+    fn propose(&self, spun: &[u32]) -> Vec<(Vec<u32>, f32)> {
+        (**self).propose(spun)
+    }
+
+    fn learned(&self, spun: &[u32]) -> bool {
+        (**self).learned(spun)
+    }
+}
+
 /// A boxed channel is a channel, so a program can choose one at run time.
 impl<C: Channel + ?Sized> Channel for Box<C> {
     fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {

@@ -55,8 +55,12 @@ pub struct Paragraph {
     pub start: usize,
     /// Byte offset one past its last byte.
     pub end: usize,
-    /// Probability that the paragraph was spun, in [0, 1].
+    /// Probability that the paragraph was spun, in [0, 1], given its own evidence and, the
+    /// shorter it is the more, its document's ([`DetectOptions::document_prior`]).
     pub score: f32,
+    /// Probability that the paragraph was spun judged on its own evidence alone, in [0, 1]:
+    /// what tells the spun paragraphs of a partly spun copy from its untouched ones.
+    pub own_score: f32,
     /// Words the restorer could judge (free words).
     pub words: usize,
     /// Evidence spans inside the paragraph.
@@ -169,13 +173,17 @@ impl Model {
                 .sum::<f32>()
     }
 
-    /// Probability that a text with these features was spun, in [0, 1].
-    pub fn score(&self, f: &Features) -> f32 {
+    /// The log-odds of spun, the text's own evidence shrunk toward the prior by its length.
+    pub fn shrunk_logit(&self, f: &Features) -> f32 {
         let n = f.words as f32;
         let reliability = n / (n + self.half_words);
         // A short text scores near the prior instead of at an extreme.
-        let z = self.prior * (1.0 - reliability) + self.logit(f) * reliability;
-        1.0 / (1.0 + (-z).exp())
+        self.prior * (1.0 - reliability) + self.logit(f) * reliability
+    }
+
+    /// Probability that a text with these features was spun, in [0, 1].
+    pub fn score(&self, f: &Features) -> f32 {
+        1.0 / (1.0 + (-self.shrunk_logit(f)).exp())
     }
 }
 
@@ -197,6 +205,10 @@ pub struct DetectOptions {
     /// A text whose screening score is below this skips the lattice: it gets the screening
     /// score and no evidence spans (0: always run the lattice).
     pub screen_below: f32,
+    /// A paragraph's evidence is shrunk toward its document's log-odds, clamped to ± this,
+    /// instead of toward the paragraph model's fixed prior (0: the fixed prior). A short
+    /// paragraph then takes its document's view, and a long one its own.
+    pub document_prior: f32,
 }
 
 impl Default for DetectOptions {
@@ -211,6 +223,10 @@ impl Default for DetectOptions {
             // Off by default: screening costs ranking at low spin rates (document AUC at rate
             // 0.05 fell from 0.98 to 0.89 on Brown press texts with a cut at 0.05).
             screen_below: 0.0,
+            // Measured on Brown press texts (BENCHMARKS.md, "Detection"): paragraph AUC at
+            // rate 0.1 from 0.77–0.93 to 0.96–0.99; within partly spun documents the own score
+            // ranks paragraphs better, and `Paragraph::own_score` keeps it.
+            document_prior: 6.0,
         }
     }
 }
@@ -299,7 +315,7 @@ impl<'p, C: Channel> Detector<'p, C> {
             let f = features(&probes, &[], 0, text.len());
             let score = self.opts.screen.score(&f);
             if score < self.opts.screen_below {
-                let paragraphs = self.paragraphs(text, &probes, &[], &self.opts.screen);
+                let paragraphs = self.paragraphs(text, &probes, &[], &self.opts.screen, None);
                 return Ok(Detection {
                     score,
                     flagged: score >= self.opts.threshold,
@@ -330,7 +346,11 @@ impl<'p, C: Channel> Detector<'p, C> {
             .collect();
         let model = &self.opts.model;
         let features = features(&probes, &spans, 0, text.len());
-        let paragraphs = self.paragraphs(text, &probes, &spans, &self.opts.paragraph_model);
+        let prior = (self.opts.document_prior > 0.0).then(|| {
+            let cap = self.opts.document_prior;
+            model.shrunk_logit(&features).clamp(-cap, cap)
+        });
+        let paragraphs = self.paragraphs(text, &probes, &spans, &self.opts.paragraph_model, prior);
         let score = model.score(&features);
         Ok(Detection {
             score,
@@ -351,15 +371,22 @@ impl<'p, C: Channel> Detector<'p, C> {
         probes: &[WordProbe],
         spans: &[Evidence],
         model: &Model,
+        document_prior: Option<f32>,
     ) -> Vec<Paragraph> {
+        let contextual = document_prior.map(|prior| Model {
+            prior,
+            ..model.clone()
+        });
         paragraphs(text)
             .into_iter()
             .map(|(start, end)| {
                 let f = features(probes, spans, start, end);
+                let own_score = model.score(&f);
                 Paragraph {
                     start,
                     end,
-                    score: model.score(&f),
+                    score: contextual.as_ref().map_or(own_score, |m| m.score(&f)),
+                    own_score,
                     words: f.words,
                     spans: spans[spans.partition_point(|s| s.start < start)..]
                         .iter()

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::detect::{Detection, Evidence, Paragraph};
 use crate::fingerprint::Hit;
+use crate::index::{Alignment, Match};
 use crate::restore::{Restoration, Span};
 
 /// A restoration: `{"text", "spans", "spin_rate", "words", "scorer"}`.
@@ -119,5 +120,29 @@ impl<'a> DetectJson<'a> {
     pub fn with_path(mut self, path: String) -> Self {
         self.path = Some(path);
         self
+    }
+}
+
+/// A source found by tracing: `{"id", "score", "alignment"}`, the score rounded to four decimals;
+/// `alignment` (the word alignment with every edit) is left out when not asked for.
+#[derive(Debug, Serialize)]
+pub struct TraceMatchJson<'a> {
+    /// The source document's id in the index.
+    pub id: &'a str,
+    /// The alignment score, in [0, 1].
+    pub score: f32,
+    /// The word alignment of the spun text with the source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alignment: Option<&'a Alignment>,
+}
+
+impl<'a> TraceMatchJson<'a> {
+    /// The shape of a match, with or without its alignment.
+    pub fn new(m: &'a Match, with_alignment: bool) -> Self {
+        TraceMatchJson {
+            id: &m.id,
+            score: (m.score * 1e4).round() / 1e4,
+            alignment: with_alignment.then_some(&m.alignment),
+        }
     }
 }

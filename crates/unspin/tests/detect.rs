@@ -27,6 +27,7 @@ fn check_shape(text: &str, d: &Detection) {
     for p in &d.paragraphs {
         assert!(p.start >= at && p.start < p.end && p.end <= text.len());
         assert!((0.0..=1.0).contains(&p.score));
+        assert!((0.0..=1.0).contains(&p.own_score));
         at = p.end;
     }
 }
@@ -100,5 +101,57 @@ proptest! {
     ) {
         let d = Detector::new(pack()).detect(&text);
         check_shape(&text, &d);
+    }
+}
+
+#[test]
+fn paragraphs_lean_on_their_document_and_own_scores_do_not() {
+    let docs = brown(2);
+    let det = Detector::new(pack());
+    for (i, doc) in docs.iter().enumerate() {
+        let opts = |seed| SpinOptions {
+            seed,
+            rate: 0.3,
+            mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
+            phrases: false,
+        };
+        // A clean document pulls its paragraphs down, a spun one up.
+        let clean = det.detect(doc);
+        assert!(clean.paragraphs.iter().all(|p| p.score <= p.own_score));
+        let spun = det.detect(&spin(pack(), doc, &opts(i as u64)).text);
+        assert!(spun.flagged);
+        assert!(spun.paragraphs.iter().all(|p| p.score >= p.own_score));
+        // Partly spun: every other paragraph. Own scores tell the spun ones apart.
+        let ranges = unspin::detect::paragraphs(doc);
+        let mut text = String::new();
+        let mut at = 0;
+        for (j, &(a, b)) in ranges.iter().enumerate() {
+            text.push_str(&doc[at..a]);
+            if j % 2 == 1 {
+                text.push_str(&spin(pack(), &doc[a..b], &opts(j as u64)).text);
+            } else {
+                text.push_str(&doc[a..b]);
+            }
+            at = b;
+        }
+        let d = det.detect(&text);
+        check_shape(&text, &d);
+        assert_eq!(d.paragraphs.len(), ranges.len());
+        let mean = |odd: usize| {
+            let v: Vec<f32> = d
+                .paragraphs
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| j % 2 == odd)
+                .map(|(_, p)| p.own_score)
+                .collect();
+            v.iter().sum::<f32>() / v.len() as f32
+        };
+        assert!(
+            mean(1) > mean(0) + 0.2,
+            "spun {} clean {}",
+            mean(1),
+            mean(0)
+        );
     }
 }

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use unspin::canon::Canon;
 use unspin::index::eval::{excerpt, spinner};
-use unspin::index::{align, EditKind, Index, IndexBuilder, IndexError, Params, TraceOptions};
+use unspin::index::{
+    align, align_with, EditKind, Index, IndexBuilder, IndexError, Params, Rules, Signer,
+    TraceOptions, STREAMS,
+};
+use unspin::learn::Profile;
 use unspin::spin::{spin, Rng};
 
 mod common;
@@ -287,4 +291,109 @@ proptest! {
             prop_assert!((al.score - 1.0).abs() < 1e-6 || wa.is_empty());
         }
     }
+}
+
+#[test]
+fn a_profile_explains_what_its_spinner_does_beyond_the_thesauri() {
+    let c = canon();
+    let source =
+        "The council will discuss the new budget with twelve residents of Elmwood on Tuesday.";
+    let spun = "The council will wibble wobble the new budget with twelve residents of Elmwood on Tuesday.";
+    let (ws, wt) = (c.words(spun), c.words(source));
+    let plain = align(c.lexicon(), spun, &ws, source, &wt, 0, 16);
+    let profile = Profile::learn([(spun, source)]);
+    let rules = Rules::from_profile(&profile);
+    assert!(!rules.is_empty());
+    let learned = align_with(c.lexicon(), spun, &ws, source, &wt, 0, 16, Some(&rules));
+    // No thesaurus relates the nonsense phrase to "discuss"; the learned rule does.
+    assert_eq!(plain.unexplained, 2, "{plain:?}");
+    assert_eq!(learned.unexplained, 0, "{learned:?}");
+    assert_eq!(learned.explained, 2);
+    assert!(learned.score > plain.score);
+    let e = learned.edits.iter().find(|e| e.explained).unwrap();
+    assert_eq!(
+        (e.spun.as_str(), e.source.as_str()),
+        ("wibble wobble", "discuss")
+    );
+    // Rules of another spinner explain nothing here.
+    let other = Rules::from_profile(&Profile::learn([("a gaggle of", "a group of")]));
+    let al = align_with(c.lexicon(), spun, &ws, source, &wt, 0, 16, Some(&other));
+    assert_eq!(al, plain);
+}
+
+#[test]
+fn words_inside_thesaurus_phrases_are_marked() {
+    let c = canon();
+    let phrased = |t: &str| -> Vec<String> {
+        c.words(t)
+            .iter()
+            .filter(|w| w.phrase)
+            .map(|w| t[w.start..w.end].to_string())
+            .collect()
+    };
+    // What the content farm of DESIGN.md writes for "now" and "and".
+    assert_eq!(
+        phrased("They left at this moment for Paris"),
+        ["at", "this", "moment"]
+    );
+    assert_eq!(phrased("Jim walk off with Ann"), ["walk", "off", "with"]);
+    // A phrase does not run across punctuation, and names are never part of one.
+    assert!(phrased("They left at this, moment by moment").len() < 3);
+    assert!(phrased("Ms Moment left").is_empty());
+    // Phrase marks change only which stream a word joins, never its kind or hash.
+    let (a, b) = (c.words("at this moment"), c.words("at this, moment"));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.kind, x.hash), (y.kind, y.hash));
+    }
+}
+
+#[test]
+fn the_phrase_free_stream_survives_phrase_spinning_best() {
+    // A phrase spinner writes function words out as phrases ("and" → "walk off with"): the
+    // phrase-free skeleton's bands agree with the original's more often than the skeleton's.
+    let docs = brown_passages("ca", 8);
+    if docs.is_empty() {
+        return;
+    }
+    let c = canon();
+    let signer = Signer::new(Params::default());
+    let bps = Params::default().bands_per_stream();
+    let mut agree = [0usize; STREAMS];
+    for (i, (_, text)) in docs.iter().enumerate().take(30) {
+        let spun = spin(pack(), text, &spinner("phrase", 0.3, i as u64).unwrap()).text;
+        let a = signer.passages(c, &c.words(text), 1000);
+        let b = signer.passages(c, &c.words(&spun), 1000);
+        for (s, n) in agree.iter_mut().enumerate() {
+            let band = s * bps..(s + 1) * bps;
+            *n += a[0].keys[band.clone()]
+                .iter()
+                .zip(&b[0].keys[band])
+                .filter(|(x, y)| x.is_some() && x == y)
+                .count();
+        }
+    }
+    assert!(agree[1] > agree[2] + agree[2] / 4, "{agree:?}");
+}
+
+#[test]
+fn names_that_differ_are_conflicts_and_cost_the_score() {
+    let c = canon();
+    let source = "The committee met John Smith in Boston on 12 May to discuss the harbour budget.";
+    let sibling =
+        "The committee met Maria Jones in Denver on 3 June to discuss the harbour budget.";
+    let spun = "The panel met John Smith in Boston on 12 May to talk about the harbour budget.";
+    let (wt, wq, ws) = (c.words(source), c.words(sibling), c.words(spun));
+    let other = align(c.lexicon(), sibling, &wq, source, &wt, 0, 16);
+    // Five names and numbers filled in differently: no spinner does that.
+    assert_eq!(other.conflicts, 5, "{other:?}");
+    let plain = (other.matched + other.explained) as f32 / other.words as f32;
+    assert!(other.score < plain - 0.5, "{} vs {plain}", other.score);
+    assert!(other.score < TraceOptions::default().min_score);
+    // A spun copy keeps its names: no conflict, no cost.
+    let copy = align(c.lexicon(), spun, &ws, source, &wt, 0, 16);
+    assert_eq!(copy.conflicts, 0, "{copy:?}");
+    assert_eq!(
+        copy.score,
+        (copy.matched + copy.explained) as f32 / copy.words as f32
+    );
 }

@@ -38,8 +38,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::canon::Canon;
-pub use align::{align, Alignment, Edit, EditKind};
-pub use signature::{Params, Passage, Signer};
+pub use align::{align, align_with, Alignment, Edit, EditKind, Rules};
+pub use signature::{Params, Passage, Signer, STREAMS};
 pub use store::{FORMAT_VERSION, MAGIC};
 
 /// Why an index could not be built, opened or read.
@@ -562,6 +562,21 @@ impl Index {
     /// [`IndexError::PackMismatch`] for the wrong pack; [`IndexError::Malformed`] for a stored
     /// text that is not UTF-8.
     pub fn trace(&self, canon: &Canon<'_>, text: &str, opts: &TraceOptions) -> Result<Vec<Match>> {
+        self.trace_with(canon, text, opts, None)
+    }
+
+    /// [`Index::trace`], with a learned spinner's rules explaining substitutions in the
+    /// verifying alignments besides the thesauri (`unspin trace --profile`).
+    ///
+    /// # Errors
+    /// As [`Index::trace`].
+    pub fn trace_with(
+        &self,
+        canon: &Canon<'_>,
+        text: &str,
+        opts: &TraceOptions,
+        rules: Option<&Rules>,
+    ) -> Result<Vec<Match>> {
         self.check_pack(canon)?;
         let words = canon.words(text);
         if words.is_empty() {
@@ -578,7 +593,16 @@ impl Index {
             let source = self.doc_text(doc)?;
             let tw = canon.words(source);
             let band = 16 + words.len() / 5;
-            let alignment = align::align(canon.lexicon(), text, &words, source, &tw, hint, band);
+            let alignment = align::align_with(
+                canon.lexicon(),
+                text,
+                &words,
+                source,
+                &tw,
+                hint,
+                band,
+                rules,
+            );
             if alignment.score >= opts.min_score {
                 out.push(Match {
                     doc,

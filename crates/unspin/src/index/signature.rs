@@ -1,14 +1,18 @@
-//! Spin-invariant signatures: shingles of two canonical streams, MinHash per passage, LSH band
+//! Spin-invariant signatures: shingles of three canonical streams, MinHash per passage, LSH band
 //! keys.
 //!
-//! From a text's [`canon::Word`](crate::canon::Word)s two streams are taken:
+//! From a text's [`canon::Word`](crate::canon::Word)s three streams are taken:
 //!
 //! - **immutables**: [`Kind::Immutable`] and [`Kind::Fixed`] words (names, numbers, words without
 //!   synonyms, contractions, compound parts). No spinner configuration changes them; they are
 //!   sparse (6–20 % of words).
-//! - **skeleton**: every word but the free ones and the function words that the thesauri relate
-//!   to a phrase (a phrase spinner writes those out). A one-for-one spinner leaves it exactly as
-//!   it was; a phrase spinner breaks it here and there. About a quarter to a third of the words.
+//! - **phrase-free skeleton**: every word but the free ones, the function words that the
+//!   thesauri relate to a phrase (a phrase spinner writes those out), and the words inside a
+//!   thesaurus phrase of three or more words (what it writes them out as: "walk off with",
+//!   "at this moment"). What a phrase spinner keeps best.
+//! - **skeleton**: the same with the phrases' words kept. A one-for-one spinner leaves it
+//!   exactly as it was (it never writes a phrase, but may break one up, which the phrase-free
+//!   skeleton notices). About a quarter to a third of the words.
 //!
 //! Each stream is cut into `k`-shingles; a passage (a window of `window` words, every `stride`
 //! words) gets `perms` MinHash values per stream, and every `rows` consecutive values make one
@@ -62,7 +66,7 @@ impl Params {
 
     /// Bands in all.
     pub fn bands(&self) -> usize {
-        2 * self.bands_per_stream()
+        STREAMS * self.bands_per_stream()
     }
 
     /// Whether the parameters can be used.
@@ -98,9 +102,13 @@ pub struct Passage {
     pub start: u32,
     /// Number of words in the passage.
     pub len: u32,
-    /// One key per band: the immutables' bands first, then the skeleton's.
+    /// One key per band: the immutables' bands first, then the phrase-free skeleton's, then the
+    /// skeleton's.
     pub keys: Vec<Option<u32>>,
 }
+
+/// Streams signed: immutables, phrase-free skeleton, skeleton.
+pub const STREAMS: usize = 3;
 
 /// Computes signatures with fixed parameters (cheap to share between threads).
 pub struct Signer {
@@ -119,7 +127,7 @@ impl Signer {
     /// A signer for `params`.
     pub fn new(params: Params) -> Signer {
         let mut rng = Rng::new(params.seed);
-        let coef = (0..2 * params.perms)
+        let coef = (0..STREAMS * params.perms)
             .map(|_| (rng.next_u64() | 1, rng.next_u64()))
             .collect();
         Signer { params, coef }
@@ -130,9 +138,9 @@ impl Signer {
         &self.params
     }
 
-    fn streams(&self, canon: &Canon<'_>, words: &[Word]) -> [Stream; 2] {
+    fn streams(&self, canon: &Canon<'_>, words: &[Word]) -> [Stream; STREAMS] {
         let k = self.params.shingle;
-        let mut out = [(); 2].map(|_| Stream {
+        let mut out = [(); STREAMS].map(|_| Stream {
             pos: Vec::new(),
             hash: Vec::new(),
         });
@@ -180,11 +188,28 @@ impl Signer {
         let p = self.params.perms;
         let bps = self.params.bands_per_stream();
         let rows = self.params.rows;
+        // Every shingle's `p` MinHash values, computed once however many windows hold it.
+        let values: Vec<Vec<u32>> = if starts.len() > 1 {
+            streams
+                .iter()
+                .enumerate()
+                .map(|(si, st)| {
+                    let coef = &self.coef[si * p..(si + 1) * p];
+                    let mut v = Vec::with_capacity(st.hash.len() * p);
+                    for &h in &st.hash {
+                        v.extend(coef.iter().map(|&(a, b)| minhash(a, b, h)));
+                    }
+                    v
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut mins = vec![u32::MAX; p];
         let mut out = Vec::with_capacity(starts.len());
         for &s in &starts {
             let e = (s + w).min(n);
-            let mut keys = Vec::with_capacity(2 * bps);
+            let mut keys = Vec::with_capacity(STREAMS * bps);
             for (si, st) in streams.iter().enumerate() {
                 let lo = st.pos.partition_point(|&x| (x as usize) < s);
                 let hi = st.pos.partition_point(|&x| (x as usize) < e);
@@ -193,12 +218,18 @@ impl Signer {
                     continue;
                 }
                 mins.fill(u32::MAX);
-                let coef = &self.coef[si * p..(si + 1) * p];
-                for &h in &st.hash[lo..hi] {
-                    let x = h as u64;
-                    for (m, &(a, b)) in mins.iter_mut().zip(coef) {
-                        let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-                        *m = (*m).min(v);
+                if let Some(v) = values.get(si) {
+                    for vals in v[lo * p..hi * p].chunks_exact(p) {
+                        for (m, &x) in mins.iter_mut().zip(vals) {
+                            *m = (*m).min(x);
+                        }
+                    }
+                } else {
+                    let coef = &self.coef[si * p..(si + 1) * p];
+                    for &h in &st.hash[lo..hi] {
+                        for (m, &(a, b)) in mins.iter_mut().zip(coef) {
+                            *m = (*m).min(minhash(a, b, h));
+                        }
                     }
                 }
                 for b in 0..bps {
@@ -220,12 +251,19 @@ impl Signer {
     }
 }
 
-/// Whether `w` belongs to stream `s` (0: immutables, 1: skeleton).
+/// One MinHash value of a shingle hash: a multiply-shift hash.
+#[inline]
+fn minhash(a: u64, b: u64, h: u32) -> u32 {
+    (a.wrapping_mul(h as u64).wrapping_add(b) >> 32) as u32
+}
+
+/// Whether `w` belongs to stream `s` (0: immutables, 1: phrase-free skeleton, 2: skeleton).
 fn in_stream(canon: &Canon<'_>, w: &Word, s: usize) -> bool {
     match (s, w.kind) {
         (0, Kind::Immutable | Kind::Fixed) => true,
         (0, _) => false,
         (_, Kind::Free) => false,
+        (1, _) if w.phrase => false,
         (_, Kind::Function) => !w.id.is_some_and(|id| canon.phrase_prone(id)),
         _ => true,
     }

@@ -26,8 +26,9 @@ use super::IndexError;
 
 /// The magic bytes at the start of every index.
 pub const MAGIC: &[u8; 8] = b"UNSPINIX";
-/// The index format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The index format this build reads and writes (2: three signature streams, phrase-aware
+/// canonical words).
+pub const FORMAT_VERSION: u32 = 2;
 use crate::pack::{u32_at, u64_at, view, Pod, ENTRY, HEADER};
 
 pub(crate) enum Bytes {
