@@ -57,6 +57,7 @@ def main(argv=None, spark=None) -> int:
     ap.add_argument("--verify", type=int, default=8)
     ap.add_argument("--min-score", type=float, default=0.6)
     ap.add_argument("--max-bucket", type=int, default=4096)
+    ap.add_argument("--profile", help="a learned spinner profile: its substitutions count as explained (ship it with --files)")
     a = ap.parse_args(argv)
 
     own = spark is None
@@ -69,7 +70,7 @@ def main(argv=None, spark=None) -> int:
         ap.error("name originals and candidates")
     found = us.trace(
         suspects, originals, pack=a.pack, top=a.top, verify=a.verify,
-        min_score=a.min_score, max_bucket=a.max_bucket,
+        min_score=a.min_score, max_bucket=a.max_bucket, profile=a.profile,
     )
     found.write.mode("overwrite").parquet(a.output)
     elapsed = time.time() - t0

@@ -82,7 +82,7 @@ fn channel(pack: &Pack, mask: u8, profile: Option<&Profile>) -> Chan {
 }
 
 /// A profile given as a `Profile` or a path to a profile file.
-fn profile_arg(p: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<Profile>>> {
+pub(crate) fn profile_arg(p: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<Profile>>> {
     let Some(p) = p else { return Ok(None) };
     if let Ok(p) = p.cast::<PyProfile>() {
         return Ok(Some(p.get().profile.clone()));

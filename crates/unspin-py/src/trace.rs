@@ -7,7 +7,8 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyType};
 use unspin::index::{
-    DocSignature, Index, IndexBuilder, IndexError, Match, Params, Passage, Signer, TraceOptions,
+    DocSignature, Index, IndexBuilder, IndexError, Match, Params, Passage, Rules, Signer,
+    TraceOptions,
 };
 
 use crate::{chain, pack_or_default, par_map, to_py, CanonCell, PyPack};
@@ -18,6 +19,11 @@ fn index_error(e: IndexError) -> PyErr {
         IndexError::Io { .. } => PyOSError::new_err(chain(&e)),
         _ => PyValueError::new_err(chain(&e)),
     }
+}
+
+/// A learned spinner's rules for the alignment, from a `Profile` or a profile file.
+fn rules_arg(profile: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<Rules>>> {
+    Ok(crate::analysis::profile_arg(profile)?.map(|p| Arc::new(Rules::from_profile(&p))))
 }
 
 /// Signature parameters from keyword arguments (the defaults are the index's).
@@ -466,8 +472,10 @@ impl PyIndex {
     }
 
     /// The sources of `text`, best first: at most `top`, verifying at most `verify` candidates,
-    /// each scoring at least `min_score` (the CLI's defaults).
-    #[pyo3(signature = (text, *, top=5, verify=8, min_score=0.6))]
+    /// each scoring at least `min_score` (the CLI's defaults). With `profile` (a `Profile` or a
+    /// profile file) the learned spinner's substitutions count as explained too, as
+    /// `unspin trace --profile`.
+    #[pyo3(signature = (text, *, top=5, verify=8, min_score=0.6, profile=None))]
     fn trace(
         &self,
         py: Python<'_>,
@@ -475,13 +483,16 @@ impl PyIndex {
         top: usize,
         verify: usize,
         min_score: f32,
+        profile: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<PyMatch>> {
         let opts = trace_options(top, verify, min_score)?;
-        py.detach(|| self.run(text, &opts))
+        let rules = rules_arg(profile)?;
+        py.detach(|| self.run(text, &opts, rules.as_deref()))
     }
 
     /// `trace` over a list of texts (on up to `threads` threads).
-    #[pyo3(signature = (texts, *, top=5, verify=8, min_score=0.6, threads=1))]
+    #[pyo3(signature = (texts, *, top=5, verify=8, min_score=0.6, profile=None, threads=1))]
+    #[allow(clippy::too_many_arguments)]
     fn trace_batch(
         &self,
         py: Python<'_>,
@@ -489,10 +500,12 @@ impl PyIndex {
         top: usize,
         verify: usize,
         min_score: f32,
+        profile: Option<&Bound<'_, PyAny>>,
         threads: usize,
     ) -> PyResult<Vec<Vec<PyMatch>>> {
         let opts = trace_options(top, verify, min_score)?;
-        py.detach(|| par_map(&texts, threads, |t| self.run(t, &opts)))
+        let rules = rules_arg(profile)?;
+        py.detach(|| par_map(&texts, threads, |t| self.run(t, &opts, rules.as_deref())))
             .into_iter()
             .collect()
     }
@@ -521,10 +534,15 @@ impl PyIndex {
 }
 
 impl PyIndex {
-    fn run(&self, text: &str, opts: &TraceOptions) -> PyResult<Vec<PyMatch>> {
+    fn run(
+        &self,
+        text: &str,
+        opts: &TraceOptions,
+        rules: Option<&Rules>,
+    ) -> PyResult<Vec<PyMatch>> {
         let ms = self
             .index
-            .trace(self.canon.borrow_dependent(), text, opts)
+            .trace_with(self.canon.borrow_dependent(), text, opts, rules)
             .map_err(index_error)?;
         Ok(ms.into_iter().map(|m| PyMatch { m }).collect())
     }
@@ -594,9 +612,12 @@ impl PyMatch {
         }
     }
 
-    /// `{"doc", "id", "score", "bands", "alignment"}` as `unspin trace --json` prints a match.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.m)
+    /// `{"id", "score", "alignment"}` as `unspin trace --json` prints a match (the score
+    /// rounded to four decimals there; `score` here is exact); without the alignment when
+    /// `alignment=False`, as a batch line prints it.
+    #[pyo3(signature = (*, alignment=true))]
+    fn to_dict<'py>(&self, py: Python<'py>, alignment: bool) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &unspin::json::TraceMatchJson::new(&self.m, alignment))
     }
 
     fn __repr__(&self) -> String {
@@ -605,7 +626,8 @@ impl PyMatch {
 }
 
 /// A word alignment of a spun text against a source: `score` (share of the spun words matched
-/// or explained by the thesauri), `words`, `matched`, `explained`, `unexplained`,
+/// or explained by the thesauri, conflicts costing more), `words`, `matched`, `explained`,
+/// `unexplained`, `conflicts`,
 /// `source_start`/`source_end` (bytes of the source covered), `edits` (dicts).
 #[pyclass(frozen, name = "Alignment", module = "unspin")]
 struct PyAlignment {
@@ -633,6 +655,11 @@ impl PyAlignment {
     #[getter]
     fn unexplained(&self) -> usize {
         self.a.unexplained
+    }
+    /// Names or numbers paired with different ones (which no spinner makes).
+    #[getter]
+    fn conflicts(&self) -> usize {
+        self.a.conflicts
     }
     #[getter]
     fn source_start(&self) -> usize {
@@ -664,48 +691,59 @@ impl PyAlignment {
 /// `hint` is the source word where the spun text's first word likely sits (a band join knows it
 /// from the passages that matched; the aligner finds a better one itself when the texts share a
 /// rare run of words).
+/// With `profile` a learned spinner's substitutions count as explained too.
 #[pyfunction]
-#[pyo3(signature = (spun, source, *, hint=0, pack=None))]
+#[pyo3(signature = (spun, source, *, hint=0, profile=None, pack=None))]
 fn align(
     py: Python<'_>,
     spun: &str,
     source: &str,
     hint: isize,
+    profile: Option<&Bound<'_, PyAny>>,
     pack: Option<Bound<'_, PyPack>>,
 ) -> PyResult<PyAlignment> {
     let pack = pack_or_default(py, pack)?;
+    let rules = rules_arg(profile)?;
     let canon = py.detach(|| pack.get().canon());
     Ok(py.detach(|| PyAlignment {
-        a: align_one(&canon, spun, source, hint),
+        a: align_one(&canon, spun, source, hint, rules.as_deref()),
     }))
 }
 
 /// Aligns each `(spun, source, hint)` triple (on up to `threads` threads); returns the
 /// alignments.
 #[pyfunction]
-#[pyo3(signature = (pairs, *, threads=1, pack=None))]
+#[pyo3(signature = (pairs, *, threads=1, profile=None, pack=None))]
 fn align_batch(
     py: Python<'_>,
     pairs: Vec<(String, String, isize)>,
     threads: usize,
+    profile: Option<&Bound<'_, PyAny>>,
     pack: Option<Bound<'_, PyPack>>,
 ) -> PyResult<Vec<PyAlignment>> {
     let pack = pack_or_default(py, pack)?;
+    let rules = rules_arg(profile)?;
     let canon = py.detach(|| pack.get().canon());
     Ok(py.detach(|| {
         par_map(&pairs, threads, |(s, t, h)| PyAlignment {
-            a: align_one(&canon, s, t, *h),
+            a: align_one(&canon, s, t, *h, rules.as_deref()),
         })
     }))
 }
 
-fn align_one(canon: &CanonCell, spun: &str, source: &str, hint: isize) -> unspin::index::Alignment {
+fn align_one(
+    canon: &CanonCell,
+    spun: &str,
+    source: &str,
+    hint: isize,
+    rules: Option<&Rules>,
+) -> unspin::index::Alignment {
     let canon = canon.borrow_dependent();
     let sw = canon.words(spun);
     let tw = canon.words(source);
-    // The band `Index::trace` uses.
+    // The band `Index::trace_with` uses.
     let band = 16 + sw.len() / 5;
-    unspin::index::align(canon.lexicon(), spun, &sw, source, &tw, hint, band)
+    unspin::index::align_with(canon.lexicon(), spun, &sw, source, &tw, hint, band, rules)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

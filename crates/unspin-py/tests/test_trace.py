@@ -37,6 +37,7 @@ def test_index_round_trip_finds_spun_copies(docs, index_path):
         m = ix.trace(spun)
         assert m and m[0].id == ident, (ident, m)
         assert 0.6 <= m[0].score <= 1.0 and m[0].alignment.explained > 0
+        assert m[0].alignment.conflicts == 0
         # An excerpt of a spun copy is traced too.
         m = ix.trace(excerpt(spun, 800))
         assert m and m[0].id == ident
@@ -72,10 +73,15 @@ def test_cli_reads_the_python_index_and_agrees(docs, index_path, cli, cli_env, t
         # The CLI's batch lines round scores to 4 decimals.
         assert [m.id for m in ours] == [m["id"] for m in line["matches"]], qid
         assert all(abs(m.score - c["score"]) <= 1e-4 for m, c in zip(ours, line["matches"])), qid
-    # And the match dict has the CLI's --json keys.
-    m = ix.trace(queries[0][1])[0].to_dict()
-    assert {"id", "score", "alignment"} <= set(m)
-    assert {"score", "words", "matched", "explained", "unexplained", "source_start", "source_end", "edits"} == set(m["alignment"])
+    # A match's dict is what `unspin trace --json` prints for it, alignment included.
+    (root_q := tmp_path / "one.txt").write_text(queries[0][1])
+    p = run_cli(cli, cli_env, "trace", "--index", str(index_path), "--json", str(root_q), ok=(0, 1))
+    want = json.loads(p.stdout)["matches"][0]
+    got = ix.trace(queries[0][1])[0].to_dict()
+    assert set(got) == set(want) and set(got["alignment"]) == set(want["alignment"])
+    assert got["id"] == want["id"] and got["score"] == want["score"]
+    assert got["alignment"]["edits"] == want["alignment"]["edits"]
+    assert set(ix.trace(queries[0][1])[0].to_dict(alignment=False)) == {"id", "score"}
 
 
 def test_add_to_an_existing_index(docs, index_path, tmp_path):
@@ -210,3 +216,20 @@ def test_builder_is_safe_to_share_between_threads(docs, tmp_path):
     assert len(b) == 24
     b.write(str(tmp_path / "all.idx"))
     assert len(unspin.Index.open(str(tmp_path / "all.idx"))) == 24
+
+
+def test_trace_with_a_profile_explains_its_substitutions(docs, index_path):
+    """A learned spinner's rules count as explained in the verifying alignment (as `unspin trace
+    --profile`): a substitution no thesaurus knows stops costing score."""
+    src = docs[0][1]
+    words = src.split()
+    # Replace a recurring word with a nonsense word no thesaurus relates to it.
+    target = next(w for w in words if w.isalpha() and len(w) > 5 and words.count(w) >= 2)
+    spun = src.replace(f" {target} ", " zorblax ")
+    pairs = [(f"the zorblax stood", f"the {target.lower()} stood")] * 3
+    p = unspin.Profile.learn(pairs)
+    plain = unspin.align(spun, src)
+    learned = unspin.align(spun, src, profile=p)
+    assert learned.explained > plain.explained and learned.score >= plain.score
+    ix = unspin.Index.open(str(index_path))
+    assert ix.trace(spun, profile=p)[0].score >= ix.trace(spun)[0].score

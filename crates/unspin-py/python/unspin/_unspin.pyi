@@ -219,6 +219,8 @@ class Alignment:
     @property
     def unexplained(self) -> int: ...
     @property
+    def conflicts(self) -> int: ...
+    @property
     def source_start(self) -> int: ...
     @property
     def source_end(self) -> int: ...
@@ -237,13 +239,19 @@ class Match:
     def bands(self) -> int: ...
     @property
     def alignment(self) -> Alignment: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self, *, alignment: bool = True) -> Dict[str, Any]: ...
 
 class Index:
     @staticmethod
     def open(path: _Path, pack: Optional[Pack] = None) -> "Index": ...
     def trace(
-        self, text: str, *, top: int = 5, verify: int = 8, min_score: float = 0.6
+        self,
+        text: str,
+        *,
+        top: int = 5,
+        verify: int = 8,
+        min_score: float = 0.6,
+        profile: Union[Profile, _Path, None] = None,
     ) -> List[Match]: ...
     def trace_batch(
         self,
@@ -252,6 +260,7 @@ class Index:
         top: int = 5,
         verify: int = 8,
         min_score: float = 0.6,
+        profile: Union[Profile, _Path, None] = None,
         threads: int = 1,
     ) -> List[List[Match]]: ...
     def doc_id(self, doc: int) -> str: ...
@@ -260,9 +269,20 @@ class Index:
     def meta(self) -> Dict[str, Any]: ...
     def __len__(self) -> int: ...
 
-def align(spun: str, source: str, *, hint: int = 0, pack: Optional[Pack] = None) -> Alignment: ...
+def align(
+    spun: str,
+    source: str,
+    *,
+    hint: int = 0,
+    profile: Union[Profile, _Path, None] = None,
+    pack: Optional[Pack] = None,
+) -> Alignment: ...
 def align_batch(
-    pairs: Sequence[Tuple[str, str, int]], *, threads: int = 1, pack: Optional[Pack] = None
+    pairs: Sequence[Tuple[str, str, int]],
+    *,
+    threads: int = 1,
+    profile: Union[Profile, _Path, None] = None,
+    pack: Optional[Pack] = None,
 ) -> List[Alignment]: ...
 
 class RecordReader(Iterator[Dict[str, Any]]):

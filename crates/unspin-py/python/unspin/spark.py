@@ -133,6 +133,7 @@ VERIFIED = pa.schema(
                     ("matched", pa.int64()),
                     ("explained", pa.int64()),
                     ("unexplained", pa.int64()),
+                    ("conflicts", pa.int64()),
                     ("source_start", pa.int64()),
                     ("source_end", pa.int64()),
                     ("substitutions", pa.int64()),
@@ -472,17 +473,24 @@ def candidates(
 
 
 def verify_batches(
-    batches: Iterator[pa.RecordBatch], *, pack: Optional[str] = None
+    batches: Iterator[pa.RecordBatch], *, pack: Optional[str] = None, profile: Optional[str] = None
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: ``(query_id, source_id, bands, hint, query_text, source_text)``
-    to :data:`VERIFIED` rows, each candidate aligned in Rust as ``Index.trace`` verifies it."""
+    to :data:`VERIFIED` rows, each candidate aligned in Rust as ``Index.trace`` verifies it (with
+    a learned spinner's rules when ``profile`` names a profile file)."""
     import json
 
     p = _pack(pack)
+    key = ("profile", profile)
+    if profile and key not in _cache:
+        _cache[key] = unspin.Profile.load(_shipped(profile))
+    prof = _cache.get(key)
     for b in batches:
         rows = b.to_pylist()
         al = unspin.align_batch(
-            [(r["query_text"] or "", r["source_text"] or "", r["hint"]) for r in rows], pack=p
+            [(r["query_text"] or "", r["source_text"] or "", r["hint"]) for r in rows],
+            pack=p,
+            profile=prof,
         )
         out = []
         for r, a in zip(rows, al):
@@ -498,6 +506,7 @@ def verify_batches(
                         "matched": a.matched,
                         "explained": a.explained,
                         "unexplained": a.unexplained,
+                        "conflicts": a.conflicts,
                         "source_start": a.source_start,
                         "source_end": a.source_end,
                         "substitutions": sum(1 for e in edits if e["kind"] == "substitution"),
@@ -520,6 +529,7 @@ def trace(
     min_score: float = 0.6,
     max_bucket: int = 4096,
     relative_votes: float = 0.2,
+    profile: Optional[str] = None,
 ) -> DataFrame:
     """The likeliest sources of each query among ``sources`` (both ``(id, text)`` data
     frames): signatures, band join, top candidates, alignment in Rust. One row per
@@ -535,7 +545,7 @@ def trace(
     )
 
     def run(batches):
-        return verify_batches(batches, pack=pack)
+        return verify_batches(batches, pack=pack, profile=profile)
 
     verified = joined.select(
         "query_id", "source_id", "bands", "hint", "query_text", "source_text"
