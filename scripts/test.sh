@@ -36,8 +36,8 @@ npm ci --prefix crates/unspin-server/browser --no-audit --no-fund --silent
 # Precise mode: the neural scorer and the CLI built with it.
 cargo test --release -p unspin-neural -p unspin-cli --features unspin-neural/candle,unspin-cli/precise
 # The Python package (pytest, mirroring the Rust tests) and the Spark jobs in local mode
-# (crates/unspin-py, spark/; about a minute when the venv exists, PySpark's first install ~1 min
-# more). UNSPIN_SKIP_PYTHON=1 leaves them out.
+# (crates/unspin-py, spark/; ~30 s when target/venv-py exists; the first run downloads PySpark,
+# ~490 MB). UNSPIN_SKIP_PYTHON=1 leaves them out.
 if [ -z "${UNSPIN_SKIP_PYTHON:-}" ]; then
   scripts/test-python.sh
 fi
