@@ -118,34 +118,41 @@ pub struct DetectArgs {
     #[arg(default_value = "-")]
     pub inputs: Vec<PathBuf>,
     #[command(flatten)]
-    pub pack: PackArg,
-    #[command(flatten)]
     pub input_args: InputArgs,
     /// Print one JSON object per input: {"path", "score", "flagged", "spans", "paragraphs", …}.
     #[arg(long)]
     pub json: bool,
-    /// Score at or above which a text is flagged as spun.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f32,
     /// Evidence spans shown per input in the human summary.
     #[arg(long, default_value_t = 8)]
     pub top: usize,
-    /// Texts whose language-model screening score is below this skip the full analysis: they
-    /// get the screening score and no evidence spans (0 analyses every text fully).
-    #[arg(long, value_name = "SCORE")]
-    pub screen_below: Option<f32>,
     /// When to colour the human summary.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     #[command(flatten)]
-    pub fingerprints: FingerprintArgs,
+    pub scoring: ScoringArgs,
     /// Screen with the fingerprint list alone, skipping the model (full speed).
     #[arg(long, conflicts_with = "no_fingerprints")]
     pub fingerprints_only: bool,
     #[command(flatten)]
-    pub profile: ProfileArg,
-    #[command(flatten)]
     pub precise: PreciseArgs,
+}
+
+/// The model and fingerprint flags that detect, scan and serve share.
+#[derive(Args, Debug)]
+pub struct ScoringArgs {
+    #[command(flatten)]
+    pub pack: PackArg,
+    /// Score at or above which a text is flagged as spun.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Texts whose language-model screening score is below this skip the full analysis: they
+    /// get the screening score and no evidence spans (0 analyses every text fully).
+    #[arg(long, value_name = "SCORE")]
+    pub screen_below: Option<f32>,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArg,
     /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub thesauri: Option<Vec<String>>,
@@ -178,25 +185,11 @@ pub struct ScanArgs {
     /// model, whose memory grows with the document, 64 MiB with --fingerprints-only].
     #[arg(long, value_name = "BYTES")]
     pub max_record_bytes: Option<usize>,
-    /// Score at or above which a text is flagged as spun.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f32,
-    /// Texts whose language-model screening score is below this skip the full analysis: they
-    /// get the screening score and no evidence spans (0 analyses every text fully).
-    #[arg(long, value_name = "SCORE")]
-    pub screen_below: Option<f32>,
     #[command(flatten)]
-    pub fingerprints: FingerprintArgs,
+    pub scoring: ScoringArgs,
     /// Screen with the fingerprint list alone, skipping the model (full speed).
     #[arg(long, conflicts_with = "no_fingerprints")]
     pub fingerprints_only: bool,
-    #[command(flatten)]
-    pub profile: ProfileArg,
-    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub thesauri: Option<Vec<String>>,
-    #[command(flatten)]
-    pub pack: PackArg,
 }
 
 /// Which records to read and on how many threads: `unspin scan`, `unspin index build|add`.
@@ -256,24 +249,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: a free port; the address is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub addr: std::net::SocketAddr,
-    #[command(flatten)]
-    pub pack: PackArg,
     /// An index from `unspin index build`: serves POST /v1/trace.
     #[arg(long, value_name = "INDEX")]
     pub index: Option<PathBuf>,
-    /// Default score at or above which a text is flagged (requests may name their own).
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f32,
-    /// As for `unspin detect`: texts whose screening score is below this skip the full analysis.
-    #[arg(long, value_name = "SCORE")]
-    pub screen_below: Option<f32>,
+    /// The model and list (requests may name their own threshold).
     #[command(flatten)]
-    pub fingerprints: FingerprintArgs,
-    #[command(flatten)]
-    pub profile: ProfileArg,
-    /// Thesauri whose relations may be walked back (comma-separated: mythes,wordnet,moby,weak).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub thesauri: Option<Vec<String>>,
+    pub scoring: ScoringArgs,
     /// Largest request body in bytes; a larger one is answered 413.
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
     pub max_body: usize,

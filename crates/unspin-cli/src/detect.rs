@@ -26,34 +26,26 @@ pub struct Scoring {
     opts: DetectOptions,
 }
 
-/// The flags detect and scan share, validated.
-pub struct ScoringFlags<'a> {
-    pub fingerprints: &'a crate::args::FingerprintArgs,
-    pub fingerprints_only: bool,
-    pub pack: &'a crate::args::PackArg,
-    pub thesauri: Option<&'a [String]>,
-    pub threshold: f32,
-    pub screen_below: Option<f32>,
-}
-
 impl Scoring {
-    pub fn new(f: ScoringFlags<'_>) -> Result<Scoring> {
+    /// Validates the shared flags and loads what they name; with `fingerprints_only`, the list
+    /// alone (no model pack is opened).
+    pub fn new(f: &crate::args::ScoringArgs, fingerprints_only: bool) -> Result<Scoring> {
         anyhow::ensure!(
             (0.0..=1.0).contains(&f.threshold),
             "--threshold must lie in [0, 1], not {}",
             f.threshold
         );
-        let mask = parse_flags(f.thesauri)?;
-        let matcher = crate::fingerprints::matcher(f.fingerprints)?;
+        let mask = parse_flags(f.thesauri.as_deref())?;
+        let matcher = crate::fingerprints::matcher(&f.fingerprints)?;
         anyhow::ensure!(
-            !f.fingerprints_only || matcher.is_some(),
+            !fingerprints_only || matcher.is_some(),
             "--fingerprints-only: no fingerprint list installed; run `unspin fingerprints import FILE.csv` or pass --fingerprints FILE"
         );
         // Fingerprint-only screening never touches the model pack.
-        let pack = if f.fingerprints_only {
+        let pack = if fingerprints_only {
             None
         } else {
-            Some(load_pack(f.pack)?)
+            Some(load_pack(&f.pack)?)
         };
         let mut opts = DetectOptions {
             threshold: f.threshold,
@@ -97,16 +89,9 @@ impl Scoring {
 }
 
 pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
-    let scoring = Scoring::new(ScoringFlags {
-        fingerprints: &a.fingerprints,
-        fingerprints_only: a.fingerprints_only,
-        pack: &a.pack,
-        thesauri: a.thesauri.as_deref(),
-        threshold: a.threshold,
-        screen_below: a.screen_below,
-    })?;
+    let scoring = Scoring::new(&a.scoring, a.fingerprints_only)?;
     let fingerprints = scoring.matcher.as_ref();
-    let detector = scoring.detector(&a.profile)?;
+    let detector = scoring.detector(&a.scoring.profile)?;
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

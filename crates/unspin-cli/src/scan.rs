@@ -949,16 +949,9 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let started = Instant::now();
     let jobs = a.records.jobs()?;
     let mut input = a.records.options()?;
-    let scoring = crate::detect::Scoring::new(crate::detect::ScoringFlags {
-        fingerprints: &a.fingerprints,
-        fingerprints_only: a.fingerprints_only,
-        pack: &a.pack,
-        thesauri: a.thesauri.as_deref(),
-        threshold: a.threshold,
-        screen_below: a.screen_below,
-    })?;
+    let scoring = crate::detect::Scoring::new(&a.scoring, a.fingerprints_only)?;
     let matcher = scoring.matcher.as_ref();
-    let detector = scoring.detector(&a.profile)?;
+    let detector = scoring.detector(&a.scoring.profile)?;
 
     input.max_record_bytes = a.max_record_bytes.unwrap_or(if a.fingerprints_only {
         unspin_io::DEFAULT_MAX_RECORD_BYTES
@@ -1133,7 +1126,7 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
         let info = RunInfo {
             inputs: a.inputs.iter().map(|i| i.display().to_string()).collect(),
             files: entries.len(),
-            threshold: a.threshold,
+            threshold: a.scoring.threshold,
             scored_by: match (detector.is_some(), matcher.is_some()) {
                 (true, true) => "the model and the fingerprint list",
                 (true, false) => "the model",
@@ -1199,10 +1192,11 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
 }
 
 fn fingerprint_list_name(a: &ScanArgs) -> Option<String> {
-    if a.fingerprints.no_fingerprints {
+    if a.scoring.fingerprints.no_fingerprints {
         return None;
     }
-    a.fingerprints
+    a.scoring
+        .fingerprints
         .fingerprints
         .clone()
         .or_else(|| crate::fingerprints::installed_path().filter(|p| p.exists()))

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use unspin_server::{AppState, Limits};
 
 use crate::args::ServeArgs;
-use crate::detect::{Scoring, ScoringFlags};
+use crate::detect::Scoring;
 
 pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
     anyhow::ensure!(a.max_body > 0, "--max-body must be at least 1 byte");
@@ -18,17 +18,10 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
     );
     anyhow::ensure!(a.concurrency != Some(0), "--concurrency must be at least 1");
     let t = Instant::now();
-    let scoring = Scoring::new(ScoringFlags {
-        fingerprints: &a.fingerprints,
-        fingerprints_only: false,
-        pack: &a.pack,
-        thesauri: a.thesauri.as_deref(),
-        threshold: a.threshold,
-        screen_below: a.screen_below,
-    })?;
+    let scoring = Scoring::new(&a.scoring, false)?;
     let (matcher, pack, mask, opts) = scoring.into_parts();
     let pack = pack.context("the server needs the model pack")?;
-    let channel = crate::learn::channel(&pack, mask, &a.profile)?;
+    let channel = crate::learn::channel(&pack, mask, &a.scoring.profile)?;
     let defaults = Limits::default();
     let limits = Limits {
         max_body: a.max_body,
@@ -45,7 +38,7 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
             .with_index(index)
             .with_context(|| format!("cannot use index {}", path.display()))?;
         // As `unspin trace --profile`: the learned rules explain substitutions when tracing.
-        if let Some(p) = &a.profile.profile {
+        if let Some(p) = &a.scoring.profile.profile {
             let profile = unspin::learn::Profile::load(p).context("cannot use --profile")?;
             state = state.with_trace_rules(Some(unspin::index::Rules::from_profile(&profile)));
         }
