@@ -188,8 +188,12 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub scoring: ScoringArgs,
     /// Screen with the fingerprint list alone, skipping the model (full speed).
-    #[arg(long, conflicts_with = "no_fingerprints")]
+    #[arg(long, conflicts_with_all = ["no_fingerprints", "precise"])]
     pub fingerprints_only: bool,
+    /// Precise mode: each worker scores with its own sentence model (slow: tens of seconds per
+    /// 1,000 words, ~0.8 GB per worker).
+    #[command(flatten)]
+    pub precise: PreciseArgs,
 }
 
 /// Which records to read and on how many threads: `unspin scan`, `unspin index build|add`.

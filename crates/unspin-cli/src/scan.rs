@@ -50,6 +50,7 @@ use unspin::json::DetectJson;
 use unspin_io::{Format, InputOptions, Record, Records};
 
 use crate::args::ScanArgs;
+use crate::output::Neural;
 
 use crate::report::{
     self, group, Doc, DocSummary, Excerpt, FingerprintKey, Mark, MarkKind, Report, RunInfo,
@@ -593,7 +594,14 @@ impl Ctx<'_> {
 
     /// Scores one record into `done`; never fails (a panic in the analysis becomes an error
     /// record).
-    fn run(&self, item: Item, done: &mut Done, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
+    fn run(
+        &self,
+        item: Item,
+        done: &mut Done,
+        scratch: &mut Scratch,
+        hits: &mut Vec<Hit>,
+        neural: &mut Option<Neural>,
+    ) {
         let (id, source, url, date, body) = match item {
             Item::Record(r, file) => {
                 let source = SourceJson::from_record(&r, file);
@@ -629,7 +637,7 @@ impl Ctx<'_> {
         };
         let (lines, flagged, summaries) = (done.lines.len(), done.flagged, done.summaries.len());
         let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.analyse(&rec, done, scratch, hits)
+            self.analyse(&rec, done, scratch, hits, neural)
         }));
         if let Err(panic) = analysed {
             *scratch = Scratch::new();
@@ -646,13 +654,30 @@ impl Ctx<'_> {
         }
     }
 
-    fn analyse(&self, rec: &Rec, done: &mut Done, scratch: &mut Scratch, hits: &mut Vec<Hit>) {
+    fn analyse(
+        &self,
+        rec: &Rec,
+        done: &mut Done,
+        scratch: &mut Scratch,
+        hits: &mut Vec<Hit>,
+        neural: &mut Option<Neural>,
+    ) {
         let text = rec.text;
         hits.clear();
         if let Some(m) = self.matcher {
             m.find_into(text, scratch, hits);
         }
-        let d: Option<Detection> = self.detector.map(|det| det.detect(text));
+        let d: Option<Detection> = match (self.detector, neural.as_mut()) {
+            // Precise mode: this worker's own sentence model; a failure is this record's error.
+            (Some(det), Some(n)) => match det.detect_precise(text, n) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    return self.error(done, rec.id, rec.source, &format!("--precise: {e}"));
+                }
+            },
+            (Some(det), None) => Some(det.detect(text)),
+            (None, _) => None,
+        };
         let detection = DetectJson::new(d.as_ref(), hits);
         let flagged = detection.flagged;
         let json = ScanJson {
@@ -802,7 +827,12 @@ fn read_all(
     flush(&mut batch);
 }
 
-fn worker(ctx: &Ctx, jobs: &Mutex<Receiver<Job>>, results: Sender<Done>) {
+fn worker(
+    ctx: &Ctx,
+    jobs: &Mutex<Receiver<Job>>,
+    results: Sender<Done>,
+    mut neural: Option<Neural>,
+) {
     let mut scratch = Scratch::new();
     let mut hits = Vec::new();
     loop {
@@ -818,7 +848,7 @@ fn worker(ctx: &Ctx, jobs: &Mutex<Receiver<Job>>, results: Sender<Done>) {
         }
         let mut done = Done::new(&job);
         for item in job.items {
-            ctx.run(item, &mut done, &mut scratch, &mut hits);
+            ctx.run(item, &mut done, &mut scratch, &mut hits, &mut neural);
         }
         if results.send(done).is_err() {
             return;
@@ -952,6 +982,15 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     let scoring = crate::detect::Scoring::new(&a.scoring, a.fingerprints_only)?;
     let matcher = scoring.matcher.as_ref();
     let detector = scoring.detector(&a.scoring.profile)?;
+    // Precise mode: one sentence model per worker (each holds ~0.8 GB), opened before any
+    // record is read, so that a missing or corrupt model is one line and exit 2.
+    let neurals: Vec<Option<Neural>> = if a.precise.precise && detector.is_some() {
+        (0..jobs)
+            .map(|_| Neural::open(&a.precise))
+            .collect::<Result<_>>()?
+    } else {
+        (0..jobs).map(|_| None).collect()
+    };
 
     input.max_record_bytes = a.max_record_bytes.unwrap_or(if a.fingerprints_only {
         unspin_io::DEFAULT_MAX_RECORD_BYTES
@@ -1046,9 +1085,9 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
             )
         });
         let (ctx, job_rx) = (&ctx, &job_rx);
-        for _ in 0..jobs {
+        for neural in neurals {
             let done_tx = done_tx.clone();
-            s.spawn(move || worker(ctx, job_rx, done_tx));
+            s.spawn(move || worker(ctx, job_rx, done_tx, neural));
         }
         drop(done_tx);
         let mut pending: BTreeMap<u64, Done> = BTreeMap::new();

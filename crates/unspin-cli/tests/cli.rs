@@ -249,6 +249,22 @@ fn precise_mode_is_never_a_silent_fallback() {
         assert_eq!(e.trim_end().lines().count(), 1, "{e}");
         assert!(o.stdout.is_empty());
     }
+    // scan opens its workers' models before reading any record.
+    let o = unspin(
+        &[
+            "scan",
+            "-",
+            "--precise",
+            "--neural-model",
+            "/nonexistent/model.gguf",
+        ],
+        b"They fled the warfare.",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("--precise"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
@@ -606,4 +622,57 @@ fn precise_detect_uses_the_sentence_model() {
         .unwrap()
         .iter()
         .any(|s| s["original"] == "temporary"));
+}
+
+/// Scan in precise mode: every worker scores with its own sentence model, in input order.
+#[cfg(feature = "precise")]
+#[test]
+fn precise_scan_uses_the_sentence_model_on_every_worker() {
+    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    if !model.exists() {
+        assert!(
+            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
+            "no model at {}",
+            model.display()
+        );
+        return;
+    }
+    let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
+    let mut input = String::new();
+    for i in 0..3 {
+        input
+            .push_str(&serde_json::json!({"id": format!("r{i}"), "text": spun.trim()}).to_string());
+        input.push('\n');
+    }
+    let o = unspin(
+        &[
+            "scan",
+            "-",
+            "--format",
+            "jsonl",
+            "-j",
+            "2",
+            "--precise",
+            "--neural-model",
+            model.to_str().unwrap(),
+        ],
+        input.as_bytes(),
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for (i, v) in lines.iter().enumerate() {
+        assert_eq!(v["id"], format!("r{i}"));
+        assert_eq!(v["scorer"], "smollm2-135m", "{v}");
+        assert!(v["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["original"] == "temporary"));
+    }
 }
