@@ -501,7 +501,8 @@ impl PyDetection {
             .collect()
     }
 
-    /// Per-paragraph scores: dicts `{"start", "end", "score", "words", "spans"}` (bytes).
+    /// Per-paragraph scores: dicts `{"start", "end", "score", "own_score", "words", "spans"}`
+    /// (bytes).
     #[getter]
     fn paragraphs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.paragraphs)

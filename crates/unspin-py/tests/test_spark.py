@@ -78,6 +78,9 @@ def same_scores(row, want):
     for a, b in zip(row["spans"], want["spans"]):
         assert abs(a["log_odds"] - b["log_odds"]) <= 1e-5
     assert len(row["paragraphs"]) == len(want["paragraphs"])
+    for a, b in zip(row["paragraphs"], want["paragraphs"]):
+        assert abs(a["score"] - b["score"]) <= 1e-6
+        assert abs(a["own_score"] - b["own_score"]) <= 1e-6
     assert row["bytes"] == want["bytes"]
 
 

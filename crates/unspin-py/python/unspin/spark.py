@@ -78,6 +78,7 @@ SCORES = pa.schema(
                         ("start", pa.int64()),
                         ("end", pa.int64()),
                         ("score", pa.float32()),
+                        ("own_score", pa.float32()),
                         ("words", pa.int64()),
                         ("spans", pa.int64()),
                     ]
