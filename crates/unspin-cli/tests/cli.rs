@@ -274,22 +274,33 @@ fn json_names_the_scorer() {
     assert_eq!(v["scorer"], "trigram");
 }
 
+/// The SmolLM2 model from scripts/fetch-neural.sh (`$UNSPIN_NEURAL_MODEL`, else
+/// target/models): `None` when it is missing, which fails the test under
+/// `UNSPIN_REQUIRE_NEURAL` (CI sets it) instead of letting it pass vacuously.
+#[cfg(feature = "precise")]
+fn neural_model() -> Option<PathBuf> {
+    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    if model.exists() {
+        return Some(model);
+    }
+    assert!(
+        std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
+        "no model at {}",
+        model.display()
+    );
+    eprintln!("no neural model; run scripts/fetch-neural.sh");
+    None
+}
+
 /// Precise mode for real: the SmolLM2 model from scripts/fetch-neural.sh.
 #[cfg(feature = "precise")]
 #[test]
 fn precise_mode_restores_with_the_sentence_model() {
-    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
-    if !model.exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
-            "no model at {}",
-            model.display()
-        );
-        eprintln!("no neural model; run scripts/fetch-neural.sh");
+    let Some(model) = neural_model() else {
         return;
-    }
+    };
     let p = root().join("examples/spun-news.txt");
     let o = unspin(
         &[
@@ -585,17 +596,9 @@ fn learn_writes_a_profile_that_restore_uses() {
 #[cfg(feature = "precise")]
 #[test]
 fn precise_detect_uses_the_sentence_model() {
-    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
-    if !model.exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
-            "no model at {}",
-            model.display()
-        );
+    let Some(model) = neural_model() else {
         return;
-    }
+    };
     let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
     let o = unspin(
         &[
@@ -628,17 +631,9 @@ fn precise_detect_uses_the_sentence_model() {
 #[cfg(feature = "precise")]
 #[test]
 fn precise_scan_uses_the_sentence_model_on_every_worker() {
-    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
-    if !model.exists() {
-        assert!(
-            std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
-            "no model at {}",
-            model.display()
-        );
+    let Some(model) = neural_model() else {
         return;
-    }
+    };
     let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
     let mut input = String::new();
     for i in 0..3 {
