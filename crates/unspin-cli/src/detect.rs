@@ -11,7 +11,7 @@ use unspin::detect::{DetectOptions, Detection, Detector, Evidence};
 use unspin::fingerprint::Hit;
 use unspin::json::DetectJson;
 use unspin::lexicon::flags;
-use unspin::spin::{spin, SpinOptions};
+use unspin::spin::{spin, spin_every_other_paragraph, SpinOptions};
 
 use crate::args::{ColorChoice, DetectArgs, EvalDetectArgs, EvalTorturedArgs};
 use crate::cmd::{load_pack, parse_flags, read_input};
@@ -300,29 +300,6 @@ struct EvalDetectReport {
     detect_mb_per_s: f64,
 }
 
-/// `doc` with its odd paragraphs (the second, fourth, …) spun, each alone with its own seed,
-/// and the number of paragraphs.
-fn spin_every_other_paragraph(
-    pack: &unspin::Pack,
-    doc: &str,
-    opts: impl Fn(u64) -> SpinOptions,
-) -> (String, usize) {
-    let ranges = unspin::detect::paragraphs(doc);
-    let mut text = String::with_capacity(doc.len() + doc.len() / 4);
-    let mut at = 0;
-    for (j, &(start, end)) in ranges.iter().enumerate() {
-        text.push_str(&doc[at..start]);
-        if j % 2 == 1 {
-            text.push_str(&spin(pack, &doc[start..end], &opts(j as u64 + 1)).text);
-        } else {
-            text.push_str(&doc[start..end]);
-        }
-        at = end;
-    }
-    text.push_str(&doc[at..]);
-    (text, ranges.len())
-}
-
 pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
     let docs = crate::output::brown_docs(&a.sample)?;
@@ -400,7 +377,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
                     continue;
                 }
                 // Every other paragraph spun, the rest left as they were.
-                let (text, n) = spin_every_other_paragraph(&pack, doc, opts);
+                let (text, n) = spin_every_other_paragraph(&pack, doc, |k| opts(k + 1));
                 let d = det.detect(&text);
                 anyhow::ensure!(
                     d.paragraphs.len() == n,

@@ -111,6 +111,31 @@ pub fn spin(pack: &Pack, text: &str, opts: &SpinOptions) -> Spun {
     spin_with(pack, text, opts, opts.seed)
 }
 
+/// A partly spun copy: `text` with its odd paragraphs (the second, fourth, …; paragraphs as
+/// [`crate::detect::paragraphs`] cuts them) spun, each on its own with `opts(k)` for the `k`-th
+/// paragraph, and the rest left as they were; with the number of paragraphs. Blank lines and
+/// every byte outside the spun paragraphs are kept, so the copy has the same paragraphs.
+pub fn spin_every_other_paragraph(
+    pack: &Pack,
+    text: &str,
+    opts: impl Fn(u64) -> SpinOptions,
+) -> (String, usize) {
+    let ranges = crate::detect::paragraphs(text);
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut at = 0;
+    for (k, &(start, end)) in ranges.iter().enumerate() {
+        out.push_str(&text[at..start]);
+        if k % 2 == 1 {
+            out.push_str(&spin(pack, &text[start..end], &opts(k as u64)).text);
+        } else {
+            out.push_str(&text[start..end]);
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    (out, ranges.len())
+}
+
 /// Spins `text` like a content farm's tool with a fixed dictionary: which words are replaced
 /// follows `opts.seed`, but each word's replacement depends only on `dictionary`, so every text
 /// spun with the same dictionary shows the same substitutions ("troopers" for soldiers,

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use unspin::detect::{Detection, Detector};
 use unspin::lexicon::flags;
-use unspin::spin::{spin, SpinOptions};
+use unspin::spin::{spin, spin_every_other_paragraph, SpinOptions};
 
 mod common;
 use common::pack;
@@ -122,21 +122,10 @@ fn paragraphs_lean_on_their_document_and_own_scores_do_not() {
         assert!(spun.flagged);
         assert!(spun.paragraphs.iter().all(|p| p.score >= p.own_score));
         // Partly spun: every other paragraph. Own scores tell the spun ones apart.
-        let ranges = unspin::detect::paragraphs(doc);
-        let mut text = String::new();
-        let mut at = 0;
-        for (j, &(a, b)) in ranges.iter().enumerate() {
-            text.push_str(&doc[at..a]);
-            if j % 2 == 1 {
-                text.push_str(&spin(pack(), &doc[a..b], &opts(j as u64)).text);
-            } else {
-                text.push_str(&doc[a..b]);
-            }
-            at = b;
-        }
+        let (text, n) = spin_every_other_paragraph(pack(), doc, opts);
         let d = det.detect(&text);
         check_shape(&text, &d);
-        assert_eq!(d.paragraphs.len(), ranges.len());
+        assert_eq!(d.paragraphs.len(), n);
         let mean = |odd: usize| {
             let v: Vec<f32> = d
                 .paragraphs
