@@ -189,22 +189,18 @@ impl Signer {
         let bps = self.params.bands_per_stream();
         let rows = self.params.rows;
         // Every shingle's `p` MinHash values, computed once however many windows hold it.
-        let values: Vec<Vec<u32>> = if starts.len() > 1 {
-            streams
-                .iter()
-                .enumerate()
-                .map(|(si, st)| {
-                    let coef = &self.coef[si * p..(si + 1) * p];
-                    let mut v = Vec::with_capacity(st.hash.len() * p);
-                    for &h in &st.hash {
-                        v.extend(coef.iter().map(|&(a, b)| minhash(a, b, h)));
-                    }
-                    v
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let values: Vec<Vec<u32>> = streams
+            .iter()
+            .enumerate()
+            .map(|(si, st)| {
+                let coef = &self.coef[si * p..(si + 1) * p];
+                let mut v = Vec::with_capacity(st.hash.len() * p);
+                for &h in &st.hash {
+                    v.extend(coef.iter().map(|&(a, b)| minhash(a, b, h)));
+                }
+                v
+            })
+            .collect();
         let mut mins = vec![u32::MAX; p];
         let mut out = Vec::with_capacity(starts.len());
         for &s in &starts {
@@ -218,18 +214,9 @@ impl Signer {
                     continue;
                 }
                 mins.fill(u32::MAX);
-                if let Some(v) = values.get(si) {
-                    for vals in v[lo * p..hi * p].chunks_exact(p) {
-                        for (m, &x) in mins.iter_mut().zip(vals) {
-                            *m = (*m).min(x);
-                        }
-                    }
-                } else {
-                    let coef = &self.coef[si * p..(si + 1) * p];
-                    for &h in &st.hash[lo..hi] {
-                        for (m, &(a, b)) in mins.iter_mut().zip(coef) {
-                            *m = (*m).min(minhash(a, b, h));
-                        }
+                for vals in values[si][lo * p..hi * p].chunks_exact(p) {
+                    for (m, &x) in mins.iter_mut().zip(vals) {
+                        *m = (*m).min(x);
                     }
                 }
                 for b in 0..bps {
