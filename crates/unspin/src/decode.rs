@@ -6,7 +6,7 @@
 //! the arcs; the best path is the restoration. Channel costs come from a [`Channel`], so a learned
 //! spinner profile can replace the generic one.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::lexicon::{flags, Form, Lexicon};
 use crate::lm::{CachedLm, Lm, NONE};
@@ -144,7 +144,19 @@ impl GenericChannel {
                     z.log10() as f32
                 })
                 .collect();
-            ChannelTables { logfreq, log_norm }
+            let log_weight = std::array::from_fn(|f| {
+                let w = self.weight(f as u8);
+                if w <= 0.0 {
+                    f32::NEG_INFINITY
+                } else {
+                    w.log10()
+                }
+            });
+            ChannelTables {
+                logfreq,
+                log_norm,
+                log_weight,
+            }
         })
     }
 
@@ -163,17 +175,19 @@ impl GenericChannel {
 struct ChannelTables {
     logfreq: Vec<f32>,
     log_norm: Vec<f32>,
+    /// Log10 of the relation weight for each flag byte (`-inf` for a weight of 0).
+    log_weight: [f32; 256],
 }
 
 impl Channel for GenericChannel {
     fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, f: u8) -> f32 {
-        let w = self.weight(f);
-        if w <= 0.0 {
+        let t = self.tables(lex, lm);
+        let log_w = t.log_weight[f as usize];
+        if log_w == f32::NEG_INFINITY {
             return f32::NEG_INFINITY;
         }
-        let t = self.tables(lex, lm);
-        let own = w.log10()
-            + self.frequency_exponent * t.logfreq.get(spun as usize).copied().unwrap_or(0.0);
+        let own =
+            log_w + self.frequency_exponent * t.logfreq.get(spun as usize).copied().unwrap_or(0.0);
         let z = t
             .log_norm
             .get(orig as usize)
@@ -332,13 +346,18 @@ impl Default for DecodeOptions {
     }
 }
 
+/// How far below the pruning floor a partial score plus its bound must fall before an arc is
+/// dropped early: far above the rounding error of a sum of a few log probabilities, so early
+/// drops are exactly the arcs the full score would drop.
+const PRUNE_SLACK: f32 = 1e-3;
+
 /// Builds lattices, caching candidates per spun word sequence.
 pub struct Lattice<'a, C: Channel> {
     lex: Lexicon<'a>,
     lm: Lm<'a>,
     channel: &'a C,
     opts: DecodeOptions,
-    cache: HashMap<Vec<u32>, Vec<(Words, f32)>>,
+    cache: FxHashMap<Words, Vec<(Words, f32)>>,
 }
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
@@ -375,7 +394,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
             lm,
             channel,
             opts,
-            cache: HashMap::new(),
+            cache: FxHashMap::default(),
         }
     }
 
@@ -386,11 +405,12 @@ impl<'a, C: Channel> Lattice<'a, C> {
 
     /// Candidate originals for the spun word sequence `spun`: (output words, log10 channel).
     fn candidates(&mut self, spun: &[u32]) -> &[(Words, f32)] {
-        if !self.cache.contains_key(spun) {
+        let key = Words::from_slice(spun);
+        if !self.cache.contains_key(&key) {
             let c = self.compute_candidates(spun);
-            self.cache.insert(spun.to_vec(), c);
+            self.cache.insert(key, c);
         }
-        &self.cache[spun]
+        &self.cache[&key]
     }
 
     fn compute_candidates(&self, spun: &[u32]) -> Vec<(Words, f32)> {
@@ -416,7 +436,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 }
             }
         }
-        let mut best: HashMap<Vec<u32>, f32> = HashMap::new();
+        let mut best: FxHashMap<Words, f32> = FxHashMap::default();
+        // A one-word candidate for a one-word spun text must share its part of speech and not be
+        // a spelling of it; the spun word is looked up once.
+        let spun_word = match spun {
+            [b] => Some((*b, lex.word(*b))),
+            _ => None,
+        };
+        let mut outs: Vec<Words> = Vec::new();
         for (node, form) in sources {
             for (orig, f) in lex.neighbors(node) {
                 if f & mask == 0 {
@@ -427,18 +454,17 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     continue;
                 }
                 let words = lex.node_words(orig);
-                let words = words.as_slice();
-                for out in inflect_phrase(lex, words, form) {
-                    if out == spun {
+                inflect_phrase(lex, words.as_slice(), form, &mut outs);
+                for out in &outs {
+                    if out[..] == *spun {
                         continue;
                     }
-                    if let ([a], [b]) = (out.as_slice(), spun) {
-                        if spelling_variants(lex.word(*a), lex.word(*b)) || !compatible(lex, *a, *b)
-                        {
+                    if let ([a], Some((b, spun_text))) = (&out[..], spun_word) {
+                        if !compatible(lex, *a, b) || spelling_variants(lex.word(*a), spun_text) {
                             continue;
                         }
                     }
-                    let e = best.entry(out).or_insert(f32::NEG_INFINITY);
+                    let e = best.entry(*out).or_insert(f32::NEG_INFINITY);
                     *e = e.max(ch);
                 }
             }
@@ -447,19 +473,23 @@ impl<'a, C: Channel> Lattice<'a, C> {
         // speech: the spinner was seen doing it.
         for (out, ch) in self.channel.propose(spun) {
             if out != spun && !out.is_empty() && out.len() <= 4 {
-                let e = best.entry(out).or_insert(f32::NEG_INFINITY);
+                let e = best
+                    .entry(Words::from_slice(&out))
+                    .or_insert(f32::NEG_INFINITY);
                 *e = e.max(ch);
             }
         }
-        let mut v: Vec<(Vec<u32>, f32)> = best.into_iter().collect();
+        let mut v: Vec<(Words, f32)> = best.into_iter().collect();
         // Prior for pruning: channel plus how common the original is.
         let prior =
-            |(ws, ch): &(Vec<u32>, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
-        v.sort_by(|a, b| prior(b).total_cmp(&prior(a)).then_with(|| a.0.cmp(&b.0)));
+            |(ws, ch): &(Words, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
+        v.sort_by(|a, b| {
+            prior(b)
+                .total_cmp(&prior(a))
+                .then_with(|| a.0[..].cmp(&b.0[..]))
+        });
         v.truncate(self.opts.max_candidates);
-        v.into_iter()
-            .map(|(ws, ch)| (Words::from_slice(&ws), ch))
-            .collect()
+        v
     }
 
     /// The arcs leaving every position of `sent`, with hopeless replacements pruned: an arc
@@ -471,6 +501,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
         let bos = lm.lm.bos;
         let margin = self.opts.prune_margin;
         let generous = 0.5f32.log10();
+        let max_score = lm.lm.max_score();
         (0..sent.len())
             .map(|i| {
                 // The two words before position `i`, as observed.
@@ -521,13 +552,29 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     // Log probabilities are at most 0, so the first word alone bounds the arc:
                     // most hopeless candidates are dropped after one lookup instead of three.
                     let w0 = a.words[0];
-                    let first_lm = lm.lm.score_in(&ctx, w0);
+                    let (first_lm, mut c) = lm.lm.step(&ctx, w0);
                     if first_lm + a.channel + generous < floor {
                         return false;
                     }
+                    // The words after the first, scored in turn; each word still to come adds
+                    // at most `max_score`, so an arc that cannot reach the floor even so is
+                    // dropped early (with a slack far above rounding error, so that only arcs
+                    // the full sum would drop are).
                     let (buf, n) = a.words.then(right);
-                    let next = if w0 < lm.lm.n_words() { w0 } else { NONE };
-                    let rest = lm.lm.sequence(h2, next, &buf[1..n]).0;
+                    let rest_words = &buf[1..n];
+                    let mut rest = 0.0;
+                    for (k, &w) in rest_words.iter().enumerate() {
+                        let (s, next) = lm.lm.step(&c, w);
+                        rest += s;
+                        c = next;
+                        let left = rest_words.len() - k - 1;
+                        if left > 0
+                            && first_lm + rest + left as f32 * max_score + a.channel + generous
+                                < floor - PRUNE_SLACK
+                        {
+                            return false;
+                        }
+                    }
                     first_lm + rest + a.channel + generous >= floor
                 });
                 arcs
@@ -635,12 +682,12 @@ impl<'a, C: Channel> Lattice<'a, C> {
         };
         let (ca, cb) = (single(self, a), single(self, b));
         let mut pairs: Vec<(f32, u32, u32, f32)> = Vec::new();
+        let ys: Vec<u32> = cb.iter().map(|&(y, _)| y).collect();
+        let mut stored = Vec::with_capacity(ys.len());
         for &(x, chx) in &ca {
-            for &(y, chy) in &cb {
-                // Pairs with one word kept are the ordinary one-word arcs' business.
-                if !self.lm.has_bigram(x, y) {
-                    continue;
-                }
+            // Pairs with one word kept are the ordinary one-word arcs' business.
+            self.lm.has_bigrams(x, &ys, &mut stored);
+            for (&(y, chy), _) in cb.iter().zip(&stored).filter(|(_, &s)| s) {
                 let lm = self.lm.score(NONE, x, y);
                 let ch = chx + chy + self.opts.pair_penalty;
                 pairs.push((lm + ch, x, y, ch));
@@ -735,13 +782,14 @@ pub fn compatible(lex: &Lexicon<'_>, a: u32, b: u32) -> bool {
     pa == 0 || pb == 0 || pa & pb != 0
 }
 
-/// Inflects a candidate original to `form`: the head of a phrase is its last word for nouns and
-/// adjectives, its first for verbs, so both are tried.
-fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form) -> Vec<Vec<u32>> {
+/// Inflects a candidate original to `form`, into `out` (cleared first): the head of a phrase is
+/// its last word for nouns and adjectives, its first for verbs, so both are tried.
+fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form, out: &mut Vec<Words>) {
+    out.clear();
     if form == Form::Base {
-        return vec![words.to_vec()];
+        out.push(Words::from_slice(words));
+        return;
     }
-    let mut out = Vec::new();
     let heads: &[usize] = if words.len() == 1 {
         &[0]
     } else {
@@ -749,14 +797,13 @@ fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form) -> Vec<Vec<u32>>
     };
     for &h in heads {
         for infl in lex.inflect(words[h], form) {
-            let mut v = words.to_vec();
-            v[h] = infl;
+            let mut v = Words::from_slice(words);
+            v.ids[h] = infl;
             if !out.contains(&v) {
                 out.push(v);
             }
         }
     }
-    out
 }
 
 /// The best path through a sentence's lattice.

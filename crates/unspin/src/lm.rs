@@ -23,10 +23,10 @@ pub struct Lm<'a> {
     pub bos: u32,
     /// `</s>`.
     pub eos: u32,
-    /// A hash index of the bigrams, (w1 << 32 | w2) → record, when the pack has built one
-    /// (`Pack::lm` builds it on first use): one probe instead of a binary search over a block
-    /// that holds tens of thousands of successors for the commonest words.
-    pub(crate) bi_index: Option<&'a BigramIndex>,
+    /// Hash tables of the bigrams and trigrams, when the pack has built them (`Pack::lm` builds
+    /// them on first use): one probe instead of a binary search over a block that holds tens of
+    /// thousands of successors for the commonest words.
+    pub(crate) ngrams: Option<&'a NgramIndex>,
 }
 
 /// Scores `words` one after another with `score(w1, w2, w)`, starting from the history `h1 h2`;
@@ -52,28 +52,136 @@ fn chain(
 /// A two-word history, looked up once: see [`Lm::context`].
 #[derive(Clone, Copy, Debug)]
 pub struct Context {
+    w1: u32,
     w2: u32,
-    /// The bigram record of (w1, w2), if stored.
-    bigram: Option<usize>,
+    /// The bigram (w1, w2), if stored.
+    bigram: Option<Bigram>,
 }
 
-/// Bigram records by (w1, w2), see [`Lm`].
-pub(crate) type BigramIndex = hashbrown::HashTable<(u64, u32)>;
+/// A stored bigram as lookups need it.
+#[derive(Clone, Copy, Debug)]
+struct Bigram {
+    /// Log10 P(w2 | w1).
+    prob: f32,
+    /// Log10 back-off weight of the history (w1, w2).
+    backoff: f32,
+    /// Its record in `Lm::bi`, for the sorted-block search when there is no n-gram index
+    /// (`u32::MAX` when it came from the index, which finds trigrams by their words).
+    record: u32,
+}
 
-/// Builds the bigram index over a pack's bigram records.
-pub(crate) fn build_bigram_index(bi_end: &[u32], bi: &[u64]) -> BigramIndex {
-    let mut t = BigramIndex::with_capacity(bi.len());
+/// Open-addressing hash tables over the model's n-grams, built once per pack (see
+/// [`build_ngram_index`]). Each slot is one `u64` holding the n-gram's words and what a lookup
+/// needs (probability and back-off bins), so finding an n-gram touches one cache line of a flat
+/// array (linear probing, at most half full) and nothing else: no control group and bucket as
+/// in a general hash map, no bigram record, no binary search of a trigram block.
+pub(crate) struct NgramIndex {
+    /// Bits of a word id.
+    wbits: u32,
+    /// (w1 << wbits | w2) << 16 | probability bin << 8 | back-off bin; `EMPTY` when free.
+    bi: Vec<u64>,
+    /// ((w1 << wbits | w2) << wbits | w3) << 8 | probability bin; `EMPTY` when free.
+    tri: Vec<u64>,
+    /// An upper bound on every log10 probability [`Lm::score_in`] can return.
+    max_score: f32,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+/// Bits needed to write every number below `n`.
+fn bits_below(n: usize) -> u32 {
+    usize::BITS - n.leading_zeros()
+}
+
+/// The first slot to probe for `key` in a table of `mask + 1` slots.
+#[inline]
+fn slot_of(key: u64, mask: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 29) as usize & mask
+}
+
+/// A table of at least twice `n` slots, all free.
+fn empty_table(n: usize) -> Vec<u64> {
+    vec![EMPTY; (2 * n.max(1)).next_power_of_two()]
+}
+
+/// Puts `slot`, whose key is `key`, into the first free slot from the key's place; `false` if
+/// the key is there already.
+fn insert(table: &mut [u64], key: u64, shift: u32, slot: u64) -> bool {
+    let mask = table.len() - 1;
+    let mut at = slot_of(key, mask);
+    while table[at] != EMPTY {
+        if table[at] >> shift == key {
+            return false;
+        }
+        at = (at + 1) & mask;
+    }
+    table[at] = slot;
+    true
+}
+
+/// The slot of `key` in `table`, if there.
+#[inline]
+fn probe(table: &[u64], key: u64, shift: u32) -> Option<u64> {
+    let mask = table.len() - 1;
+    let mut at = slot_of(key, mask);
+    loop {
+        let s = table[at];
+        if s == EMPTY {
+            return None;
+        }
+        if s >> shift == key {
+            return Some(s);
+        }
+        at = (at + 1) & mask;
+    }
+}
+
+/// Builds the n-gram index over a pack's language model. `None` when word ids do not fit the
+/// packed slots (never for the packs `unspin` builds) or an n-gram is stored twice; lookups then
+/// search the sorted blocks.
+pub(crate) fn build_ngram_index(lm: &Lm<'_>) -> Option<NgramIndex> {
+    let wbits = bits_below(lm.bi_end.len().max(lm.uni_p.len()));
+    if 3 * wbits + 8 > 63 {
+        return None;
+    }
+    let mut bt = empty_table(lm.bi.len());
+    let mut tt = empty_table(lm.tri.len());
     let mut start = 0usize;
-    for (w1, &end) in bi_end.iter().enumerate() {
-        for (i, &e) in bi.iter().enumerate().take(end as usize).skip(start) {
-            let key = (w1 as u64) << 32 | (e & W);
-            t.insert_unique(crate::lexicon::fx(&key), (key, i as u32), |(k, _)| {
-                crate::lexicon::fx(k)
-            });
+    for (w1, &end) in lm.bi_end.iter().enumerate() {
+        for i in start..end as usize {
+            let e = lm.bi[i];
+            let key = (w1 as u64) << wbits | (e & W);
+            let (prob, backoff) = ((e >> 24) & 0xff, (e >> 32) & 0xff);
+            if !insert(&mut bt, key, 16, key << 16 | prob << 8 | backoff) {
+                return None;
+            }
+            for &t in &lm.tri[lm.trigram_block(i)] {
+                let tkey = key << wbits | (t as u64 & W);
+                if !insert(&mut tt, tkey, 8, tkey << 8 | (t >> 24) as u64) {
+                    return None;
+                }
+            }
         }
         start = end as usize;
     }
-    t
+    // score_in returns a trigram's probability, or back-off weights plus a bigram's or a
+    // unigram's probability; a back-off weight counts only where it raises the bound, since
+    // the path without it is also possible.
+    let max = |xs: &[f32]| xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let q = lm.q;
+    let (p_bi, b_bi, p_tri) = (max(&q[..256]), max(&q[256..512]), max(&q[512..768]));
+    let b_bi = b_bi.max(0.0);
+    let b_uni = max(lm.uni_b).max(0.0);
+    let max_score = p_tri
+        .max(b_bi + p_bi)
+        .max(b_bi + b_uni + max(lm.uni_p))
+        .max(lm.oov);
+    Some(NgramIndex {
+        wbits,
+        bi: bt,
+        tri: tt,
+        max_score,
+    })
 }
 
 const W: u64 = (1 << 24) - 1;
@@ -102,28 +210,46 @@ impl<'a> Lm<'a> {
         a..self.bi_end[w1] as usize
     }
 
+    /// The trigram records under bigram record `i`.
+    fn trigram_block(&self, i: usize) -> std::ops::Range<usize> {
+        let a = if i == 0 {
+            0
+        } else {
+            (self.bi[i - 1] >> 40) as usize
+        };
+        a..(self.bi[i] >> 40) as usize
+    }
+
     /// Whether the model has seen the bigram (w1, w2).
     pub fn has_bigram(&self, w1: u32, w2: u32) -> bool {
         self.find_bigram(w1, w2).is_some()
     }
 
+    /// Whether the model has seen each bigram (w1, ws[k]), into `out[k]`: for many words after
+    /// one `w1`, a search of w1's block of successors (contiguous, sorted) instead of one hash
+    /// probe each, unless the block is long.
+    pub fn has_bigrams(&self, w1: u32, ws: &[u32], out: &mut Vec<bool>) {
+        out.clear();
+        let r = self.bigram_range(w1);
+        if r.len() > 512 && self.ngrams.is_some() {
+            out.extend(ws.iter().map(|&w| self.has_bigram(w1, w)));
+            return;
+        }
+        let block = &self.bi[r];
+        out.extend(
+            ws.iter()
+                .map(|&w| block.binary_search_by_key(&(w as u64), |&e| e & W).is_ok()),
+        );
+    }
+
     /// Whether the model has seen the trigram (w1, w2, w3).
     pub fn has_trigram(&self, w1: u32, w2: u32, w3: u32) -> bool {
         self.find_bigram(w1, w2)
-            .is_some_and(|i| self.trigram_prob(i, w3).is_some())
+            .is_some_and(|b| self.trigram_prob(w1, w2, &b, w3).is_some())
     }
 
-    /// Index of bigram (w1, w2), if stored.
-    fn find_bigram(&self, w1: u32, w2: u32) -> Option<usize> {
-        if let Some(index) = self.bi_index {
-            if w1 == NONE || w2 == NONE {
-                return None;
-            }
-            let key = (w1 as u64) << 32 | w2 as u64;
-            return index
-                .find(crate::lexicon::fx(&key), |(k, _)| *k == key)
-                .map(|&(_, i)| i as usize);
-        }
+    /// The record index of bigram (w1, w2), by searching w1's sorted block.
+    fn bigram_record(&self, w1: u32, w2: u32) -> Option<usize> {
         let r = self.bigram_range(w1);
         let block = &self.bi[r.clone()];
         block
@@ -132,14 +258,43 @@ impl<'a> Lm<'a> {
             .map(|i| r.start + i)
     }
 
-    fn trigram_prob(&self, bi: usize, w3: u32) -> Option<f32> {
-        let a = if bi == 0 {
-            0
-        } else {
-            (self.bi[bi - 1] >> 40) as usize
-        };
-        let b = (self.bi[bi] >> 40) as usize;
-        let block = &self.tri[a..b];
+    /// Bigram (w1, w2), if stored.
+    #[inline]
+    fn find_bigram(&self, w1: u32, w2: u32) -> Option<Bigram> {
+        // Ids past the table (and `NONE`) have no bigrams.
+        let n = self.bi_end.len();
+        if w1 as usize >= n || w2 as usize >= n {
+            return None;
+        }
+        if let Some(index) = self.ngrams {
+            let key = (w1 as u64) << index.wbits | w2 as u64;
+            return probe(&index.bi, key, 16).map(|s| Bigram {
+                prob: self.q[((s >> 8) & 0xff) as usize],
+                backoff: self.q[256 + (s & 0xff) as usize],
+                record: u32::MAX,
+            });
+        }
+        self.bigram_record(w1, w2).map(|i| {
+            let e = self.bi[i];
+            Bigram {
+                prob: self.q[((e >> 24) & 0xff) as usize],
+                backoff: self.q[256 + ((e >> 32) & 0xff) as usize],
+                record: i as u32,
+            }
+        })
+    }
+
+    /// Log10 P(w3 | w1 w2) if the trigram is stored; `b` is the bigram (w1, w2).
+    #[inline]
+    fn trigram_prob(&self, w1: u32, w2: u32, b: &Bigram, w3: u32) -> Option<f32> {
+        if w3 as usize >= self.bi_end.len() {
+            return None;
+        }
+        if let Some(index) = self.ngrams {
+            let key = ((w1 as u64) << index.wbits | w2 as u64) << index.wbits | w3 as u64;
+            return probe(&index.tri, key, 8).map(|s| self.q[512 + (s & 0xff) as usize]);
+        }
+        let block = &self.tri[self.trigram_block(b.record as usize)];
         block
             .binary_search_by_key(&w3, |&e| e & (W as u32))
             .ok()
@@ -150,14 +305,8 @@ impl<'a> Lm<'a> {
     /// bigram): the model's own proposals for the next word.
     pub fn successors(&self, w1: u32, w2: u32) -> impl Iterator<Item = u32> + '_ {
         let tri = if w1 != NONE && w2 != NONE {
-            self.find_bigram(w1, w2).map_or(0..0, |i| {
-                let a = if i == 0 {
-                    0
-                } else {
-                    (self.bi[i - 1] >> 40) as usize
-                };
-                a..(self.bi[i] >> 40) as usize
-            })
+            self.bigram_record(w1, w2)
+                .map_or(0..0, |i| self.trigram_block(i))
         } else {
             0..0
         };
@@ -184,7 +333,7 @@ impl<'a> Lm<'a> {
         } else {
             None
         };
-        Context { w2, bigram }
+        Context { w1, w2, bigram }
     }
 
     /// Log10 P(w3 | history) with back-off, for a history from [`Lm::context`].
@@ -195,23 +344,83 @@ impl<'a> Lm<'a> {
         let mut backoff = 0.0;
         let w2 = ctx.w2;
         if w2 != NONE {
-            if let Some(i) = ctx.bigram {
-                if let Some(p) = self.trigram_prob(i, w3) {
+            if let Some(b) = &ctx.bigram {
+                if let Some(p) = self.trigram_prob(ctx.w1, w2, b, w3) {
                     return p;
                 }
-                backoff += self.q[256 + ((self.bi[i] >> 32) & 0xff) as usize];
+                backoff += b.backoff;
             }
-            if let Some(i) = self.find_bigram(w2, w3) {
-                return backoff + self.q[((self.bi[i] >> 24) & 0xff) as usize];
+            if let Some(b) = self.find_bigram(w2, w3) {
+                return backoff + b.prob;
             }
             backoff += self.uni_b.get(w2 as usize).copied().unwrap_or(0.0);
         }
         backoff + self.uni_p[w3 as usize]
     }
 
+    /// Log10 P(w3 | history), as [`Lm::score_in`], and the history after `w3`: the bigram
+    /// looked up for backing off is the next history's, so a chain of words costs one bigram
+    /// lookup (and at most one trigram lookup) per word.
+    #[inline]
+    pub fn step(&self, ctx: &Context, w3: u32) -> (f32, Context) {
+        if w3 as usize >= self.uni_p.len() {
+            let next = Context {
+                w1: ctx.w2,
+                w2: NONE,
+                bigram: None,
+            };
+            return (self.oov, next);
+        }
+        let mut backoff = 0.0;
+        let w2 = ctx.w2;
+        if w2 == NONE {
+            let next = Context {
+                w1: w2,
+                w2: w3,
+                bigram: None,
+            };
+            return (backoff + self.uni_p[w3 as usize], next);
+        }
+        let b23 = self.find_bigram(w2, w3);
+        let next = Context {
+            w1: w2,
+            w2: w3,
+            bigram: b23,
+        };
+        if let Some(b) = &ctx.bigram {
+            if let Some(p) = self.trigram_prob(ctx.w1, w2, b, w3) {
+                return (p, next);
+            }
+            backoff += b.backoff;
+        }
+        if let Some(b) = b23 {
+            return (backoff + b.prob, next);
+        }
+        backoff += self.uni_b.get(w2 as usize).copied().unwrap_or(0.0);
+        (backoff + self.uni_p[w3 as usize], next)
+    }
+
+    /// An upper bound on every score [`Lm::score_in`] returns (about 0 for a proper model;
+    /// whatever the quantised tables allow otherwise), for pruning with exact bounds; infinite
+    /// without the n-gram index.
+    pub fn max_score(&self) -> f32 {
+        self.ngrams.map_or(f32::INFINITY, |i| i.max_score)
+    }
+
     /// Log10 probability of a word sequence, each word given the two before it.
     pub fn sequence(&self, h1: u32, h2: u32, words: &[u32]) -> (f32, u32, u32) {
-        chain(self.n_words(), h1, h2, words, |a, b, w| self.score(a, b, w))
+        let n = self.n_words();
+        let (mut a, mut b) = (h1, h2);
+        let mut ctx = self.context(h1, h2);
+        let mut total = 0.0;
+        for &w in words {
+            let (s, next) = self.step(&ctx, w);
+            total += s;
+            ctx = next;
+            a = b;
+            b = if w < n { w } else { NONE };
+        }
+        (total, a, b)
     }
 }
 
@@ -248,5 +457,78 @@ impl<'a> CachedLm<'a> {
         chain(self.lm.n_words(), h1, h2, words, |a, b, w| {
             self.score(a, b, w)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack() -> crate::Pack {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        crate::Pack::open(&root.join("models/default.unspin")).expect("default pack loads")
+    }
+
+    /// The hash tables answer exactly as the sorted blocks do, and a chain of `step`s scores as
+    /// word-by-word `score` does, bit for bit.
+    #[test]
+    fn ngram_index_agrees_with_the_sorted_blocks() {
+        let pack = pack();
+        let fast = pack.lm();
+        assert!(fast.ngrams.is_some(), "the default pack fits the index");
+        let slow = Lm {
+            ngrams: None,
+            ..fast
+        };
+        let n = fast.n_words();
+        let max = fast.max_score();
+        let check = |a: u32, b: u32, c: u32| {
+            let (x, y) = (fast.score(a, b, c), slow.score(a, b, c));
+            assert_eq!(x.to_bits(), y.to_bits(), "score({a}, {b}, {c})");
+            assert!(x <= max, "score({a}, {b}, {c}) = {x} above the bound {max}");
+            assert_eq!(fast.has_bigram(a, b), slow.has_bigram(a, b));
+            assert_eq!(fast.has_trigram(a, b, c), slow.has_trigram(a, b, c));
+            let (s, h1, h2) = fast.sequence(a, b, &[c, a, b]);
+            let (t, g1, g2) = chain(n, a, b, &[c, a, b], |p, q, r| slow.score(p, q, r));
+            assert_eq!((s.to_bits(), h1, h2), (t.to_bits(), g1, g2));
+        };
+        // Stored trigrams, their bigrams, and near misses.
+        for w1 in (0..fast.bi_end.len()).step_by(7) {
+            for i in fast.bigram_range(w1 as u32).step_by(13) {
+                let w2 = (fast.bi[i] & W) as u32;
+                for &t in fast.tri[fast.trigram_block(i)].iter().step_by(5) {
+                    let w3 = t & W as u32;
+                    check(w1 as u32, w2, w3);
+                    check(w1 as u32, w2, w3 + 1);
+                    check(w2, w3, w1 as u32);
+                }
+                check(w1 as u32, w2, w2);
+            }
+        }
+        // Random triples, including ids past the model and missing history.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % 50 {
+                0 => NONE,
+                1 => n + (x >> 40) as u32 % 5,
+                2..=20 => (x >> 32) as u32 % 200,
+                _ => (x >> 32) as u32 % n,
+            }
+        };
+        for _ in 0..200_000 {
+            let (a, b, c) = (next(), next(), next());
+            check(a, b, c);
+        }
+        // Many successors of one word at once.
+        let ws: Vec<u32> = (0..3000).map(|i| i * 37 % n).collect();
+        let mut out = Vec::new();
+        for w1 in [0, 1, 2, 5, 17, 100, 1000, 20_000, 60_000, n - 1, n, NONE] {
+            fast.has_bigrams(w1, &ws, &mut out);
+            let want: Vec<bool> = ws.iter().map(|&w| slow.has_bigram(w1, w)).collect();
+            assert_eq!(out, want, "has_bigrams({w1})");
+        }
     }
 }

@@ -14,8 +14,9 @@ pub struct Pack {
     file: PackFile,
     index: Index,
     meta: PackMeta,
-    /// Built on the first call to [`Pack::lm`] (~2 M entries, tens of ms), not at load.
-    bigrams: std::sync::OnceLock<crate::lm::BigramIndex>,
+    /// The n-gram hash tables, built on the first call to [`Pack::lm`] (~2 M bigrams and ~1.7 M
+    /// trigrams, tens of ms), not at load.
+    ngrams: std::sync::OnceLock<Option<crate::lm::NgramIndex>>,
 }
 
 impl Pack {
@@ -133,7 +134,7 @@ impl Pack {
             file,
             index: Index { words, phrases },
             meta,
-            bigrams: std::sync::OnceLock::new(),
+            ngrams: std::sync::OnceLock::new(),
         })
     }
 
@@ -172,25 +173,29 @@ impl Pack {
     pub fn lm(&self) -> Lm<'_> {
         let f = &self.file;
         let specials = f.u32s("lm.specials").expect("checked on load");
-        let (bi_end, bi) = (
-            f.u32s("lm.bi.end").expect("checked on load"),
-            f.u64s("lm.bi").expect("checked on load"),
-        );
-        Lm {
-            bi_index: Some(
-                self.bigrams
-                    .get_or_init(|| crate::lm::build_bigram_index(bi_end, bi)),
-            ),
-            uni_p: f.f32s("lm.uni.p").expect("checked on load"),
-            uni_b: f.f32s("lm.uni.b").expect("checked on load"),
-            bi_end: f.u32s("lm.bi.end").expect("checked on load"),
-            bi: f.u64s("lm.bi").expect("checked on load"),
-            tri: f.u32s("lm.tri").expect("checked on load"),
-            q: f.f32s("lm.q").expect("checked on load"),
+        let bi_end = f.u32s("lm.bi.end").expect("checked on load");
+        let bi = f.u64s("lm.bi").expect("checked on load");
+        let tri = f.u32s("lm.tri").expect("checked on load");
+        let uni_p = f.f32s("lm.uni.p").expect("checked on load");
+        let uni_b = f.f32s("lm.uni.b").expect("checked on load");
+        let q = f.f32s("lm.q").expect("checked on load");
+        let mut lm = Lm {
+            ngrams: None,
+            uni_p,
+            uni_b,
+            bi_end,
+            bi,
+            tri,
+            q,
             bos: specials[0],
             eos: specials[1],
             oov: f32::from_bits(specials[2]),
-        }
+        };
+        lm.ngrams = self
+            .ngrams
+            .get_or_init(|| crate::lm::build_ngram_index(&lm))
+            .as_ref();
+        lm
     }
 }
 
