@@ -9,7 +9,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::lexicon::{flags, Form, Lexicon};
-use crate::lm::{CachedLm, Lm, NONE};
+use crate::lm::{CachedLm, Context, Lm, NONE};
 
 /// Scores substitutions: how likely a spinner that did spin `orig` was to write `spun`.
 pub trait Channel: Sync {
@@ -499,9 +499,6 @@ impl<'a, C: Channel> Lattice<'a, C> {
     pub fn sentence(&mut self, sent: &[Position], lm: &mut CachedLm<'_>) -> Vec<Vec<Arc>> {
         let obs: Vec<u32> = sent.iter().map(|p| p.id.unwrap_or(NONE)).collect();
         let bos = lm.lm.bos;
-        let margin = self.opts.prune_margin;
-        let generous = 0.5f32.log10();
-        let max_score = lm.lm.max_score();
         (0..sent.len())
             .map(|i| {
                 // The two words before position `i`, as observed.
@@ -535,51 +532,105 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 if arcs.len() == 1 {
                     return arcs;
                 }
-                let mut keep_by_len = [f32::NAN; 4];
-                let ctx = lm.lm.context(h1, h2);
-                arcs.retain(|a| {
-                    if a.keep {
-                        return true;
-                    }
-                    let end = i + a.len;
-                    let right = &obs[end..(end + 2).min(obs.len())];
-                    if keep_by_len[a.len].is_nan() {
-                        let mut ws = obs[i..end].to_vec();
-                        ws.extend_from_slice(right);
-                        keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
-                    }
-                    let floor = keep_by_len[a.len] - margin;
-                    // Log probabilities are at most 0, so the first word alone bounds the arc:
-                    // most hopeless candidates are dropped after one lookup instead of three.
-                    let w0 = a.words[0];
-                    let (first_lm, mut c) = lm.lm.step(&ctx, w0);
-                    if first_lm + a.channel + generous < floor {
-                        return false;
-                    }
-                    // The words after the first, scored in turn; each word still to come adds
-                    // at most `max_score`, so an arc that cannot reach the floor even so is
-                    // dropped early (with a slack far above rounding error, so that only arcs
-                    // the full sum would drop are).
-                    let (buf, n) = a.words.then(right);
-                    let rest_words = &buf[1..n];
-                    let mut rest = 0.0;
-                    for (k, &w) in rest_words.iter().enumerate() {
-                        let (s, next) = lm.lm.step(&c, w);
-                        rest += s;
-                        c = next;
-                        let left = rest_words.len() - k - 1;
-                        if left > 0
-                            && first_lm + rest + left as f32 * max_score + a.channel + generous
-                                < floor - PRUNE_SLACK
-                        {
-                            return false;
-                        }
-                    }
-                    first_lm + rest + a.channel + generous >= floor
-                });
-                arcs
+                self.prune(lm, &obs, i, h1, h2, arcs)
             })
             .collect()
+    }
+
+    /// Drops the replacement arcs at position `i` that cannot come within the margin of keeping
+    /// the words (see [`Lattice::sentence`]). Each arc is scored word by word, its first word
+    /// and then the rest with the observed right context; log probabilities are bounded (by 0
+    /// for a proper model, see [`Lm::max_score`]), so an arc is dropped as soon as the words
+    /// still to come could not lift it to the floor (with a slack far above rounding error, so
+    /// that only arcs the full sum would drop are). The arcs advance together, one word per
+    /// round, so that the lookups of a round are fetched from memory at once.
+    fn prune(
+        &self,
+        lm: &mut CachedLm<'_>,
+        obs: &[u32],
+        i: usize,
+        h1: u32,
+        h2: u32,
+        mut arcs: Vec<Arc>,
+    ) -> Vec<Arc> {
+        struct Pending {
+            /// The arc's words then the right context.
+            buf: [u32; 8],
+            n: usize,
+            /// Words scored so far.
+            k: usize,
+            first: f32,
+            rest: f32,
+            ctx: Context,
+            /// The arc's channel plus the generous spin rate, and the floor it must reach.
+            bonus: f32,
+            floor: f32,
+            /// `Some(kept)` once decided.
+            done: Option<bool>,
+        }
+        let margin = self.opts.prune_margin;
+        let generous = 0.5f32.log10();
+        let max_score = lm.lm.max_score();
+        let mut keep_by_len = [f32::NAN; 4];
+        let ctx = lm.lm.context(h1, h2);
+        let mut pending: Vec<Pending> = Vec::with_capacity(arcs.len());
+        for a in arcs.iter().filter(|a| !a.keep) {
+            let end = i + a.len;
+            let right = &obs[end..(end + 2).min(obs.len())];
+            if keep_by_len[a.len].is_nan() {
+                let mut ws = obs[i..end].to_vec();
+                ws.extend_from_slice(right);
+                keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
+            }
+            let (buf, n) = a.words.then(right);
+            pending.push(Pending {
+                buf,
+                n,
+                k: 0,
+                first: 0.0,
+                rest: 0.0,
+                ctx,
+                bonus: a.channel,
+                floor: keep_by_len[a.len] - margin,
+                done: None,
+            });
+        }
+        let lm = lm.lm;
+        let mut open = pending.len();
+        while open > 0 {
+            for p in pending.iter().filter(|p| p.done.is_none()) {
+                lm.prefetch_step(&p.ctx, p.buf[p.k]);
+            }
+            for p in pending.iter_mut().filter(|p| p.done.is_none()) {
+                let (s, next) = lm.step(&p.ctx, p.buf[p.k]);
+                p.ctx = next;
+                p.k += 1;
+                if p.k == 1 {
+                    p.first = s;
+                    if p.first + p.bonus + generous < p.floor {
+                        p.done = Some(false);
+                    }
+                } else {
+                    p.rest += s;
+                    let left = p.n - p.k;
+                    if left > 0
+                        && p.first + p.rest + left as f32 * max_score + p.bonus + generous
+                            < p.floor - PRUNE_SLACK
+                    {
+                        p.done = Some(false);
+                    }
+                }
+                if p.done.is_none() && p.k == p.n {
+                    p.done = Some(p.first + p.rest + p.bonus + generous >= p.floor);
+                }
+                if p.done.is_some() {
+                    open -= 1;
+                }
+            }
+        }
+        let mut verdicts = pending.iter().map(|p| p.done == Some(true));
+        arcs.retain(|a| a.keep || verdicts.next().unwrap_or(false));
+        arcs
     }
 
     /// Beam width in use.
@@ -682,12 +733,13 @@ impl<'a, C: Channel> Lattice<'a, C> {
         };
         let (ca, cb) = (single(self, a), single(self, b));
         let mut pairs: Vec<(f32, u32, u32, f32)> = Vec::new();
+        let xs: Vec<u32> = ca.iter().map(|&(x, _)| x).collect();
         let ys: Vec<u32> = cb.iter().map(|&(y, _)| y).collect();
-        let mut stored = Vec::with_capacity(ys.len());
-        for &(x, chx) in &ca {
+        let mut stored = Vec::with_capacity(xs.len() * ys.len());
+        self.lm.has_bigrams(&xs, &ys, &mut stored);
+        for (&(x, chx), row) in ca.iter().zip(stored.chunks(ys.len().max(1))) {
             // Pairs with one word kept are the ordinary one-word arcs' business.
-            self.lm.has_bigrams(x, &ys, &mut stored);
-            for (&(y, chy), _) in cb.iter().zip(&stored).filter(|(_, &s)| s) {
+            for (&(y, chy), _) in cb.iter().zip(row).filter(|(_, &s)| s) {
                 let lm = self.lm.score(NONE, x, y);
                 let ch = chx + chy + self.opts.pair_penalty;
                 pairs.push((lm + ch, x, y, ch));

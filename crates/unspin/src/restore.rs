@@ -335,9 +335,12 @@ impl<'p, C: Channel> Restorer<'p, C> {
 
         let mut rate = self.opts.initial_rate;
         let mut paths: Vec<Path> = Vec::new();
+        // The rate `paths` were decoded at.
+        let mut paths_rate = f32::NAN;
         for iter in 0..=self.opts.em_iterations {
             let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
             paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
+            paths_rate = rate;
             if iter == self.opts.em_iterations {
                 break;
             }
@@ -365,17 +368,22 @@ impl<'p, C: Channel> Restorer<'p, C> {
             rate = calibrated;
             let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
             paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
+            paths_rate = rate;
         }
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
         if self.opts.consistent {
             let rules = self.consistent_rules(&mut clm, &lattices, &positions, &paths, lr, lk);
             if !rules.is_empty() {
-                for (l, pos) in lattices.iter_mut().zip(&positions) {
+                // Sentences no rule touches keep their paths when those were decoded at this
+                // rate: decoding is deterministic.
+                let mut touched = vec![paths_rate != rate; lattices.len()];
+                for ((l, pos), touched) in lattices.iter_mut().zip(&positions).zip(&mut touched) {
                     for (i, p) in pos.iter().enumerate() {
                         let Some(&rule) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s))
                         else {
                             continue;
                         };
+                        *touched = true;
                         match rule {
                             Some(o) => {
                                 if let Some(mut arc) = l[i]
@@ -394,7 +402,19 @@ impl<'p, C: Channel> Restorer<'p, C> {
                         }
                     }
                 }
-                paths = decode_all(&mut clm, &lattices, &positions, lr, lk, beam);
+                paths = positions
+                    .iter()
+                    .zip(&lattices)
+                    .zip(std::mem::take(&mut paths))
+                    .zip(touched)
+                    .map(|(((pos, l), path), touched)| {
+                        if touched {
+                            decode(&mut clm, l, pos, lr, lk, beam)
+                        } else {
+                            path
+                        }
+                    })
+                    .collect();
             }
         }
         // Precise mode: revisit each choice with the sentence-level model.
