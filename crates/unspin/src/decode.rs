@@ -351,13 +351,51 @@ impl Default for DecodeOptions {
 /// drops are exactly the arcs the full score would drop.
 const PRUNE_SLACK: f32 = 1e-3;
 
+/// Candidate lists kept across the texts a restorer decodes (see [`Lattice::with_cache`]):
+/// they depend only on the spun words, the lexicon, the channel and the decoder options, which
+/// a restorer never changes. Bounded: when it holds [`CandidateCache::CAPACITY`] lists it starts
+/// afresh.
+#[derive(Default)]
+pub struct CandidateCache {
+    lists: std::sync::Mutex<FxHashMap<Words, Candidates>>,
+}
+
+/// A shared candidate list: (output words, log10 channel).
+type Candidates = std::sync::Arc<[(Words, f32)]>;
+
+impl CandidateCache {
+    /// How many lists the cache holds at most.
+    pub const CAPACITY: usize = 1 << 18;
+
+    fn get(&self, key: &Words) -> Option<Candidates> {
+        let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+        lists.get(key).cloned()
+    }
+
+    fn put(&self, key: Words, list: Candidates) {
+        let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+        if lists.len() >= Self::CAPACITY {
+            lists.clear();
+        }
+        lists.insert(key, list);
+    }
+}
+
+impl std::fmt::Debug for CandidateCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.lists.lock().map_or(0, |l| l.len());
+        write!(f, "CandidateCache({n} lists)")
+    }
+}
+
 /// Builds lattices, caching candidates per spun word sequence.
 pub struct Lattice<'a, C: Channel> {
     lex: Lexicon<'a>,
     lm: Lm<'a>,
     channel: &'a C,
     opts: DecodeOptions,
-    cache: FxHashMap<Words, Vec<(Words, f32)>>,
+    cache: FxHashMap<Words, Candidates>,
+    shared: Option<&'a CandidateCache>,
 }
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
@@ -395,7 +433,15 @@ impl<'a, C: Channel> Lattice<'a, C> {
             channel,
             opts,
             cache: FxHashMap::default(),
+            shared: None,
         }
+    }
+
+    /// Keeps candidate lists in `cache` too, for other lattices built with the same lexicon,
+    /// language model, channel and options (a restorer's, text after text).
+    pub fn with_cache(mut self, cache: &'a CandidateCache) -> Self {
+        self.shared = Some(cache);
+        self
     }
 
     /// The lexicon in use.
@@ -407,7 +453,16 @@ impl<'a, C: Channel> Lattice<'a, C> {
     fn candidates(&mut self, spun: &[u32]) -> &[(Words, f32)] {
         let key = Words::from_slice(spun);
         if !self.cache.contains_key(&key) {
-            let c = self.compute_candidates(spun);
+            let c = match self.shared.and_then(|s| s.get(&key)) {
+                Some(c) => c,
+                None => {
+                    let c: Candidates = self.compute_candidates(spun).into();
+                    if let Some(s) = self.shared {
+                        s.put(key, c.clone());
+                    }
+                    c
+                }
+            };
             self.cache.insert(key, c);
         }
         &self.cache[&key]

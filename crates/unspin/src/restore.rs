@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::decode::{
-    decode, Arc, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position, Words,
+    decode, Arc, CandidateCache, Channel, DecodeOptions, GenericChannel, Lattice, Path, Position,
+    Words,
 };
 use crate::lm::NONE;
 use crate::lm::{CachedLm, Lm};
@@ -196,6 +197,8 @@ pub struct Restorer<'p, C: Channel = GenericChannel> {
     pack: &'p Pack,
     channel: C,
     opts: RestoreOptions,
+    /// Candidate lists found so far, for the next texts.
+    candidates: CandidateCache,
 }
 
 impl<'p> Restorer<'p, GenericChannel> {
@@ -229,6 +232,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             pack,
             channel,
             opts,
+            candidates: CandidateCache::default(),
         }
     }
 
@@ -312,7 +316,8 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let sentences = self.sentences(text, &toks);
         let lex = self.pack.lexicon();
         let lm = self.pack.lm();
-        let mut lat = Lattice::new(lex, lm, &self.channel, self.opts.decode.clone());
+        let mut lat = Lattice::new(lex, lm, &self.channel, self.opts.decode.clone())
+            .with_cache(&self.candidates);
         let mut clm = CachedLm::new(lm);
         let positions: Vec<Vec<Position>> = sentences
             .iter()
