@@ -257,11 +257,15 @@ impl<'a> Lm<'a> {
     }
 
     /// Whether the model has seen each bigram (xs[j], ys[k]), into `out[j * ys.len() + k]`:
-    /// each x's block of successors (contiguous, sorted) is searched for the ys, instead of one
-    /// hash probe per pair, unless the block is long; the blocks are fetched from memory
-    /// together.
+    /// each x's block of successors (contiguous, sorted) is walked once against the ys in
+    /// order, instead of one hash probe per pair, unless the block is long (then the pairs'
+    /// slots are prefetched and probed); the blocks are fetched from memory together.
     pub fn has_bigrams(&self, xs: &[u32], ys: &[u32], out: &mut Vec<bool>) {
         out.clear();
+        out.resize(xs.len() * ys.len(), false);
+        if ys.is_empty() {
+            return;
+        }
         for &x in xs {
             if let Some(e) = self.bi_end.get(x as usize) {
                 prefetch(e);
@@ -271,19 +275,32 @@ impl<'a> Lm<'a> {
             xs.iter().map(|&x| self.bigram_range(x)).collect();
         for r in &ranges {
             if !r.is_empty() {
-                prefetch(&self.bi[r.start + r.len() / 2]);
+                prefetch(&self.bi[r.start]);
             }
         }
-        for (&x, r) in xs.iter().zip(ranges) {
-            if r.len() > 512 && self.ngrams.is_some() {
-                out.extend(ys.iter().map(|&y| self.has_bigram(x, y)));
-                continue;
+        // The ys in increasing order, with where each goes.
+        let mut order: Vec<(u32, usize)> = ys.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        for ((&x, r), row) in xs.iter().zip(ranges).zip(out.chunks_mut(ys.len())) {
+            if r.len() > 512 {
+                if let Some(index) = self.ngrams {
+                    for &y in ys {
+                        if (y as usize) < self.bi_end.len() {
+                            let key = (x as u64) << index.wbits | y as u64;
+                            prefetch(&index.bi[slot_of(key, index.bi.len() - 1)]);
+                        }
+                    }
+                    for (o, &y) in row.iter_mut().zip(ys) {
+                        *o = self.has_bigram(x, y);
+                    }
+                    continue;
+                }
             }
-            let block = &self.bi[r];
-            out.extend(
-                ys.iter()
-                    .map(|&y| block.binary_search_by_key(&(y as u64), |&e| e & W).is_ok()),
-            );
+            let mut block = self.bi[r].iter().map(|&e| (e & W) as u32).peekable();
+            for &(y, k) in &order {
+                while block.next_if(|&w| w < y).is_some() {}
+                row[k] = block.peek() == Some(&y);
+            }
         }
     }
 
@@ -585,7 +602,8 @@ mod tests {
             check(a, b, c);
         }
         // Many pairs at once.
-        let ys: Vec<u32> = (0..3000).map(|i| i * 37 % n).collect();
+        let mut ys: Vec<u32> = (0..3000).map(|i| i * 37 % n).collect();
+        ys.extend([ys[5], n, NONE, 0]);
         let xs = [0, 1, 2, 5, 17, 100, 1000, 20_000, 60_000, n - 1, n, NONE];
         let mut out = Vec::new();
         fast.has_bigrams(&xs, &ys, &mut out);
