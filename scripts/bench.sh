@@ -32,9 +32,9 @@ for f in target/sources/brown/c[a-d]*; do
   python3 -c "import sys; print('\n'.join(' '.join(t.rsplit('/',1)[0] for t in l.split()) for l in open(sys.argv[1])))" "$f"
 done | head -c 2000000 > "$tmp/in.txt"
 size=$(stat -c %s "$tmp/in.txt")
-/usr/bin/time -f "%e %M" -o "$tmp/time" $bin restore "$tmp/in.txt" > /dev/null
-read -r secs kb < "$tmp/time"
-python3 -c "print(f'  {$size/1e6:.2f} MB in {$secs:.2f} s = {$size/1e6/$secs:.2f} MB/s; peak RSS {$kb/1024:.0f} MiB')"
+/usr/bin/time -f "%e %U %M" -o "$tmp/time" $bin restore "$tmp/in.txt" > /dev/null
+read -r secs user kb < "$tmp/time"
+python3 -c "print(f'  {$size/1e6:.2f} MB in {$secs:.2f} s = {$size/1e6/$secs:.2f} MB/s ({$user:.2f} s user CPU = {$size/1e6/$user:.2f} MB/s, what to compare on a shared machine); peak RSS {$kb/1024:.0f} MiB')"
 echo
 echo "## pack load"
 for i in 1 2 3; do $bin pack info | head -1; done
