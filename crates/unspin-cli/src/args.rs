@@ -268,6 +268,13 @@ pub struct ServeArgs {
     /// Analyses run at once; further requests wait within their timeout [default: all cores].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Precise mode: load the sentence model; requests use it unless they say
+    /// `"precise": false`.
+    #[command(flatten)]
+    pub precise: PreciseArgs,
+    /// Sentence models loaded for --precise (each ~0.7 GB): precise analyses that run at once.
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "precise")]
+    pub precise_workers: usize,
 }
 
 /// Which fingerprint list to consult.
@@ -491,6 +498,10 @@ pub struct EvalTorturedArgs {
     /// Print each phrase with its restoration and expected form.
     #[arg(long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
 }
 
 /// The Brown documents an evaluation spins and restores or scores.
@@ -595,6 +606,15 @@ pub struct TuningArgs {
     /// In precise mode, weight of the channel against the sentence model.
     #[arg(long)]
     pub precise_channel_weight: Option<f32>,
+    /// In precise mode, words the sentence model proposes at each content word (0: none).
+    #[arg(long)]
+    pub precise_proposals: Option<usize>,
+    /// In precise mode, nats by which a proposed word must beat the observed one.
+    #[arg(long)]
+    pub precise_margin: Option<f32>,
+    /// In precise mode, log10 channel of a proposed original two thesaurus steps away.
+    #[arg(long, allow_negative_numbers = true)]
+    pub precise_two_hop: Option<f32>,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,
