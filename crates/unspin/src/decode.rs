@@ -452,22 +452,23 @@ impl<'a, C: Channel> Lattice<'a, C> {
     }
 
     /// Candidate originals for the spun word sequence `spun`: (output words, log10 channel).
-    fn candidates(&mut self, spun: &[u32]) -> &[(Words, f32)] {
+    fn candidates(&mut self, spun: &[u32]) -> Candidates {
         let key = Words::from_slice(spun);
-        if !self.cache.contains_key(&key) {
-            let c = match self.shared.and_then(|s| s.get(&key)) {
-                Some(c) => c,
-                None => {
-                    let c: Candidates = self.compute_candidates(spun).into();
-                    if let Some(s) = self.shared {
-                        s.put(key, c.clone());
-                    }
-                    c
-                }
-            };
-            self.cache.insert(key, c);
+        if let Some(c) = self.cache.get(&key) {
+            return c.clone();
         }
-        &self.cache[&key]
+        let c = match self.shared.and_then(|s| s.get(&key)) {
+            Some(c) => c,
+            None => {
+                let c: Candidates = self.compute_candidates(spun).into();
+                if let Some(s) = self.shared {
+                    s.put(key, c.clone());
+                }
+                c
+            }
+        };
+        self.cache.insert(key, c.clone());
+        c
     }
 
     fn compute_candidates(&self, spun: &[u32]) -> Vec<(Words, f32)> {
@@ -849,13 +850,13 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let bonus = self.opts.length_bonus;
             let disc = self.opts.frequency_discount;
             let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
-            let cands = self.candidates(&ids).to_vec();
+            let cands = self.candidates(&ids);
             let learned = if self.channel.learned(&ids) {
                 self.channel.propose(&ids)
             } else {
                 Vec::new()
             };
-            for (words, channel) in cands {
+            for &(words, channel) in cands.iter() {
                 let extra = words.len() as f32 - len as f32;
                 // The frequency discount compares like with like: one word for one word. It
                 // stands in for what the channel cannot know about a spinner's taste; a learned
