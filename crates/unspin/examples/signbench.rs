@@ -29,6 +29,11 @@ fn main() {
             v["text"].as_str().unwrap().to_string()
         })
         .collect();
+    let t = cpu();
+    for _ in 0..5 {
+        std::hint::black_box(unspin::Pack::open("models/default.unspin".as_ref()).unwrap());
+    }
+    eprintln!("Pack::open: {:.1} ms", (cpu() - t) * 200.0);
     let pack = unspin::Pack::open("models/default.unspin".as_ref()).unwrap();
     let t = cpu();
     for _ in 0..10 {
