@@ -26,9 +26,11 @@ fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 # Reinstalling pinned tools that are already there costs a second; the first time ~1 minute.
 "$venv/bin/pip" install -q --disable-pip-version-check -r crates/unspin-py/requirements-test.txt
-# The CLI the tests compare with.
-cargo build --release --quiet -p unspin-cli
-"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps crates/unspin-py
+# The CLI the tests compare with, and the package, both with precise mode (without --precise
+# nothing changes; the precise tests need the model from scripts/fetch-neural.sh).
+cargo build --release --quiet -p unspin-cli --features precise
+MATURIN_PEP517_ARGS="--features precise" \
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps crates/unspin-py
 
 # Spark's Python workers run this interpreter; a missing PySpark or Brown corpus is a failure.
 export PYSPARK_PYTHON="$root/$venv/bin/python" PYSPARK_DRIVER_PYTHON="$root/$venv/bin/python"

@@ -268,6 +268,13 @@ pub struct ServeArgs {
     /// Analyses run at once; further requests wait within their timeout [default: all cores].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Precise mode: load the sentence model; requests use it unless they say
+    /// `"precise": false`.
+    #[command(flatten)]
+    pub precise: PreciseArgs,
+    /// Sentence models loaded for --precise (each ~0.7 GB): precise analyses that run at once.
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "precise")]
+    pub precise_workers: usize,
 }
 
 /// Which fingerprint list to consult.

@@ -339,12 +339,10 @@ impl Neural {
 
 impl unspin::restore::SentenceScorer for Neural {
     fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
-        self.0
-            .score_variants(prefix, variants)
-            .map_err(|e| e.to_string())
+        unspin::restore::SentenceScorer::score_variants(&mut self.0, prefix, variants)
     }
 
     fn name(&self) -> &str {
-        "smollm2-135m"
+        unspin::restore::SentenceScorer::name(&self.0)
     }
 }

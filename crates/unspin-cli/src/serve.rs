@@ -17,6 +17,10 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
         a.timeout
     );
     anyhow::ensure!(a.concurrency != Some(0), "--concurrency must be at least 1");
+    anyhow::ensure!(
+        a.precise_workers > 0,
+        "--precise-workers must be at least 1"
+    );
     let t = Instant::now();
     let scoring = Scoring::new(&a.scoring, false)?;
     let (matcher, pack, mask, opts) = scoring.into_parts();
@@ -43,16 +47,29 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
             state = state.with_trace_rules(Some(unspin::index::Rules::from_profile(&profile)));
         }
     }
+    let mut scorers: Vec<Box<dyn unspin::restore::SentenceScorer + Send>> = Vec::new();
+    if a.precise.precise {
+        for _ in 0..a.precise_workers {
+            let n = crate::output::Neural::open(&a.precise)?.expect("--precise is set");
+            scorers.push(Box::new(n));
+        }
+    }
+    state = state.with_sentence_scorers(scorers);
     state.warm_up();
     let l = state.limits();
     eprintln!(
-        "unspin serve: ready in {:.0} ms (body limit {} bytes, timeout {} s, {} analyses at once{}{})",
+        "unspin serve: ready in {:.0} ms (body limit {} bytes, timeout {} s, {} analyses at once{}{}{})",
         t.elapsed().as_secs_f64() * 1e3,
         l.max_body,
         l.timeout.as_secs_f64(),
         l.concurrency,
         if a.index.is_some() { ", tracing on" } else { "" },
         if state.has_fingerprints() { ", fingerprint list on" } else { "" },
+        if a.precise.precise {
+            format!(", precise mode with {} sentence model(s)", a.precise_workers)
+        } else {
+            String::new()
+        },
     );
     unspin_server::run(a.addr, Arc::new(state))
         .with_context(|| format!("serving on {}", a.addr))?;

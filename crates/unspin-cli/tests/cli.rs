@@ -1,32 +1,12 @@
 //! End-to-end tests of the `unspin` binary with the committed default pack.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pack() -> PathBuf {
-    root().join("models/default.unspin")
-}
-
-fn unspin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unspin"))
-        .args(args)
-        .env("UNSPIN_PACK", pack())
-        // No fingerprint list a user installed on this machine may change what is tested.
-        .env("UNSPIN_DATA_DIR", root().join("target/no-such-data-dir"))
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run unspin");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+mod common;
+#[cfg(feature = "precise")]
+use common::neural_model;
+use common::{pack, root, unspin};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
@@ -272,26 +252,6 @@ fn json_names_the_scorer() {
     let o = unspin(&["restore", "--json"], b"They fled the warfare in Ukraine.");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["scorer"], "trigram");
-}
-
-/// The SmolLM2 model from scripts/fetch-neural.sh (`$UNSPIN_NEURAL_MODEL`, else
-/// target/models): `None` when it is missing, which fails the test under
-/// `UNSPIN_REQUIRE_NEURAL` (CI sets it) instead of letting it pass vacuously.
-#[cfg(feature = "precise")]
-fn neural_model() -> Option<PathBuf> {
-    let model = std::env::var_os("UNSPIN_NEURAL_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
-    if model.exists() {
-        return Some(model);
-    }
-    assert!(
-        std::env::var_os("UNSPIN_REQUIRE_NEURAL").is_none(),
-        "no model at {}",
-        model.display()
-    );
-    eprintln!("no neural model; run scripts/fetch-neural.sh");
-    None
 }
 
 /// Precise mode for real: the SmolLM2 model from scripts/fetch-neural.sh.

@@ -3,28 +3,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(root().join("examples").join(name)).unwrap()
-}
-
-fn unspin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_unspin"))
-        .args(args)
-        .env("UNSPIN_PACK", root().join("models/default.unspin"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run unspin")
-}
+mod common;
+use common::{example, root, unspin};
 
 /// A running `unspin serve` on a free loopback port.
 struct Server {
@@ -126,24 +111,30 @@ fn serve_answers_as_the_cli_prints_and_stops_on_sigterm() {
     let text = example("spun-news.txt");
     let (status, api) = server.post_json("/v1/restore", &json!({ "text": text }));
     assert_eq!(status, 200);
-    let cli = unspin(&[
-        "restore",
-        "--json",
-        "--no-fingerprints",
-        root().join("examples/spun-news.txt").to_str().unwrap(),
-    ]);
+    let cli = unspin(
+        &[
+            "restore",
+            "--json",
+            "--no-fingerprints",
+            root().join("examples/spun-news.txt").to_str().unwrap(),
+        ],
+        b"",
+    );
     assert!(cli.status.success());
     let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(api, cli, "the API and `unspin restore --json` differ");
 
     let (status, api) = server.post_json("/v1/detect", &json!({ "text": text }));
     assert_eq!(status, 200);
-    let cli = unspin(&[
-        "detect",
-        "--json",
-        "--no-fingerprints",
-        root().join("examples/spun-news.txt").to_str().unwrap(),
-    ]);
+    let cli = unspin(
+        &[
+            "detect",
+            "--json",
+            "--no-fingerprints",
+            root().join("examples/spun-news.txt").to_str().unwrap(),
+        ],
+        b"",
+    );
     let mut cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     cli.as_object_mut().unwrap().remove("path");
     assert_eq!(api, cli, "the API and `unspin detect --json` differ");
@@ -173,28 +164,34 @@ fn serve_traces_with_an_index_as_unspin_trace_does() {
     }
     drop(f);
     let idx = dir.path().join("news.idx");
-    let o = unspin(&[
-        "index",
-        "build",
-        docs.to_str().unwrap(),
-        "-o",
-        idx.to_str().unwrap(),
-        "--progress",
-        "never",
-    ]);
+    let o = unspin(
+        &[
+            "index",
+            "build",
+            docs.to_str().unwrap(),
+            "-o",
+            idx.to_str().unwrap(),
+            "--progress",
+            "never",
+        ],
+        b"",
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let server = Server::start(&["--index", idx.to_str().unwrap()]);
     let text = example("spun-news.txt");
     let (status, api) = server.post_json("/v1/trace", &json!({ "text": text }));
     assert_eq!(status, 200, "{api}");
-    let cli = unspin(&[
-        "trace",
-        "--json",
-        "--index",
-        idx.to_str().unwrap(),
-        root().join("examples/spun-news.txt").to_str().unwrap(),
-    ]);
+    let cli = unspin(
+        &[
+            "trace",
+            "--json",
+            "--index",
+            idx.to_str().unwrap(),
+            root().join("examples/spun-news.txt").to_str().unwrap(),
+        ],
+        b"",
+    );
     assert!(cli.status.success());
     let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(api, cli, "the API and `unspin trace --json` differ");
@@ -213,12 +210,15 @@ fn serve_traces_with_an_index_as_unspin_trace_does() {
     )
     .unwrap();
     let profile = dir.path().join("weird.profile");
-    let o = unspin(&[
-        "learn",
-        pairs.to_str().unwrap(),
-        "-o",
-        profile.to_str().unwrap(),
-    ]);
+    let o = unspin(
+        &[
+            "learn",
+            pairs.to_str().unwrap(),
+            "-o",
+            profile.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let weird_file = dir.path().join("weird.txt");
     std::fs::write(&weird_file, &weird).unwrap();
@@ -230,15 +230,18 @@ fn serve_traces_with_an_index_as_unspin_trace_does() {
     ]);
     let (status, api) = server.post_json("/v1/trace", &json!({ "text": weird }));
     assert_eq!(status, 200, "{api}");
-    let cli = unspin(&[
-        "trace",
-        "--json",
-        "--index",
-        idx.to_str().unwrap(),
-        "--profile",
-        profile.to_str().unwrap(),
-        weird_file.to_str().unwrap(),
-    ]);
+    let cli = unspin(
+        &[
+            "trace",
+            "--json",
+            "--index",
+            idx.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            weird_file.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert!(cli.status.success());
     let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(
@@ -266,9 +269,59 @@ fn serve_refuses_bad_limits_and_a_missing_index() {
     ] {
         let mut a = vec!["serve", "--addr", "127.0.0.1:0"];
         a.extend(&args);
-        let o = unspin(&a);
+        let o = unspin(&a, b"");
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+}
+
+/// `unspin serve --precise`: the server's sentence model answers as `restore --precise` and
+/// `detect --precise` print, and a request may turn it off.
+#[cfg(feature = "precise")]
+#[test]
+fn serve_precise_answers_as_the_precise_cli_prints() {
+    let Some(model) = common::neural_model() else {
+        return;
+    };
+    let model = model.to_str().unwrap();
+    let server = Server::start(&["--precise", "--neural-model", model]);
+    let (status, health) = server.http("GET", "/healthz", "");
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["precise"], "smollm2-135m", "{health}");
+
+    let path = root().join("examples/spun-news.txt");
+    let path = path.to_str().unwrap();
+    let text = example("spun-news.txt");
+    for (endpoint, command) in [("/v1/restore", "restore"), ("/v1/detect", "detect")] {
+        let (status, api) = server.post_json(endpoint, &json!({ "text": text }));
+        assert_eq!(status, 200, "{api}");
+        assert_eq!(api["scorer"], "smollm2-135m", "{api}");
+        let cli = unspin(
+            &[
+                command,
+                "--json",
+                "--no-fingerprints",
+                "--precise",
+                "--neural-model",
+                model,
+                path,
+            ],
+            b"",
+        );
+        let mut cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+        cli.as_object_mut().unwrap().remove("path");
+        assert_eq!(
+            api, cli,
+            "the API and `unspin {command} --precise --json` differ"
+        );
+
+        let (status, plain) =
+            server.post_json(endpoint, &json!({ "text": text, "precise": false }));
+        assert_eq!(status, 200, "{plain}");
+        assert_eq!(plain["scorer"], "trigram", "{plain}");
+    }
+    let (exit, stderr) = server.terminate();
+    assert!(exit.success(), "{exit:?}: {stderr}");
 }

@@ -2,31 +2,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn unspin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unspin"))
-        .args(args)
-        .env("UNSPIN_PACK", root().join("models/default.unspin"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run unspin");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+mod common;
+use common::{example, unspin};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
-}
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(root().join("examples").join(name)).unwrap()
 }
 
 /// A JSONL corpus: the example article and a few unrelated paragraphs.

@@ -34,6 +34,9 @@ mod tokenizer;
 /// File name of the model that `scripts/fetch-neural.sh` installs.
 pub const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
+/// The scorer's name in the output (`"scorer"` of restore and detect in precise mode).
+pub const SCORER_NAME: &str = "smollm2-135m";
+
 /// Errors of the neural scorer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -207,6 +210,17 @@ impl NeuralScorer {
             let _ = id;
             match self._never {}
         }
+    }
+}
+
+/// Precise mode's sentence model for the restorer and the detector.
+impl unspin::restore::SentenceScorer for NeuralScorer {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        NeuralScorer::score_variants(self, prefix, variants).map_err(|e| e.to_string())
+    }
+
+    fn name(&self) -> &str {
+        SCORER_NAME
     }
 }
 

@@ -1,9 +1,9 @@
 //! Restoring, detecting, fingerprint lists, spinner profiles and the reference spinner.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use unspin::decode::{Channel, GenericChannel};
 use unspin::detect::{DetectOptions, Detection, Detector};
@@ -96,6 +96,37 @@ pub(crate) fn profile_arg(p: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<P
         })
 }
 
+/// Precise mode's sentence model, when asked for: `neural_model`, else the default path
+/// (`$UNSPIN_NEURAL_MODEL`, …). A package built without precise mode, a missing or a corrupt
+/// model is an exception, never a silent fall-back to the trigram.
+fn open_neural(
+    precise: bool,
+    neural_model: Option<PathBuf>,
+) -> PyResult<Option<Mutex<unspin_neural::NeuralScorer>>> {
+    use unspin_neural::{NeuralError, NeuralScorer};
+    if !precise {
+        return match neural_model {
+            Some(_) => Err(PyValueError::new_err(
+                "neural_model is only used with precise=True",
+            )),
+            None => Ok(None),
+        };
+    }
+    let path = neural_model.unwrap_or_else(NeuralScorer::default_path);
+    match NeuralScorer::open(&path) {
+        Ok(n) => Ok(Some(Mutex::new(n))),
+        Err(NeuralError::NotBuilt) => Err(PyRuntimeError::new_err(
+            "precise=True: this unspin package was built without precise mode; reinstall it with MATURIN_PEP517_ARGS=\"--features precise\" pip install crates/unspin-py and fetch the model with scripts/fetch-neural.sh",
+        )),
+        Err(e @ NeuralError::Open { .. }) => Err(PyOSError::new_err(format!("precise=True: {e}"))),
+        Err(e) => Err(PyValueError::new_err(format!("precise=True: {e}"))),
+    }
+}
+
+fn scorer_failed(e: unspin::restore::ScorerError) -> PyErr {
+    PyRuntimeError::new_err(format!("the sentence model failed: {e}"))
+}
+
 /// A fingerprint list given as `Fingerprints` or a path to a saved list.
 fn fingerprints_arg(f: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<Matcher>>> {
     let Some(f) = f else { return Ok(None) };
@@ -123,18 +154,28 @@ fn load_list(path: &std::path::Path) -> PyResult<(FingerprintList, Arc<Matcher>)
 /// `profile` is a `Profile` or a profile file (`unspin learn`): the learned channel replaces the
 /// generic one. `thesauri` limits the relations walked back (`["mythes", "wordnet"]`).
 /// `fingerprints` is a `Fingerprints` list or a saved list file: its hits restore to the list's
-/// expected form (no list is consulted by default).
+/// expected form (no list is consulted by default). `precise=True` revisits the trigram's choices
+/// with the SmolLM2 sentence model (a package built with `--features precise`, the model from
+/// `scripts/fetch-neural.sh` or `neural_model`); the restorer holds one model, so its precise
+/// restorations run one at a time (make one restorer per thread to run them in parallel).
 #[pyclass(frozen, name = "Restorer", module = "unspin")]
 struct PyRestorer {
     cell: RestorerCell,
     matcher: Option<Arc<Matcher>>,
     pack: Py<PyPack>,
+    neural: Option<Mutex<unspin_neural::NeuralScorer>>,
 }
 
 impl PyRestorer {
-    fn run(&self, text: &str) -> PyRestoration {
+    fn run(&self, text: &str) -> PyResult<PyRestoration> {
         let r = self.cell.borrow_dependent();
-        let mut out = r.restore(text);
+        let mut out = match &self.neural {
+            Some(n) => {
+                let mut n = n.lock().unwrap_or_else(PoisonError::into_inner);
+                r.restore_precise(text, &mut *n).map_err(scorer_failed)?
+            }
+            None => r.restore(text),
+        };
         if let Some(m) = &self.matcher {
             let hits: Vec<(usize, usize, String)> = m
                 .find(text)
@@ -143,21 +184,25 @@ impl PyRestorer {
                 .collect();
             out.apply_fingerprints(text, &hits);
         }
-        PyRestoration::new(text, out)
+        Ok(PyRestoration::new(text, out))
     }
 }
 
 #[pymethods]
 impl PyRestorer {
     #[new]
-    #[pyo3(signature = (pack=None, *, profile=None, thesauri=None, fingerprints=None))]
+    #[pyo3(signature = (pack=None, *, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         pack: Option<Bound<'_, PyPack>>,
         profile: Option<&Bound<'_, PyAny>>,
         thesauri: Option<Vec<String>>,
         fingerprints: Option<&Bound<'_, PyAny>>,
+        precise: bool,
+        neural_model: Option<PathBuf>,
     ) -> PyResult<Self> {
+        let neural = py.detach(|| open_neural(precise, neural_model))?;
         let pack = pack_or_default(py, pack)?;
         let mask = thesauri_mask(thesauri)?;
         let profile = profile_arg(profile)?;
@@ -176,11 +221,12 @@ impl PyRestorer {
             cell,
             matcher,
             pack,
+            neural,
         })
     }
 
-    /// Restores `text`; never fails for a `str`.
-    fn restore(&self, py: Python<'_>, text: &str) -> PyRestoration {
+    /// Restores `text`; never fails for a `str` (in precise mode, only if the model does).
+    fn restore(&self, py: Python<'_>, text: &str) -> PyResult<PyRestoration> {
         py.detach(|| self.run(text))
     }
 
@@ -191,14 +237,33 @@ impl PyRestorer {
         py: Python<'_>,
         texts: Vec<String>,
         threads: usize,
-    ) -> Vec<PyRestoration> {
-        py.detach(|| par_map(&texts, threads, |t| self.run(t)))
+    ) -> PyResult<Vec<PyRestoration>> {
+        py.detach(|| {
+            par_map(&texts, threads, |t| self.run(t))
+                .into_iter()
+                .collect()
+        })
     }
 
     /// The restored text of each text of a list (`restore_batch` without the spans).
     #[pyo3(signature = (texts, *, threads=1))]
-    fn restore_texts(&self, py: Python<'_>, texts: Vec<String>, threads: usize) -> Vec<String> {
-        py.detach(|| par_map(&texts, threads, |t| self.run(t).inner.text))
+    fn restore_texts(
+        &self,
+        py: Python<'_>,
+        texts: Vec<String>,
+        threads: usize,
+    ) -> PyResult<Vec<String>> {
+        py.detach(|| {
+            par_map(&texts, threads, |t| self.run(t).map(|r| r.inner.text))
+                .into_iter()
+                .collect()
+        })
+    }
+
+    /// The sentence model's name in precise mode (`"smollm2-135m"`), else `None`.
+    #[getter]
+    fn precise(&self) -> Option<&'static str> {
+        self.neural.as_ref().map(|_| unspin_neural::SCORER_NAME)
     }
 
     /// The pack in use.
@@ -335,24 +400,33 @@ struct PyDetector {
     cell: DetectorCell,
     matcher: Option<Arc<Matcher>>,
     pack: Py<PyPack>,
+    neural: Option<Mutex<unspin_neural::NeuralScorer>>,
 }
 
 impl PyDetector {
-    fn run(&self, text: &str) -> PyDetection {
+    fn run(&self, text: &str) -> PyResult<PyDetection> {
         let hits = self
             .matcher
             .as_ref()
             .map(|m| m.find(text))
             .unwrap_or_default();
-        let d = self.cell.borrow_dependent().detect(text);
-        PyDetection::new(text, d, hits)
+        let det = self.cell.borrow_dependent();
+        let d = match &self.neural {
+            Some(n) => {
+                let mut n = n.lock().unwrap_or_else(PoisonError::into_inner);
+                det.detect_precise(text, &mut *n).map_err(scorer_failed)?
+            }
+            None => det.detect(text),
+        };
+        Ok(PyDetection::new(text, d, hits))
     }
 }
 
 #[pymethods]
 impl PyDetector {
     #[new]
-    #[pyo3(signature = (pack=None, *, threshold=0.5, screen_below=0.0, profile=None, thesauri=None, fingerprints=None))]
+    #[pyo3(signature = (pack=None, *, threshold=0.5, screen_below=0.0, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         pack: Option<Bound<'_, PyPack>>,
@@ -361,6 +435,8 @@ impl PyDetector {
         profile: Option<&Bound<'_, PyAny>>,
         thesauri: Option<Vec<String>>,
         fingerprints: Option<&Bound<'_, PyAny>>,
+        precise: bool,
+        neural_model: Option<PathBuf>,
     ) -> PyResult<Self> {
         if !(0.0..=1.0).contains(&threshold) {
             return Err(PyValueError::new_err(format!(
@@ -372,6 +448,7 @@ impl PyDetector {
                 "screen_below must lie in [0, 1], not {screen_below}"
             )));
         }
+        let neural = py.detach(|| open_neural(precise, neural_model))?;
         let pack = pack_or_default(py, pack)?;
         let mask = thesauri_mask(thesauri)?;
         let profile = profile_arg(profile)?;
@@ -391,18 +468,28 @@ impl PyDetector {
             cell,
             matcher,
             pack,
+            neural,
         })
     }
 
-    /// Scores `text`; never fails for a `str`.
-    fn detect(&self, py: Python<'_>, text: &str) -> PyDetection {
+    /// Scores `text`; never fails for a `str` (in precise mode, only if the model does).
+    fn detect(&self, py: Python<'_>, text: &str) -> PyResult<PyDetection> {
         py.detach(|| self.run(text))
     }
 
     /// Scores each text of a list, in order (on up to `threads` threads).
     #[pyo3(signature = (texts, *, threads=1))]
-    fn detect_batch(&self, py: Python<'_>, texts: Vec<String>, threads: usize) -> Vec<PyDetection> {
-        py.detach(|| par_map(&texts, threads, |t| self.run(t)))
+    fn detect_batch(
+        &self,
+        py: Python<'_>,
+        texts: Vec<String>,
+        threads: usize,
+    ) -> PyResult<Vec<PyDetection>> {
+        py.detach(|| {
+            par_map(&texts, threads, |t| self.run(t))
+                .into_iter()
+                .collect()
+        })
     }
 
     /// `detect_batch(texts)` as dicts (`Detection.to_dict()`), the shape of `unspin detect
@@ -414,8 +501,18 @@ impl PyDetector {
         texts: Vec<String>,
         threads: usize,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let ds = py.detach(|| par_map(&texts, threads, |t| self.run(t)));
+        let ds: Vec<PyDetection> = py.detach(|| {
+            par_map(&texts, threads, |t| self.run(t))
+                .into_iter()
+                .collect::<PyResult<_>>()
+        })?;
         ds.iter().map(|d| d.to_dict(py)).collect()
+    }
+
+    /// The sentence model's name in precise mode (`"smollm2-135m"`), else `None`.
+    #[getter]
+    fn precise(&self) -> Option<&'static str> {
+        self.neural.as_ref().map(|_| unspin_neural::SCORER_NAME)
     }
 
     /// The pack in use.

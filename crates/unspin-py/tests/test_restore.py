@@ -4,7 +4,9 @@ input, the CLI's JSON shape and values, batches equal to single calls, errors as
 from __future__ import annotations
 
 import json
+import os
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +211,50 @@ def test_results_are_readable():
     assert isinstance(r.to_dict()["spans"], list)
     with pytest.raises(TypeError):
         pickle.dumps(r)  # results are plain data through to_dict(), not pickled objects
+
+
+def neural_model(root):
+    """The SmolLM2 model from scripts/fetch-neural.sh, or None (a failure under
+    UNSPIN_REQUIRE_NEURAL, which CI sets, so the test cannot pass vacuously)."""
+    p = Path(os.environ.get("UNSPIN_NEURAL_MODEL", root / "target/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    if p.exists():
+        return p
+    assert not os.environ.get("UNSPIN_REQUIRE_NEURAL"), f"no model at {p}"
+    return None
+
+
+def test_precise_mode_is_the_clis(root, cli, cli_env):
+    model = neural_model(root)
+    if model is None:
+        pytest.skip("no neural model; run scripts/fetch-neural.sh")
+    try:
+        r = unspin.Restorer(precise=True, neural_model=model)
+    except RuntimeError as e:  # a package built without precise mode says so
+        assert not os.environ.get("UNSPIN_REQUIRE_NEURAL"), e
+        assert "--features precise" in str(e)
+        pytest.skip(str(e))
+    assert r.precise == "smollm2-135m" and unspin.Restorer().precise is None
+    text = (root / "examples/spun-news.txt").read_text(encoding="utf-8")
+    got = r.restore(text).to_dict()
+    assert got["scorer"] == "smollm2-135m"
+    args = ["--json", "--precise", "--neural-model", str(model), "examples/spun-news.txt"]
+    want = json.loads(run_cli(cli, cli_env, "restore", *args).stdout)
+    assert close(got, want), (got, want)
+
+    d = unspin.Detector(precise=True, neural_model=model)
+    got = d.detect(text).to_dict()
+    want = json.loads(run_cli(cli, cli_env, "detect", *args, ok=(0, 1)).stdout)
+    want.pop("path")
+    assert got["scorer"] == "smollm2-135m"
+    assert close(got, want), (got, want)
+
+
+def test_precise_mode_errors_are_exceptions(tmp_path):
+    bad = tmp_path / "model.gguf"
+    bad.write_bytes(b"GGUF but not really")
+    with pytest.raises((ValueError, RuntimeError)):
+        unspin.Restorer(precise=True, neural_model=bad)
+    with pytest.raises((OSError, RuntimeError)):
+        unspin.Detector(precise=True, neural_model=tmp_path / "missing.gguf")
+    with pytest.raises(ValueError, match="precise=True"):
+        unspin.Restorer(neural_model=bad)

@@ -11,6 +11,7 @@ use unspin::canon::Canon;
 use unspin::detect::Detector;
 use unspin::index::TraceOptions;
 use unspin::json::{DetectJson, RestoreJson, TraceMatchJson};
+use unspin::restore::SentenceScorer;
 use unspin::Restorer;
 
 use crate::error::{ApiError, ApiJson};
@@ -28,6 +29,9 @@ pub struct RestoreRequest {
     /// no effect when the server has no list).
     #[serde(default = "yes")]
     fingerprints: bool,
+    /// Revisit the trigram's choices with the sentence model [default: whether the server was
+    /// started with --precise].
+    precise: Option<bool>,
 }
 
 /// `POST /v1/detect`.
@@ -42,6 +46,9 @@ pub struct DetectRequest {
     /// Report fingerprint hits (default true).
     #[serde(default = "yes")]
     fingerprints: bool,
+    /// Give the evidence the sentence model's view [default: whether the server was started
+    /// with --precise].
+    precise: Option<bool>,
 }
 
 /// `POST /v1/trace`.
@@ -81,20 +88,60 @@ fn top_in_range(x: Option<usize>) -> Result<(), ApiError> {
     }
 }
 
-/// Runs `work` on a blocking thread once a concurrency permit is free. The permit goes with the
-/// work and is released when the work ends, even if the request timed out meanwhile.
-async fn analyse<F>(state: &Arc<AppState>, work: F) -> Result<Response, ApiError>
+/// Whether a request runs in precise mode: as it asks, else as the server was started.
+fn wants_precise(state: &AppState, asked: Option<bool>) -> Result<bool, ApiError> {
+    match (asked, &state.scorers) {
+        (Some(true), None) => Err(ApiError::bad_request(
+            "\"precise\": this server has no sentence model; start it with --precise",
+        )),
+        (Some(p), _) => Ok(p),
+        (None, pool) => Ok(pool.is_some()),
+    }
+}
+
+fn scorer_failed(e: unspin::restore::ScorerError) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("the sentence model failed: {e}"),
+    )
+}
+
+/// Runs `work` on a blocking thread once a concurrency permit is free, and in precise mode once
+/// a sentence model is free too, which `work` then gets. The permits go with the work and are
+/// released when the work ends, even if the request timed out meanwhile.
+async fn analyse<F>(state: &Arc<AppState>, precise: bool, work: F) -> Result<Response, ApiError>
 where
-    F: FnOnce(&AppState) -> Result<Response, ApiError> + Send + 'static,
+    F: FnOnce(&AppState, Option<&mut dyn SentenceScorer>) -> Result<Response, ApiError>
+        + Send
+        + 'static,
 {
-    let permit =
-        state.permits.clone().acquire_owned().await.map_err(|_| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
-        })?;
+    let stopping = |_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+    let permit = state
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(stopping)?;
+    let model_permit = match (&state.scorers, precise) {
+        (Some(pool), true) => Some(
+            pool.permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(stopping)?,
+        ),
+        _ => None,
+    };
     let state = Arc::clone(state);
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        work(&state)
+        let _permits = (permit, model_permit);
+        match (&state.scorers, precise) {
+            (Some(pool), true) => {
+                let mut loan = pool.lend();
+                work(&state, Some(loan.scorer()))
+            }
+            _ => work(&state, None),
+        }
     })
     .await
     .map_err(|_| {
@@ -110,9 +157,15 @@ pub async fn restore(
     State(state): State<Arc<AppState>>,
     ApiJson(req): ApiJson<RestoreRequest>,
 ) -> Result<Response, ApiError> {
-    analyse(&state, move |s| {
+    let precise = wants_precise(&state, req.precise)?;
+    analyse(&state, precise, move |s, scorer| {
         let restorer = Restorer::with_channel(&s.pack, &*s.channel, s.detect.restore.clone());
-        let mut r = restorer.restore(&req.text);
+        let mut r = match scorer {
+            Some(n) => restorer
+                .restore_precise(&req.text, n)
+                .map_err(scorer_failed)?,
+            None => restorer.restore(&req.text),
+        };
         if let (true, Some(m)) = (req.fingerprints, &s.matcher) {
             let hits: Vec<_> = m
                 .find(&req.text)
@@ -132,13 +185,19 @@ pub async fn detect(
 ) -> Result<Response, ApiError> {
     unit_interval("threshold", req.threshold)?;
     top_in_range(req.top)?;
-    analyse(&state, move |s| {
+    let precise = wants_precise(&state, req.precise)?;
+    analyse(&state, precise, move |s, scorer| {
         let mut opts = s.detect.clone();
         if let Some(t) = req.threshold {
             opts.threshold = t;
         }
         let detector = Detector::with_channel(&s.pack, &*s.channel, opts);
-        let mut d = detector.detect(&req.text);
+        let mut d = match scorer {
+            Some(n) => detector
+                .detect_precise(&req.text, n)
+                .map_err(scorer_failed)?,
+            None => detector.detect(&req.text),
+        };
         if let Some(top) = req.top {
             keep_strongest(&mut d.spans, top);
         }
@@ -186,7 +245,7 @@ pub async fn trace(
     }
     unit_interval("min_score", req.min_score)?;
     top_in_range(req.top)?;
-    analyse(&state, move |s| {
+    analyse(&state, false, move |s, _| {
         let index = s.index.as_ref().expect("checked above");
         let defaults = TraceOptions::default();
         let top = req.top.unwrap_or(defaults.top);
@@ -223,6 +282,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Val
         "fingerprints": state.matcher.is_some(),
         "index_docs": state.index.as_ref().map(|i| i.len()),
         "threshold": state.detect.threshold,
+        "precise": state.scorers.as_ref().map(|p| &p.name),
         "limits": {
             "max_body": state.limits.max_body,
             "timeout_s": state.limits.timeout.as_secs_f64(),

@@ -8,8 +8,8 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /v1/restore` `{"text", "fingerprints"?}` | `{"text", "spans", "spin_rate", "words", "scorer"}` |
-//! | `POST /v1/detect` `{"text", "threshold"?, "top"?, "fingerprints"?}` | `{"score", "flagged", "spans", "paragraphs", "fingerprints", …}` |
+//! | `POST /v1/restore` `{"text", "fingerprints"?, "precise"?}` | `{"text", "spans", "spin_rate", "words", "scorer"}` |
+//! | `POST /v1/detect` `{"text", "threshold"?, "top"?, "fingerprints"?, "precise"?}` | `{"score", "flagged", "spans", "paragraphs", "fingerprints", …}` |
 //! | `POST /v1/trace` `{"text", "top"?, "min_score"?, "alignment"?}` | `{"matches": [{"id", "score", "alignment"}]}` (needs an index) |
 //! | `GET /healthz` | `{"status": "ok", …}` |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of all of the above |
@@ -54,6 +54,7 @@ use unspin::decode::Channel;
 use unspin::detect::DetectOptions;
 use unspin::fingerprint::Matcher;
 use unspin::index::{Index, Rules};
+use unspin::restore::SentenceScorer;
 use unspin::Pack;
 
 pub use error::ApiError;
@@ -98,6 +99,56 @@ pub struct AppState {
     /// released when the work ends, not when a timed-out request gives up on it, so the cap
     /// holds for the CPU even when clients leave.
     permits: Arc<Semaphore>,
+    /// Precise mode's sentence models, when the server has them.
+    scorers: Option<ScorerPool>,
+}
+
+/// A sentence model is used by one analysis at a time: the pool lends them out, one permit per
+/// model, and takes each back when the analysis ends (a panic included).
+struct ScorerPool {
+    name: String,
+    free: std::sync::Mutex<Vec<Box<dyn SentenceScorer + Send>>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A sentence model on loan from the pool; it goes back when dropped.
+struct Loan<'a> {
+    pool: &'a ScorerPool,
+    scorer: Option<Box<dyn SentenceScorer + Send>>,
+}
+
+impl ScorerPool {
+    /// Takes a free model. The caller holds one of the pool's permits, so there is one.
+    fn lend(&self) -> Loan<'_> {
+        let scorer = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        Loan { pool: self, scorer }
+    }
+}
+
+impl Loan<'_> {
+    fn scorer(&mut self) -> &mut dyn SentenceScorer {
+        // One permit per model: a permit holder always finds one.
+        self.scorer
+            .as_deref_mut()
+            .map(|s| s as &mut dyn SentenceScorer)
+            .expect("a permit holder finds a free sentence model")
+    }
+}
+
+impl Drop for Loan<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.scorer.take() {
+            self.pool
+                .free
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(s);
+        }
+    }
 }
 
 impl AppState {
@@ -118,7 +169,32 @@ impl AppState {
                 ..limits
             },
             permits: Arc::new(Semaphore::new(concurrency)),
+            scorers: None,
         }
+    }
+
+    /// Precise mode: restore and detect revisit the trigram's choices with these sentence
+    /// models (the neural scorer's, one per analysis that may run in precise mode at once), and
+    /// requests use them unless they say `"precise": false`. An empty list turns precise mode
+    /// off.
+    pub fn with_sentence_scorers(
+        mut self,
+        scorers: Vec<Box<dyn SentenceScorer + Send>>,
+    ) -> AppState {
+        self.scorers = scorers
+            .first()
+            .map(|s| s.name().to_owned())
+            .map(|name| ScorerPool {
+                name,
+                permits: Arc::new(Semaphore::new(scorers.len())),
+                free: std::sync::Mutex::new(scorers),
+            });
+        self
+    }
+
+    /// The name of precise mode's sentence model, if the server has one.
+    pub fn precise_scorer(&self) -> Option<&str> {
+        self.scorers.as_ref().map(|p| p.name.as_str())
     }
 
     /// Consults a fingerprint list: restore replaces its hits by their expected forms, detect

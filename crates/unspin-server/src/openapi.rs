@@ -30,7 +30,7 @@ fn error_response(description: &str) -> Value {
 
 fn errors() -> Value {
     json!({
-        "400": error_response("malformed JSON, a missing \"text\", an unknown field or an option out of range"),
+        "400": error_response("malformed JSON, a missing \"text\", an unknown field, an option out of range, or \"precise\" on a server without a sentence model"),
         "413": error_response("the body is larger than the server's --max-body"),
         "503": error_response("the request took longer than the server's --timeout (waiting for a free worker included)"),
         "500": error_response("the analysis failed (a bug; details stay in the server's log)")
@@ -108,7 +108,8 @@ fn spec(state: &AppState) -> Value {
                 "type": "object", "required": ["text"], "additionalProperties": false,
                 "properties": {
                     "text": {"type": "string", "description": "the text to restore"},
-                    "fingerprints": {"type": "boolean", "default": true, "description": "replace known tortured phrases by the fingerprint list's expected forms (no effect when the server has no list)"}
+                    "fingerprints": {"type": "boolean", "default": true, "description": "replace known tortured phrases by the fingerprint list's expected forms (no effect when the server has no list)"},
+                    "precise": {"type": "boolean", "default": state.scorers.is_some(), "description": "revisit the trigram's choices with the sentence model (needs a server started with --precise; then the default); \"scorer\" in the answer names the model that chose"}
                 }
             },
             "DetectRequest": {
@@ -117,7 +118,8 @@ fn spec(state: &AppState) -> Value {
                     "text": {"type": "string", "description": "the text to score"},
                     "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": state.detect.threshold, "description": "score at or above which the text is flagged"},
                     "top": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "description": "keep only the strongest evidence spans (by log odds), still in input order [default: all]"},
-                    "fingerprints": {"type": "boolean", "default": true, "description": "report fingerprint hits"}
+                    "fingerprints": {"type": "boolean", "default": true, "description": "report fingerprint hits"},
+                    "precise": {"type": "boolean", "default": state.scorers.is_some(), "description": "give the evidence the sentence model's view (needs a server started with --precise; then the default)"}
                 }
             },
             "TraceRequest": {

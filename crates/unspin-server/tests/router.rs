@@ -268,7 +268,11 @@ async fn openapi_schemas_match_the_answers() {
     // Request schemas list every option the handlers accept (unknown fields are refused).
     assert_eq!(
         keys(&schemas["DetectRequest"]["properties"]),
-        ["fingerprints", "text", "threshold", "top"]
+        ["fingerprints", "precise", "text", "threshold", "top"]
+    );
+    assert_eq!(
+        keys(&schemas["RestoreRequest"]["properties"]),
+        ["fingerprints", "precise", "text"]
     );
 }
 
@@ -364,6 +368,18 @@ async fn errors_are_json_with_the_right_status() {
             Request::get("/v2/restore").body(Body::empty()).unwrap(),
             StatusCode::NOT_FOUND,
             "no such endpoint: GET /v2/restore",
+        ),
+        (
+            "precise restore on a server without a sentence model",
+            post_json("/v1/restore", &json!({ "text": "a", "precise": true })),
+            StatusCode::BAD_REQUEST,
+            "start it with --precise",
+        ),
+        (
+            "precise detect on a server without a sentence model",
+            post_json("/v1/detect", &json!({ "text": "a", "precise": true })),
+            StatusCode::BAD_REQUEST,
+            "this server has no sentence model",
         ),
         (
             "trace without an index",
@@ -584,5 +600,88 @@ async fn the_concurrency_cap_makes_requests_wait() {
     assert!(
         early < Duration::from_millis(50),
         "the short request finished {early:?} before the long one"
+    );
+}
+
+/// A stand-in sentence model for the pool's bookkeeping (the real one, SmolLM2, is tested
+/// through `unspin serve --precise` in the CLI's tests): it prefers shorter sentences and counts
+/// its calls.
+struct Shortest(Arc<std::sync::atomic::AtomicUsize>);
+
+impl unspin::restore::SentenceScorer for Shortest {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(variants
+            .iter()
+            .map(|v| -((prefix.len() + v.len()) as f32))
+            .collect())
+    }
+
+    fn name(&self) -> &str {
+        "shortest"
+    }
+}
+
+#[tokio::test]
+async fn precise_requests_share_the_servers_sentence_models() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let s = Arc::new(
+        state_with(Limits {
+            concurrency: 4,
+            ..Limits::default()
+        })
+        .with_sentence_scorers(vec![Box::new(Shortest(Arc::clone(&calls)))]),
+    );
+    let h = call(&s, Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .json();
+    assert_eq!(h["precise"], "shortest");
+    let text = example("spun-news.txt");
+
+    // Precise by default on such a server; eight requests at once share the one model.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (s, text) = (Arc::clone(&s), text.clone());
+        let path = if i % 2 == 0 {
+            "/v1/restore"
+        } else {
+            "/v1/detect"
+        };
+        tasks.push(tokio::spawn(async move {
+            call(&s, post_json(path, &json!({ "text": text }))).await
+        }));
+    }
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&a.body)
+        );
+        assert_eq!(a.json()["scorer"], "shortest");
+    }
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) >= 8);
+
+    // A request may turn it off, and then answers as a server without the model does.
+    let plain = call(
+        &s,
+        post_json("/v1/restore", &json!({ "text": text, "precise": false })),
+    )
+    .await
+    .json();
+    assert_eq!(plain["scorer"], "trigram");
+    let r = Restorer::new(&pack()).restore(&text);
+    assert_eq!(plain, as_printed(&RestoreJson::from(&r)));
+
+    let doc = call(
+        &s,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await
+    .json();
+    assert_eq!(
+        doc["components"]["schemas"]["RestoreRequest"]["properties"]["precise"]["default"],
+        true
     );
 }
