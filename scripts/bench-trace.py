@@ -159,6 +159,10 @@ def english(text):
     return bool(ws) and sum(w in ENGLISH for w in ws) >= 0.12 * len(ws)
 
 
+def stable_hash(s):
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+
+
 def corpus(out, roots):
     docs = []
     seen_exact = set()
@@ -203,7 +207,9 @@ def corpus(out, roots):
             continue
         seen_exact.add(key)
         ws = [w.lower() for w in WORD.findall(text)]
-        sh = {hash(" ".join(ws[i : i + 8])) for i in range(max(0, len(ws) - 7))}
+        # A stable hash (Python's own is salted per process, which made the kept documents
+        # differ from run to run).
+        sh = {stable_hash(" ".join(ws[i : i + 8])) for i in range(max(0, len(ws) - 7))}
         sh = {h for h in sh if h % 4 == 0}
         if sh and len(sh & seen_shingles) > 0.2 * len(sh):
             continue
