@@ -498,6 +498,10 @@ pub struct EvalTorturedArgs {
     /// Print each phrase with its restoration and expected form.
     #[arg(long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
 }
 
 /// The Brown documents an evaluation spins and restores or scores.
@@ -602,6 +606,15 @@ pub struct TuningArgs {
     /// In precise mode, weight of the channel against the sentence model.
     #[arg(long)]
     pub precise_channel_weight: Option<f32>,
+    /// In precise mode, words the sentence model proposes at each content word (0: none).
+    #[arg(long)]
+    pub precise_proposals: Option<usize>,
+    /// In precise mode, nats by which a proposed word must beat the observed one.
+    #[arg(long)]
+    pub precise_margin: Option<f32>,
+    /// In precise mode, log10 channel of a proposed original two thesaurus steps away.
+    #[arg(long, allow_negative_numbers = true)]
+    pub precise_two_hop: Option<f32>,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

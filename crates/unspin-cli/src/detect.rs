@@ -499,9 +499,11 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
         em_iterations: 0,
         rate_calibration: (1.0, 0.0),
         consistent: false,
-        ..RestoreOptions::default()
+        ..a.tuning.options()
     };
-    let restorer = Restorer::with_channel(&pack, GenericChannel::default(), opts);
+    let restorer =
+        Restorer::with_channel(&pack, a.tuning.channel(unspin::lexicon::flags::ALL), opts);
+    let mut neural = crate::output::Neural::open(&a.precise)?;
     let (mut n, mut exact, mut changed) = (0usize, 0usize, 0usize);
     let mut out = std::io::stdout().lock();
     for e in list.entries() {
@@ -513,7 +515,10 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
             continue;
         }
         n += 1;
-        let r = restorer.restore(&atom.text);
+        let r = match neural.as_mut() {
+            Some(nm) => restorer.restore_precise(&atom.text, nm)?,
+            None => restorer.restore(&atom.text),
+        };
         let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
         exact += usize::from(hit);
         changed += usize::from(!r.spans.is_empty());
@@ -536,12 +541,13 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     }
     writeln!(
         out,
-        "{}: {n} plain phrases with a known expected form ({} rows unreadable); restored exactly {exact} ({:.1} %), changed {changed} ({:.1} %); assumed rate {}",
+        "{}: {n} plain phrases with a known expected form ({} rows unreadable); restored exactly {exact} ({:.1} %), changed {changed} ({:.1} %); assumed rate {}; scorer {}",
         a.csv.display(),
         errors.len(),
         100.0 * exact as f64 / n.max(1) as f64,
         100.0 * changed as f64 / n.max(1) as f64,
-        a.rate
+        a.rate,
+        neural.as_ref().map_or("trigram", |nm| unspin::restore::SentenceScorer::name(nm)),
     )?;
     Ok(0)
 }

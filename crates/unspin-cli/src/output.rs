@@ -291,6 +291,15 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.precise_channel_weight {
             o.precise_channel_weight = x;
         }
+        if let Some(x) = self.precise_proposals {
+            o.precise_proposals = x;
+        }
+        if let Some(x) = self.precise_margin {
+            o.precise_margin = x;
+        }
+        if let Some(x) = self.precise_two_hop {
+            o.precise_two_hop = x;
+        }
         if let Some(x) = self.rate_gain {
             o.rate_calibration.0 = x;
         }
@@ -340,6 +349,15 @@ impl Neural {
 impl unspin::restore::SentenceScorer for Neural {
     fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
         unspin::restore::SentenceScorer::score_variants(&mut self.0, prefix, variants)
+    }
+
+    fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<unspin::restore::Expected>, String> {
+        unspin::restore::SentenceScorer::next_words(&mut self.0, sentence, at, k)
     }
 
     fn name(&self) -> &str {

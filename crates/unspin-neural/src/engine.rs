@@ -246,4 +246,76 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// What the model expects at byte offsets `at` of `sentence` (where words start), from one
+    /// forward pass over the sentence: for each offset, ln P of the first token that is there
+    /// and up to `k` (lower-cased word, ln P of its first token), likeliest first, given the
+    /// text before it. A word is a
+    /// vocabulary token that starts a new word (`Ġ` and letters; letters alone at offset 0).
+    /// An offset where the text before does not tokenise as a prefix of the sentence gets none.
+    pub(crate) fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<unspin::restore::Expected>, NeuralError> {
+        let ids = self.encode(sentence)?;
+        let mut inputs = vec![self.start];
+        inputs.extend_from_slice(&ids);
+        if inputs.len() > self.model.max_len() {
+            return Err(NeuralError::TooLong {
+                tokens: ids.len(),
+                limit: self.model.max_len(),
+            });
+        }
+        let (hidden, _) = self.model.forward(&inputs, 1, None).map_err(run_err)?;
+        let hidden = hidden.get(0).map_err(run_err)?;
+        let mut out = Vec::with_capacity(at.len());
+        for &offset in at {
+            let head = sentence.get(..offset).unwrap_or("").trim_end();
+            let pids = self.encode(head)?;
+            if pids.len() >= ids.len() || ids[..pids.len()] != pids[..] {
+                out.push(unspin::restore::Expected::default());
+                continue;
+            }
+            let row = hidden.get(pids.len()).map_err(run_err)?;
+            let lps = self.model.log_softmax(&row).map_err(run_err)?;
+            out.push(unspin::restore::Expected {
+                observed: lps[ids[pids.len()] as usize],
+                words: self.top_words(&lps, k, head.is_empty()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The `k` likeliest whole-word tokens of a distribution.
+    fn top_words(&self, lps: &[f32], k: usize, sentence_start: bool) -> Vec<(String, f32)> {
+        // Words are a minority of tokens: look at the best few hundred, then widen if needed.
+        let mut order: Vec<u32> = (0..lps.len() as u32).collect();
+        let by_lp = |a: &u32, b: &u32| lps[*b as usize].total_cmp(&lps[*a as usize]);
+        let head = (k * 20).min(order.len());
+        if head < order.len() {
+            order.select_nth_unstable_by(head, by_lp);
+            order.truncate(head);
+        }
+        order.sort_unstable_by(by_lp);
+        let mut words = Vec::with_capacity(k);
+        for id in order {
+            if words.len() == k {
+                break;
+            }
+            let Some(tok) = self.tokenizer.token(id) else {
+                continue;
+            };
+            let word = match tok.strip_prefix('Ġ') {
+                Some(w) => w,
+                None if sentence_start => tok.as_str(),
+                None => continue,
+            };
+            if word.len() > 1 && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+                words.push((word.to_ascii_lowercase(), lps[id as usize]));
+            }
+        }
+        words
+    }
 }

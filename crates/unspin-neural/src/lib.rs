@@ -167,6 +167,27 @@ impl NeuralScorer {
         }
     }
 
+    /// What the model expects at byte offsets `at` of `sentence` (where words start), each
+    /// given the text before it, from one forward pass over the sentence: for each offset ln P
+    /// of the first token that is there and up to `k` (lower-cased word, ln P of its first
+    /// token), likeliest first. Only whole-word tokens count.
+    pub fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<unspin::restore::Expected>, NeuralError> {
+        #[cfg(feature = "candle")]
+        {
+            self.engine.next_words(sentence, at, k)
+        }
+        #[cfg(not(feature = "candle"))]
+        {
+            let _ = (sentence, at, k);
+            match self._never {}
+        }
+    }
+
     /// The token ids of `text` under the model's tokenizer (no special tokens added).
     pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, NeuralError> {
         #[cfg(feature = "candle")]
@@ -217,6 +238,15 @@ impl NeuralScorer {
 impl unspin::restore::SentenceScorer for NeuralScorer {
     fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
         NeuralScorer::score_variants(self, prefix, variants).map_err(|e| e.to_string())
+    }
+
+    fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<unspin::restore::Expected>, String> {
+        NeuralScorer::next_words(self, sentence, at, k).map_err(|e| e.to_string())
     }
 
     fn name(&self) -> &str {

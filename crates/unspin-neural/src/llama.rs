@@ -283,6 +283,14 @@ impl Llama {
         ))
     }
 
+    /// ln softmax(logits) over the whole vocabulary for one hidden state `(embd,)`.
+    pub(crate) fn log_softmax(&self, hidden: &Tensor) -> Result<Vec<f32>> {
+        let logits = self.output.forward(&hidden.unsqueeze(0)?.contiguous()?)?;
+        candle_nn::ops::log_softmax(&logits, D::Minus1)?
+            .flatten_all()?
+            .to_vec1()
+    }
+
     /// ln softmax(logits)[target] for hidden states `(n, embd)` and one target each.
     pub(crate) fn log_probs(&self, hidden: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
         let logits = self.output.forward(&hidden.contiguous()?)?;

@@ -735,6 +735,76 @@ pub fn compatible(lex: &Lexicon<'_>, a: u32, b: u32) -> bool {
     pa == 0 || pb == 0 || pa & pb != 0
 }
 
+/// Which of the words `proposed` (by a sentence model, say) could be the original of the spun
+/// word `spun` through the thesauri: with its inflection, one relation step away (scored by
+/// `channel`) or two (`two_hop` plus the frequency term of the generic channel). Returns
+/// (word, log10 channel), best channel per word, in the order of `proposed`.
+pub fn related_originals<C: Channel + ?Sized>(
+    lex: &Lexicon<'_>,
+    lm: &Lm<'_>,
+    channel: &C,
+    spun: u32,
+    proposed: &[u32],
+    two_hop: f32,
+    frequency_discount: f32,
+) -> Vec<(u32, f32)> {
+    let mask = channel.mask();
+    let n = lex.n_words();
+    let mut sources = vec![(spun, Form::Base)];
+    sources.extend(lex.analyses(spun));
+    // For each lemma of the spun word: its neighbours (one step) and theirs (two steps).
+    let mut one: HashMap<u32, (f32, Form)> = HashMap::new();
+    let mut two: HashMap<u32, Form> = HashMap::new();
+    for &(node, form) in &sources {
+        for (x, f) in lex.neighbors(node) {
+            if f & mask == 0 || x >= n {
+                continue;
+            }
+            let ch = channel.substitute(lex, lm, x, node, f);
+            if ch.is_finite() {
+                let e = one.entry(x).or_insert((f32::NEG_INFINITY, form));
+                if ch > e.0 {
+                    *e = (ch, form);
+                }
+            }
+            for (o, f2) in lex.neighbors(x) {
+                if f2 & mask != 0 && o < n && o != node {
+                    two.entry(o).or_insert(form);
+                }
+            }
+        }
+    }
+    let spun_freq = lm.unigram(spun);
+    let mut out = Vec::new();
+    for &w in proposed {
+        if w == spun
+            || w >= n
+            || !compatible(lex, w, spun)
+            || spelling_variants(lex.word(w), lex.word(spun))
+        {
+            continue;
+        }
+        let mut lemmas = vec![(w, Form::Base)];
+        lemmas.extend(lex.analyses(w));
+        let mut best = f32::NEG_INFINITY;
+        for (lemma, form) in lemmas {
+            if let Some(&(ch, f)) = one.get(&lemma) {
+                if f == form {
+                    best = best.max(ch);
+                }
+            }
+            if two.get(&lemma) == Some(&form) {
+                let freq_gap = lm.unigram(w) - spun_freq;
+                best = best.max(two_hop - frequency_discount * freq_gap);
+            }
+        }
+        if best.is_finite() {
+            out.push((w, best));
+        }
+    }
+    out
+}
+
 /// Inflects a candidate original to `form`: the head of a phrase is its last word for nouns and
 /// adjectives, its first for verbs, so both are tried.
 fn inflect_phrase(lex: &Lexicon<'_>, words: &[u32], form: Form) -> Vec<Vec<u32>> {

@@ -119,8 +119,37 @@ pub trait SentenceScorer {
     /// A description of what failed in the model.
     fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String>;
 
+    /// What the model expects at byte offsets `at` of `sentence` (where words start), each
+    /// given the text before it: the score of the word that is there and up to `k` words it
+    /// expects instead, likeliest first. Precise mode proposes those related to the observed
+    /// word in the thesauri as candidate originals. A scorer that cannot predict expects
+    /// nothing (the default).
+    ///
+    /// # Errors
+    /// A description of what failed in the model.
+    fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<Expected>, String> {
+        let _ = (sentence, k);
+        Ok(vec![Expected::default(); at.len()])
+    }
+
     /// The name reported as [`Restoration::scorer`].
     fn name(&self) -> &str;
+}
+
+/// What a sentence model expects at one position (see [`SentenceScorer::next_words`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expected {
+    /// Natural-log score of the word that is there (of its first token, for a model of
+    /// subwords; `-inf` when unknown).
+    pub observed: f32,
+    /// The words expected instead: (lower-cased word, natural-log score on the same scale),
+    /// likeliest first.
+    pub words: Vec<(String, f32)>,
 }
 
 /// A span's confidence, its alternatives, and the probability of keeping the spun words.
@@ -171,6 +200,14 @@ pub struct RestoreOptions {
     /// In precise mode, the weight of the channel (spin prior and substitution) against the
     /// sentence model's log probability.
     pub precise_channel_weight: f32,
+    /// In precise mode, the words the sentence model is asked to expect at each free content
+    /// word (0: none); those at least `precise_margin` nats likelier than the observed word
+    /// and related to it through the thesauri, one or two steps away, join its candidates.
+    pub precise_proposals: usize,
+    /// See `precise_proposals`.
+    pub precise_margin: f32,
+    /// In precise mode, the log10 channel of a proposed original two thesaurus steps away.
+    pub precise_two_hop: f32,
     /// Log10 evidence a document-level rule needs beyond even odds.
     pub consistency_threshold: f32,
 }
@@ -186,6 +223,9 @@ impl Default for RestoreOptions {
             alternatives: 3,
             consistent: true,
             precise_channel_weight: 1.0,
+            precise_proposals: 30,
+            precise_margin: 3.0,
+            precise_two_hop: -2.5,
             consistency_threshold: 5.0,
         }
     }
@@ -523,6 +563,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             return Ok(judged);
         }
         let sentence_start = toks[sent[path.arcs[0].0].tok].start;
+        let mut proposals = self.proposals(scorer, text, toks, sent, path)?;
         for k in 0..path.arcs.len() {
             let (i, current) = path.arcs[k].clone();
             // Alternatives with the same segmentation: replacements of the same words, and
@@ -544,6 +585,13 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .filter(|a| !a.keep && a.len == current.len)
                     .cloned(),
             );
+            if let Some(extra) = proposals.remove(&k) {
+                for a in extra {
+                    if !alts.iter().any(|b| b.len == 1 && b.words == a.words) {
+                        alts.push(a);
+                    }
+                }
+            }
             if alts.len() < 2 {
                 continue;
             }
@@ -617,6 +665,118 @@ impl<'p, C: Channel> Restorer<'p, C> {
             judged.push((k, (1.0 / z, others, p_keep)));
         }
         Ok(judged)
+    }
+
+    /// Precise mode's own candidates: at each free content word of the path, the words the
+    /// sentence model expects there (one forward pass over the sentence as the path reads),
+    /// kept when related to the observed word through the thesauri, one or two steps away. By
+    /// arc index; positions where the observed word is among the model's likeliest get none.
+    fn proposals(
+        &self,
+        scorer: &mut dyn SentenceScorer,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        path: &Path,
+    ) -> Result<HashMap<usize, Vec<Arc>>, ScorerError> {
+        use crate::lexicon::class;
+        let mut out = HashMap::new();
+        let k = self.opts.precise_proposals;
+        if k == 0 {
+            return Ok(out);
+        }
+        let lex = self.pack.lexicon();
+        let lm = self.pack.lm();
+        let asked: Vec<usize> = (0..path.arcs.len())
+            .filter(|&j| {
+                let (i, a) = &path.arcs[j];
+                let p = &sent[*i].pos;
+                a.len == 1
+                    && p.free
+                    && p.id
+                        .is_some_and(|w| w < lex.n_words() && lex.class(w) & class::FUNCTION == 0)
+            })
+            .collect();
+        if asked.is_empty() {
+            return Ok(out);
+        }
+        let keep = Arc {
+            len: 0,
+            words: Words::from_slice(&[]),
+            channel: 0.0,
+            keep: true,
+        };
+        let sentence =
+            self.render_sentence(text, toks, sent, &path.arcs, 0, usize::MAX, &keep, true);
+        let sentence_start = toks[sent[path.arcs[0].0].tok].start;
+        let offsets: Vec<usize> = asked
+            .iter()
+            .map(|&j| {
+                let head = match j {
+                    0 => String::new(),
+                    _ => self.render_sentence(
+                        text,
+                        toks,
+                        sent,
+                        &path.arcs[..j],
+                        0,
+                        usize::MAX,
+                        &keep,
+                        false,
+                    ),
+                };
+                let gap_from = match j {
+                    0 => sentence_start,
+                    _ => {
+                        let (pi, pa) = &path.arcs[j - 1];
+                        toks[sent[*pi + pa.len - 1].tok].end
+                    }
+                };
+                head.len() + toks[sent[path.arcs[j].0].tok].start - gap_from
+            })
+            .collect();
+        let predicted = scorer
+            .next_words(&sentence, &offsets, k)
+            .map_err(ScorerError)?;
+        for (&j, expected) in asked.iter().zip(&predicted) {
+            let s = sent[path.arcs[j].0]
+                .pos
+                .id
+                .expect("asked only for known words");
+            // Only words the model finds far likelier than the one that is there: where the text
+            // reads as expected, nothing is proposed (and nothing is paid for).
+            let floor = expected.observed + self.opts.precise_margin;
+            let ids: Vec<u32> = expected
+                .words
+                .iter()
+                .take_while(|(_, lp)| *lp >= floor)
+                .filter_map(|(w, _)| lex.word_id(w))
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let arcs: Vec<Arc> = crate::decode::related_originals(
+                &lex,
+                &lm,
+                &self.channel,
+                s,
+                &ids,
+                self.opts.precise_two_hop,
+                self.opts.decode.frequency_discount,
+            )
+            .into_iter()
+            .map(|(w, channel)| Arc {
+                len: 1,
+                words: Words::from_slice(&[w]),
+                channel,
+                keep: false,
+            })
+            .collect();
+            if !arcs.is_empty() {
+                out.insert(j, arcs);
+            }
+        }
+        Ok(out)
     }
 
     /// Expected number of replaced words on a path: for each one-word arc, the local posterior

@@ -118,3 +118,101 @@ fn empty_phrase_pack_is_refused() {
     let err = Pack::from_bytes(bytes).err().expect("refused");
     assert!(err.to_string().contains("fewer than two words"), "{err}");
 }
+
+#[test]
+fn sentence_model_proposals_are_kept_only_when_the_thesauri_relate_them() {
+    let p = pack();
+    let (lex, lm) = (p.lexicon(), p.lm());
+    let id = |w: &str| lex.word_id(w).unwrap();
+    let channel = unspin::decode::GenericChannel::default();
+    let proposed = [
+        id("cities"),
+        id("soldiers"),
+        id("troopers"),
+        id("companies"),
+    ];
+    let kept: Vec<&str> = unspin::decode::related_originals(
+        &lex,
+        &lm,
+        &channel,
+        id("troopers"),
+        &proposed,
+        -2.5,
+        0.7,
+    )
+    .iter()
+    .map(|&(w, ch)| {
+        assert!(ch.is_finite() && ch <= 0.0, "{ch}");
+        lex.word(w)
+    })
+    .collect();
+    // The observed word itself and unrelated words are never candidates.
+    assert_eq!(kept, ["soldiers"]);
+}
+
+/// A stand-in sentence model: it expects "soldiers" everywhere, likes sentences with it, and
+/// checks that every offset it is asked about is where a word of the sentence starts.
+struct ExpectsSoldiers {
+    asked: usize,
+}
+
+impl unspin::restore::SentenceScorer for ExpectsSoldiers {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        Ok(variants
+            .iter()
+            .map(|v| 20.0 * format!("{prefix}{v}").matches("soldiers").count() as f32)
+            .collect())
+    }
+
+    fn next_words(
+        &mut self,
+        sentence: &str,
+        at: &[usize],
+        k: usize,
+    ) -> Result<Vec<unspin::restore::Expected>, String> {
+        for &o in at {
+            let before = &sentence[..o];
+            assert!(
+                before.is_empty() || before.ends_with(|c: char| !c.is_alphanumeric()),
+                "offset {o} is inside a word of {sentence:?}"
+            );
+            assert!(
+                sentence[o..].starts_with(|c: char| c.is_alphabetic()),
+                "{o} {sentence:?}"
+            );
+        }
+        self.asked += at.len();
+        assert!(k > 0);
+        let e = unspin::restore::Expected {
+            observed: -8.0,
+            words: vec![("soldiers".to_string(), -0.1)],
+        };
+        Ok(vec![e; at.len()])
+    }
+
+    fn name(&self) -> &str {
+        "expects-soldiers"
+    }
+}
+
+#[test]
+fn precise_mode_asks_the_sentence_model_for_candidates_at_word_starts() {
+    let p = pack();
+    let r = Restorer::new(&p);
+    let text =
+        "“Six Russian troopers,” she said, “fled the warfare.” The troopers were granted visas.";
+    let mut m = ExpectsSoldiers { asked: 0 };
+    let out = r.restore_precise(text, &mut m).unwrap();
+    assert!(m.asked >= 3, "asked at {} words", m.asked);
+    assert_eq!(out.scorer, "expects-soldiers");
+    assert!(out.text.contains("Six Russian soldiers"), "{}", out.text);
+    // Without proposals the stand-in can only pick among the trigram's candidates.
+    let opts = unspin::restore::RestoreOptions {
+        precise_proposals: 0,
+        ..Default::default()
+    };
+    let r0 = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), opts);
+    let mut m0 = ExpectsSoldiers { asked: 0 };
+    r0.restore_precise(text, &mut m0).unwrap();
+    assert_eq!(m0.asked, 0);
+}
