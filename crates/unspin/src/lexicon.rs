@@ -125,8 +125,129 @@ pub(crate) fn fx<T: Hash + ?Sized>(x: &T) -> u64 {
 
 /// Lookup tables built once when a pack is loaded (the pack's arrays are used in place).
 pub(crate) struct Index {
-    pub words: HashTable<u32>,
+    pub words: WordTable,
     pub phrases: HashTable<u32>,
+}
+
+/// Bytes of a word held inside its [`WordTable`] slot; longer words are compared with the
+/// vocabulary blob.
+const INLINE: usize = 24;
+
+/// One slot of a [`WordTable`]: the word's first [`INLINE`] bytes (zero-padded), its id and its
+/// length in bytes (0: an empty slot). Half a cache line, aligned, so that a lookup that finds
+/// its word at the first probe touches one line.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Slot {
+    key: [u64; INLINE / 8],
+    id: u32,
+    len: u32,
+}
+
+/// The vocabulary's hash index: open addressing with linear probing over a power of two of
+/// slots, at most half full. Words carry their bytes inline, so that finding one costs one
+/// cache miss rather than the four of a table of ids (control bytes, id, offset, text): the
+/// lookup is a quarter of the time of `unspin index build`.
+pub(crate) struct WordTable {
+    slots: Vec<Slot>,
+    shift: u32,
+}
+
+/// A word's first [`INLINE`] bytes, zero-padded, as the slot holds them.
+#[inline]
+fn inline_key(w: &[u8]) -> [u64; INLINE / 8] {
+    let mut b = [0u8; INLINE];
+    let n = w.len().min(INLINE);
+    b[..n].copy_from_slice(&w[..n]);
+    let mut k = [0u64; INLINE / 8];
+    for (k, c) in k.iter_mut().zip(b.chunks_exact(8)) {
+        *k = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+    }
+    k
+}
+
+impl WordTable {
+    /// The table of `words` (id = position). A word listed twice is found under its first id
+    /// (the first inserted comes first on its probe sequence); the empty word is never found.
+    pub(crate) fn new<'w>(n: usize, words: impl Iterator<Item = &'w str>) -> WordTable {
+        let bits = (n.max(1) * 2).next_power_of_two().trailing_zeros().max(4);
+        let mut t = WordTable {
+            slots: vec![Slot::default(); 1 << bits],
+            shift: 64 - bits,
+        };
+        let mask = t.slots.len() - 1;
+        for (id, w) in words.enumerate() {
+            if w.is_empty() {
+                continue;
+            }
+            let key = inline_key(w.as_bytes());
+            let mut i = t.home(fx(w));
+            loop {
+                let s = &mut t.slots[i];
+                if s.len == 0 {
+                    *s = Slot {
+                        key,
+                        id: id as u32,
+                        len: w.len() as u32,
+                    };
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        t
+    }
+
+    /// The home slot of a hash (its top bits after a remix: [`fx`]'s low bits are weak).
+    #[inline]
+    fn home(&self, hash: u64) -> usize {
+        ((hash ^ (hash >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// Asks the processor to fetch the home slot of `hash`, so that a [`WordTable::find`] a
+    /// little later does not wait for memory (a hint: it does nothing else).
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.slots[self.home(hash)..].as_ptr();
+            // SAFETY: a prefetch never faults and reads nothing architecturally; `p` points into
+            // `self.slots` anyway.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = hash;
+    }
+
+    /// The id of `w`, whose [`fx`] hash is `hash`; `text(id)` gives a word's bytes (compared
+    /// only for words longer than [`INLINE`] bytes).
+    #[inline]
+    pub(crate) fn find<'t>(
+        &self,
+        w: &str,
+        hash: u64,
+        text: impl Fn(u32) -> &'t str,
+    ) -> Option<u32> {
+        let len = w.len();
+        if len == 0 {
+            return None;
+        }
+        let key = inline_key(w.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let s = &self.slots[i];
+            if s.len == 0 {
+                return None;
+            }
+            if s.len as usize == len && s.key == key && (len <= INLINE || text(s.id) == w) {
+                return Some(s.id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// A read-only view of the lexicon inside a loaded pack.
@@ -169,10 +290,22 @@ impl<'a> Lexicon<'a> {
 
     /// The id of a (normalised) word.
     pub fn word_id(&self, w: &str) -> Option<u32> {
-        self.index
-            .words
-            .find(fx(w), |&id| self.word(id) == w)
-            .copied()
+        self.word_id_hashed(w, fx(w))
+    }
+
+    /// Starts fetching the table slot where the word whose [`fx`] hash is `hash` would be, for
+    /// a [`Lexicon::word_id_hashed`] a little later (a batch of lookups then overlaps its
+    /// waits for memory).
+    #[inline]
+    pub(crate) fn prefetch_word(&self, hash: u64) {
+        self.index.words.prefetch(hash);
+    }
+
+    /// [`Lexicon::word_id`] for a word whose [`fx`] hash the caller has already computed.
+    #[inline]
+    pub(crate) fn word_id_hashed(&self, w: &str, hash: u64) -> Option<u32> {
+        debug_assert_eq!(hash, fx(w));
+        self.index.words.find(w, hash, |id| self.word(id))
     }
 
     /// The words of node `node`.

@@ -5,7 +5,7 @@ use std::path::Path;
 use hashbrown::HashTable;
 
 use crate::build::PackMeta;
-use crate::lexicon::{fx, Index, Lexicon};
+use crate::lexicon::{fx, Index, Lexicon, WordTable};
 use crate::lm::Lm;
 use crate::pack::{PackError, PackFile, Result};
 
@@ -116,13 +116,10 @@ impl Pack {
             return Err(bad("lm tables have the wrong size"));
         }
 
-        let mut words = HashTable::with_capacity(n_words);
-        for id in 0..n_words {
-            let w = &blob_str[word_off[id] as usize..word_off[id + 1] as usize];
-            words.insert_unique(fx(w), id as u32, |&i| {
-                fx(&blob_str[word_off[i as usize] as usize..word_off[i as usize + 1] as usize])
-            });
-        }
+        let words = WordTable::new(
+            n_words,
+            (0..n_words).map(|id| &blob_str[word_off[id] as usize..word_off[id + 1] as usize]),
+        );
         let mut phrases = HashTable::with_capacity(phrase_off.len());
         let phrase = |i: usize| &phrase_words[phrase_off[i] as usize..phrase_off[i + 1] as usize];
         for i in 0..phrase_off.len() - 1 {

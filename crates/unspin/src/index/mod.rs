@@ -288,8 +288,8 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
         w.u64s("lsh.off", &t.off)?;
-        w.u32s("lsh.keys", &t.keys)?;
-        w.u32s("lsh.ids", &t.ids)?;
+        w.u32s_mapped("lsh.keys", &t.bands, |e| (e >> 32) as u32)?;
+        w.u32s_mapped("lsh.ids", &t.bands, |e| e as u32)?;
         w.u32s("lsh.dir", &t.dir)?;
         w.finish()?;
         Ok(meta)

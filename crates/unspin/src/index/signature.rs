@@ -113,8 +113,17 @@ pub const STREAMS: usize = 3;
 /// Computes signatures with fixed parameters (cheap to share between threads).
 pub struct Signer {
     params: Params,
-    /// Multiply-shift hash functions, (a, b) per MinHash value and stream.
-    coef: Vec<(u64, u64)>,
+    /// Multiply-shift hash functions `(a·h + b) >> 32` (mod 2⁶⁴), one per MinHash value and
+    /// stream, kept as 32-bit halves of `a` and `b` (what [`take_minima`] computes with).
+    halves: Vec<Halves>,
+}
+
+/// One stream's hash functions as 32-bit halves, `a = ah << 32 | al`, `b = bh << 32 | bl`.
+struct Halves {
+    al: Vec<u32>,
+    ah: Vec<u32>,
+    bl: Vec<u32>,
+    bh: Vec<u32>,
 }
 
 /// Which shingles a stream has, by the word position each starts at.
@@ -127,10 +136,19 @@ impl Signer {
     /// A signer for `params`.
     pub fn new(params: Params) -> Signer {
         let mut rng = Rng::new(params.seed);
-        let coef = (0..STREAMS * params.perms)
+        let coef: Vec<(u64, u64)> = (0..STREAMS * params.perms)
             .map(|_| (rng.next_u64() | 1, rng.next_u64()))
             .collect();
-        Signer { params, coef }
+        let halves = coef
+            .chunks(params.perms)
+            .map(|c: &[(u64, u64)]| Halves {
+                al: c.iter().map(|&(a, _)| a as u32).collect(),
+                ah: c.iter().map(|&(a, _)| (a >> 32) as u32).collect(),
+                bl: c.iter().map(|&(_, b)| b as u32).collect(),
+                bh: c.iter().map(|&(_, b)| (b >> 32) as u32).collect(),
+            })
+            .collect();
+        Signer { params, halves }
     }
 
     /// The parameters.
@@ -138,28 +156,35 @@ impl Signer {
         &self.params
     }
 
+    /// The shingles of the three streams, in one pass over the words.
     fn streams(&self, canon: &Canon<'_>, words: &[Word]) -> [Stream; STREAMS] {
         let k = self.params.shingle;
         let mut out = [(); STREAMS].map(|_| Stream {
-            pos: Vec::new(),
-            hash: Vec::new(),
+            pos: Vec::with_capacity(words.len()),
+            hash: Vec::with_capacity(words.len()),
         });
-        for (s, stream) in out.iter_mut().enumerate() {
-            let toks: Vec<(u32, u64)> = words
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| in_stream(canon, w, s))
-                .map(|(i, w)| (i as u32, w.hash))
-                .collect();
-            if toks.len() < k {
-                continue;
-            }
-            for win in toks.windows(k) {
-                let mut h = 0x51_7cc1_b727_220a_u64 ^ s as u64;
-                for &(_, t) in win {
-                    h = (h.rotate_left(23) ^ t).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // The last `k` tokens of each stream (position, hash), oldest first once full.
+        let mut last = [[(0u32, 0u64); 8]; STREAMS];
+        let mut seen = [0usize; STREAMS];
+        for (i, w) in words.iter().enumerate() {
+            let member = streams_of(canon, w);
+            for (si, stream) in out.iter_mut().enumerate() {
+                if member & 1 << si == 0 {
+                    continue;
                 }
-                stream.pos.push(win[0].0);
+                let ring = &mut last[si];
+                ring[seen[si] % k] = (i as u32, w.hash);
+                seen[si] += 1;
+                if seen[si] < k {
+                    continue;
+                }
+                let first = seen[si] % k;
+                let mut h = 0x51_7cc1_b727_220a_u64 ^ si as u64;
+                for j in 0..k {
+                    h = (h.rotate_left(23) ^ ring[(first + j) % k].1)
+                        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                }
+                stream.pos.push(ring[first].0);
                 stream.hash.push((h ^ (h >> 29)) as u32);
             }
         }
@@ -188,23 +213,30 @@ impl Signer {
         let p = self.params.perms;
         let bps = self.params.bands_per_stream();
         let rows = self.params.rows;
-        // Every shingle's `p` MinHash values, computed once however many windows hold it.
-        let values: Vec<Vec<u32>> = streams
-            .iter()
-            .enumerate()
-            .map(|(si, st)| {
-                let coef = &self.coef[si * p..(si + 1) * p];
-                let mut v = Vec::with_capacity(st.hash.len() * p);
-                for &h in &st.hash {
-                    v.extend(coef.iter().map(|&(a, b)| minhash(a, b, h)));
-                }
-                v
-            })
-            .collect();
+        // Each stream's MinHash minima per block of `g` word positions (g divides both the
+        // window and the step), every shingle hashed once: a window aligned to the blocks takes
+        // the minima of the blocks it covers, and only the shingles of a block it covers in
+        // part (the last window's first block) are hashed again. The same minima as taking
+        // each window's shingles one by one.
+        let g = gcd(w, step);
+        let blocks = n / g + 1;
+        let mut block_mins = vec![u32::MAX; STREAMS * blocks * p];
+        for (si, st) in streams.iter().enumerate() {
+            take_minima(
+                &mut block_mins[si * blocks * p..(si + 1) * blocks * p],
+                &self.halves[si],
+                &st.pos,
+                &st.hash,
+                g,
+            );
+        }
         let mut mins = vec![u32::MAX; p];
         let mut out = Vec::with_capacity(starts.len());
         for &s in &starts {
             let e = (s + w).min(n);
+            // Blocks wholly inside [s, e): from the first that starts at or after s, up to the
+            // last that ends by e (every block when the window reaches the text's end).
+            let (jb, je) = (s.div_ceil(g), if e == n { blocks } else { e / g });
             let mut keys = Vec::with_capacity(STREAMS * bps);
             for (si, st) in streams.iter().enumerate() {
                 let lo = st.pos.partition_point(|&x| (x as usize) < s);
@@ -214,10 +246,28 @@ impl Signer {
                     continue;
                 }
                 mins.fill(u32::MAX);
-                for vals in values[si][lo * p..hi * p].chunks_exact(p) {
-                    for (m, &x) in mins.iter_mut().zip(vals) {
-                        *m = (*m).min(x);
+                let halves = &self.halves[si];
+                if jb < je {
+                    let bm = &block_mins[si * blocks * p..(si + 1) * blocks * p];
+                    for b in bm[jb * p..je * p].chunks_exact(p) {
+                        for (m, &x) in mins.iter_mut().zip(b) {
+                            *m = (*m).min(x);
+                        }
                     }
+                    // The shingles before the first whole block and after the last.
+                    let head = st.pos.partition_point(|&x| (x as usize) < jb * g);
+                    let tail = st.pos.partition_point(|&x| (x as usize) < je * g);
+                    for (a, b) in [(lo, head), (tail, hi)] {
+                        take_minima(&mut mins, halves, &st.pos[a..b], &st.hash[a..b], usize::MAX);
+                    }
+                } else {
+                    take_minima(
+                        &mut mins,
+                        halves,
+                        &st.pos[lo..hi],
+                        &st.hash[lo..hi],
+                        usize::MAX,
+                    );
                 }
                 for b in 0..bps {
                     let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((si * bps + b) as u64) << 48;
@@ -238,20 +288,293 @@ impl Signer {
     }
 }
 
-/// One MinHash value of a shingle hash: a multiply-shift hash.
-#[inline]
-fn minhash(a: u64, b: u64, h: u32) -> u32 {
-    (a.wrapping_mul(h as u64).wrapping_add(b) >> 32) as u32
+/// For each shingle (`pos`, `hash`), lowers the minima of block `pos / g` (`mins` holds
+/// `halves.al.len()` per block) to the shingle's MinHash values. Uses AVX2 where the processor
+/// has it (4–8 lanes where SSE2 has 2; the same values).
+fn take_minima(mins: &mut [u32], halves: &Halves, pos: &[u32], hash: &[u32], g: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        unsafe { take_minima_avx2(mins, halves, pos, hash, g) };
+        return;
+    }
+    take_minima_body(mins, halves, pos, hash, g);
 }
 
-/// Whether `w` belongs to stream `s` (0: immutables, 1: phrase-free skeleton, 2: skeleton).
-fn in_stream(canon: &Canon<'_>, w: &Word, s: usize) -> bool {
-    match (s, w.kind) {
-        (0, Kind::Immutable | Kind::Fixed) => true,
-        (0, _) => false,
-        (_, Kind::Free) => false,
-        (1, _) if w.phrase => false,
-        (_, Kind::Function) => !w.id.is_some_and(|id| canon.phrase_prone(id)),
-        _ => true,
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn take_minima_avx2(mins: &mut [u32], halves: &Halves, pos: &[u32], hash: &[u32], g: usize) {
+    take_minima_body(mins, halves, pos, hash, g);
+}
+
+/// [`take_minima`]'s loop. [`minhash`] in 32-bit halves: with `a = ah·2³² + al` and
+/// `b = bh·2³² + bl`, `a·h + b ≡ (al·h + bl) + (ah·h + bh)·2³² (mod 2⁶⁴)`, where
+/// `al·h + bl < 2⁶⁴` does not overflow; so the top 32 bits are the top half of `al·h + bl`
+/// plus `ah·h + bh`, modulo 2³². Vector units multiply 32-bit lanes, not 64-bit ones.
+#[inline(always)]
+fn take_minima_body(mins: &mut [u32], halves: &Halves, pos: &[u32], hash: &[u32], g: usize) {
+    let p = halves.al.len();
+    let (al, ah, bl, bh) = (
+        &halves.al[..p],
+        &halves.ah[..p],
+        &halves.bl[..p],
+        &halves.bh[..p],
+    );
+    for (&pos, &h) in pos.iter().zip(hash) {
+        let b = pos as usize / g;
+        let m = &mut mins[b * p..(b + 1) * p];
+        for j in 0..p {
+            let t = al[j] as u64 * h as u64 + bl[j] as u64;
+            let v = ((t >> 32) as u32)
+                .wrapping_add(ah[j].wrapping_mul(h))
+                .wrapping_add(bh[j]);
+            m[j] = m[j].min(v);
+        }
+    }
+}
+
+/// Greatest common divisor (both positive).
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The streams `w` belongs to, one bit each (1: immutables, 2: phrase-free skeleton,
+/// 4: skeleton).
+fn streams_of(canon: &Canon<'_>, w: &Word) -> u8 {
+    match w.kind {
+        Kind::Immutable | Kind::Fixed => {
+            if w.phrase {
+                0b101
+            } else {
+                0b111
+            }
+        }
+        Kind::Free => 0,
+        Kind::Function if w.id.is_some_and(|id| canon.phrase_prone(id)) => 0,
+        Kind::Function => {
+            if w.phrase {
+                0b100
+            } else {
+                0b110
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack() -> &'static crate::Pack {
+        static PACK: std::sync::OnceLock<crate::Pack> = std::sync::OnceLock::new();
+        PACK.get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            crate::Pack::open(&root.join("models/default.unspin")).expect("pack loads")
+        })
+    }
+
+    /// Signing as first written: each stream's words filtered apart, every shingle's MinHash
+    /// values stored, and each window's minima taken over its shingles one by one.
+    fn passages_reference(
+        signer: &Signer,
+        canon: &Canon<'_>,
+        words: &[Word],
+        step: usize,
+    ) -> Vec<Passage> {
+        let params = &signer.params;
+        let in_stream = |w: &Word, s: usize| -> bool {
+            match (s, w.kind) {
+                (0, Kind::Immutable | Kind::Fixed) => true,
+                (0, _) => false,
+                (_, Kind::Free) => false,
+                (1, _) if w.phrase => false,
+                (_, Kind::Function) => !w.id.is_some_and(|id| canon.phrase_prone(id)),
+                _ => true,
+            }
+        };
+        let k = params.shingle;
+        let streams: Vec<Stream> = (0..STREAMS)
+            .map(|s| {
+                let toks: Vec<(u32, u64)> = words
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| in_stream(w, s))
+                    .map(|(i, w)| (i as u32, w.hash))
+                    .collect();
+                let mut st = Stream {
+                    pos: Vec::new(),
+                    hash: Vec::new(),
+                };
+                if toks.len() >= k {
+                    for win in toks.windows(k) {
+                        let mut h = 0x51_7cc1_b727_220a_u64 ^ s as u64;
+                        for &(_, t) in win {
+                            h = (h.rotate_left(23) ^ t).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                        }
+                        st.pos.push(win[0].0);
+                        st.hash.push((h ^ (h >> 29)) as u32);
+                    }
+                }
+                st
+            })
+            .collect();
+        let n = words.len();
+        let w = params.window;
+        let step = step.max(1);
+        let mut starts = Vec::new();
+        if n <= w {
+            starts.push(0);
+        } else {
+            let mut s = 0;
+            while s + w < n {
+                starts.push(s);
+                s += step;
+            }
+            starts.push(n - w);
+        }
+        let (p, bps, rows) = (params.perms, params.bands_per_stream(), params.rows);
+        let mut out = Vec::new();
+        for &s in &starts {
+            let e = (s + w).min(n);
+            let mut keys = Vec::new();
+            for (si, st) in streams.iter().enumerate() {
+                let lo = st.pos.partition_point(|&x| (x as usize) < s);
+                let hi = st.pos.partition_point(|&x| (x as usize) < e);
+                if hi - lo < params.min_shingles {
+                    keys.extend(std::iter::repeat_n(None, bps));
+                    continue;
+                }
+                let mut mins = vec![u32::MAX; p];
+                let c = &signer.halves[si];
+                for &h in &st.hash[lo..hi] {
+                    for (j, m) in mins.iter_mut().enumerate() {
+                        let a = (c.ah[j] as u64) << 32 | c.al[j] as u64;
+                        let b = (c.bh[j] as u64) << 32 | c.bl[j] as u64;
+                        *m = (*m).min((a.wrapping_mul(h as u64).wrapping_add(b) >> 32) as u32);
+                    }
+                }
+                for b in 0..bps {
+                    let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((si * bps + b) as u64) << 48;
+                    for &m in &mins[b * rows..(b + 1) * rows] {
+                        h = (h ^ m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                        h ^= h >> 31;
+                    }
+                    keys.push(Some((h >> 32) as u32));
+                }
+            }
+            out.push(Passage {
+                start: s as u32,
+                len: (e - s) as u32,
+                keys,
+            });
+        }
+        out
+    }
+
+    /// A text of `n` words drawn from function words, free words, names, numbers,
+    /// contractions, compounds and thesaurus phrases, with sentence breaks.
+    fn text(rng: &mut Rng, n: usize) -> String {
+        const WORDS: &[&str] = &[
+            "the",
+            "of",
+            "and",
+            "a",
+            "to",
+            "in",
+            "is",
+            "was",
+            "he",
+            "for",
+            "it",
+            "with",
+            "as",
+            "his",
+            "on",
+            "be",
+            "at",
+            "by",
+            "soldiers",
+            "war",
+            "fled",
+            "granted",
+            "visas",
+            "house",
+            "quickly",
+            "large",
+            "decided",
+            "country",
+            "Ukraine",
+            "Russian",
+            "Smith",
+            "1987",
+            "3,000",
+            "didn't",
+            "well-known",
+            "at this moment",
+            "because",
+            "now",
+            "walk off with",
+            "on account of",
+            "in spite of",
+            "however",
+            "Paris",
+            "said",
+            "government",
+            "people",
+            "little",
+            "water",
+            "questions",
+        ];
+        let mut out = String::new();
+        for i in 0..n {
+            if i > 0 {
+                out.push_str(if rng.next_u64().is_multiple_of(9) {
+                    ". "
+                } else {
+                    " "
+                });
+            }
+            out.push_str(WORDS[(rng.next_u64() % WORDS.len() as u64) as usize]);
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_give_the_minima_of_signing_each_window_apart() {
+        let canon = Canon::new(pack());
+        let mut rng = Rng::new(6);
+        let shapes = [
+            (100, 50, 3),
+            (100, 50, 1),
+            (10, 3, 3),
+            (7, 7, 2),
+            (12, 5, 4),
+            (1, 1, 3),
+        ];
+        for (window, stride, shingle) in shapes {
+            let signer = Signer::new(Params {
+                window,
+                stride,
+                shingle,
+                perms: 12,
+                rows: 3,
+                ..Params::default()
+            });
+            for n in [0, 1, 2, 5, 9, 10, 11, 60, 99, 100, 101, 149, 150, 151, 333] {
+                let t = text(&mut rng, n);
+                let words = canon.words(&t);
+                for step in [1, 3, stride, 25, 33, window] {
+                    assert_eq!(
+                        signer.passages(&canon, &words, step),
+                        passages_reference(&signer, &canon, &words, step),
+                        "window {window}, stride {stride}, shingle {shingle}, {n} words, step {step}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -289,18 +289,22 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends a section made of several byte slices, in order.
-    pub(crate) fn section_parts(&mut self, name: &str, parts: &[&[u8]]) -> Result<(), IndexError> {
+    /// Appends a section whose bytes `fill` hands to the sink it is given, in order.
+    pub(crate) fn section_with(
+        &mut self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn FnMut(&[u8]) -> Result<(), IndexError>) -> Result<(), IndexError>,
+    ) -> Result<(), IndexError> {
         assert!(name.len() <= 16, "section name {name:?} too long");
         assert!(self.entries.len() < self.capacity, "too many sections");
         let pad = (8 - self.at % 8) % 8;
         self.write(&[0u8; 8][..pad as usize])?;
         let off = self.at;
         let mut h = crc32fast::Hasher::new();
-        for p in parts {
+        fill(&mut |p: &[u8]| {
             h.update(p);
-            self.write(p)?;
-        }
+            self.write(p)
+        })?;
         self.entries.push(Entry {
             name: name.to_string(),
             off,
@@ -308,6 +312,32 @@ impl Writer {
             crc: h.finalize(),
         });
         Ok(())
+    }
+
+    /// Appends a section made of several byte slices, in order.
+    pub(crate) fn section_parts(&mut self, name: &str, parts: &[&[u8]]) -> Result<(), IndexError> {
+        self.section_with(name, |sink| parts.iter().try_for_each(|p| sink(p)))
+    }
+
+    /// Appends a section of `u32`s: `f` of each `u64` of `parts`, in order (converted a block
+    /// at a time, never all in memory at once).
+    pub(crate) fn u32s_mapped(
+        &mut self,
+        name: &str,
+        parts: &[Vec<u64>],
+        f: impl Fn(u64) -> u32,
+    ) -> Result<(), IndexError> {
+        self.section_with(name, |sink| {
+            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+            for part in parts {
+                for block in part.chunks(1 << 16) {
+                    buf.clear();
+                    buf.extend(block.iter().map(|&e| f(e)));
+                    sink(as_bytes(&buf))?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Appends a section of raw bytes.
