@@ -198,7 +198,11 @@ impl unspin::restore::SentenceScorer for ExpectsSoldiers {
 #[test]
 fn precise_mode_asks_the_sentence_model_for_candidates_at_word_starts() {
     let p = pack();
-    let r = Restorer::new(&p);
+    let proposing = unspin::restore::RestoreOptions {
+        precise_proposals: 30,
+        ..Default::default()
+    };
+    let r = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), proposing);
     let text =
         "“Six Russian troopers,” she said, “fled the warfare.” The troopers were granted visas.";
     let mut m = ExpectsSoldiers { asked: 0 };
@@ -206,12 +210,8 @@ fn precise_mode_asks_the_sentence_model_for_candidates_at_word_starts() {
     assert!(m.asked >= 3, "asked at {} words", m.asked);
     assert_eq!(out.scorer, "expects-soldiers");
     assert!(out.text.contains("Six Russian soldiers"), "{}", out.text);
-    // Without proposals the stand-in can only pick among the trigram's candidates.
-    let opts = unspin::restore::RestoreOptions {
-        precise_proposals: 0,
-        ..Default::default()
-    };
-    let r0 = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), opts);
+    // Without proposals (the default) the sentence model is never asked.
+    let r0 = Restorer::new(&p);
     let mut m0 = ExpectsSoldiers { asked: 0 };
     r0.restore_precise(text, &mut m0).unwrap();
     assert_eq!(m0.asked, 0);
