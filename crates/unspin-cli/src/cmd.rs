@@ -21,7 +21,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             let channel = crate::learn::channel(&pack, mask, &a.profile)?;
             let restorer = Restorer::with_channel(&pack, channel, RestoreOptions::default());
             let fingerprints = crate::fingerprints::matcher(&a.fingerprints)?;
-            let mut r = match crate::output::Neural::open(&a.precise)? {
+            let mut r = match crate::output::open_neural(&a.precise)? {
                 Some(mut n) => restorer.restore_precise(&text, &mut n)?,
                 None => restorer.restore(&text),
             };

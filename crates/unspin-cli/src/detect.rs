@@ -102,7 +102,7 @@ pub fn detect_cmd(a: DetectArgs) -> Result<u8> {
     let mut neural = if a.fingerprints_only {
         None
     } else {
-        crate::output::Neural::open(&a.precise)?
+        crate::output::open_neural(&a.precise)?
     };
     let mut out = std::io::stdout().lock();
     let (mut flagged, mut errors) = (0usize, 0usize);
@@ -503,7 +503,7 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     };
     let restorer =
         Restorer::with_channel(&pack, a.tuning.channel(unspin::lexicon::flags::ALL), opts);
-    let mut neural = crate::output::Neural::open(&a.precise)?;
+    let mut neural = crate::output::open_neural(&a.precise)?;
     let (mut n, mut exact, mut changed) = (0usize, 0usize, 0usize);
     let mut out = std::io::stdout().lock();
     for e in list.entries() {

@@ -149,7 +149,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
     let docs = brown_docs(&a.sample)?;
     let configs: Vec<Config> = a.configs.iter().map(|c| config(c)).collect::<Result<_>>()?;
-    let mut neural = Neural::open(&a.precise)?;
+    let mut neural = open_neural(&a.precise)?;
 
     let mut results = Vec::new();
     for c in &configs {
@@ -323,44 +323,23 @@ impl crate::args::TuningArgs {
 }
 
 /// The neural sentence model, as precise mode's scorer.
-pub struct Neural(unspin_neural::NeuralScorer);
+pub type Neural = unspin_neural::NeuralScorer;
 
-impl Neural {
-    /// Opens the model named by the flags, or says in one line why it cannot be used.
-    pub fn open(args: &crate::args::PreciseArgs) -> Result<Option<Neural>> {
-        if !args.precise {
-            return Ok(None);
-        }
-        let path = args
-            .neural_model
-            .clone()
-            .unwrap_or_else(unspin_neural::NeuralScorer::default_path);
-        let scorer = match unspin_neural::NeuralScorer::open(&path) {
-            Ok(s) => s,
-            Err(unspin_neural::NeuralError::NotBuilt) => anyhow::bail!(
-                "--precise: this unspin was built without precise mode; rebuild with `cargo build --release --features precise` and fetch the model with scripts/fetch-neural.sh"
-            ),
-            Err(e) => return Err(e).context("--precise: cannot use the sentence model"),
-        };
-        Ok(Some(Neural(scorer)))
+/// Opens the model named by the flags (`None` without --precise), or says in one line why it
+/// cannot be used.
+pub fn open_neural(args: &crate::args::PreciseArgs) -> Result<Option<Neural>> {
+    if !args.precise {
+        return Ok(None);
     }
-}
-
-impl unspin::restore::SentenceScorer for Neural {
-    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
-        unspin::restore::SentenceScorer::score_variants(&mut self.0, prefix, variants)
-    }
-
-    fn next_words(
-        &mut self,
-        sentence: &str,
-        at: &[usize],
-        k: usize,
-    ) -> Result<Vec<unspin::restore::Expected>, String> {
-        unspin::restore::SentenceScorer::next_words(&mut self.0, sentence, at, k)
-    }
-
-    fn name(&self) -> &str {
-        unspin::restore::SentenceScorer::name(&self.0)
+    let path = args
+        .neural_model
+        .clone()
+        .unwrap_or_else(Neural::default_path);
+    match Neural::open(&path) {
+        Ok(s) => Ok(Some(s)),
+        Err(unspin_neural::NeuralError::NotBuilt) => anyhow::bail!(
+            "--precise: this unspin was built without precise mode; rebuild with `cargo build --release --features precise` and fetch the model with scripts/fetch-neural.sh"
+        ),
+        Err(e) => Err(e).context("--precise: cannot use the sentence model"),
     }
 }

@@ -50,7 +50,7 @@ use unspin::json::DetectJson;
 use unspin_io::{Format, InputOptions, Record, Records};
 
 use crate::args::ScanArgs;
-use crate::output::Neural;
+use crate::output::{open_neural, Neural};
 
 use crate::report::{
     self, group, Doc, DocSummary, Excerpt, FingerprintKey, Mark, MarkKind, Report, RunInfo,
@@ -986,7 +986,7 @@ pub fn scan_cmd(a: ScanArgs) -> Result<u8> {
     // record is read, so that a missing or corrupt model is one line and exit 2.
     let neurals: Vec<Option<Neural>> = if a.precise.precise && detector.is_some() {
         (0..jobs)
-            .map(|_| Neural::open(&a.precise))
+            .map(|_| open_neural(&a.precise))
             .collect::<Result<_>>()?
     } else {
         (0..jobs).map(|_| None).collect()

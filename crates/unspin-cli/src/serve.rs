@@ -50,7 +50,7 @@ pub fn serve_cmd(a: ServeArgs) -> Result<u8> {
     let mut scorers: Vec<Box<dyn unspin::restore::SentenceScorer + Send>> = Vec::new();
     if a.precise.precise {
         for _ in 0..a.precise_workers {
-            let n = crate::output::Neural::open(&a.precise)?.expect("--precise is set");
+            let n = crate::output::open_neural(&a.precise)?.expect("--precise is set");
             scorers.push(Box::new(n));
         }
     }
