@@ -787,7 +787,9 @@ fn sigkill_and_resume_with_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();
-    write_corpus(&corpus, 13, 12, 150);
+    // Enough records that a run lasts a good fraction of a second (40 per file: with 12, a
+    // faster restorer finished before a kill soon after its first record could land).
+    write_corpus(&corpus, 13, 40, 150);
     let fp = pps();
     let args = [
         "scan",
@@ -797,7 +799,7 @@ fn sigkill_and_resume_with_the_model() {
         fp.to_str().unwrap(),
         corpus.to_str().unwrap(),
     ];
-    kill_and_resume(data.path(), &args, dir.path(), 4);
+    kill_and_resume(data.path(), &args, dir.path(), 6);
 }
 
 /// Headless Chromium: the test fails, never skips, when it is missing (scripts/test.sh installs
