@@ -314,8 +314,8 @@ pub struct TraceOptions {
     pub min_score: f32,
     /// Words between the starts of the query's passages (0: a quarter of the index's window).
     pub step: usize,
-    /// Candidates with fewer shared bands than this share of the best candidate's are not
-    /// verified.
+    /// Candidates whose evidence (the rarity-weighted bands their best pair of passages shares)
+    /// is below this share of the best candidate's are not verified.
     pub relative_votes: f32,
 }
 
@@ -344,6 +344,20 @@ pub struct Match {
     pub bands: u32,
     /// The word alignment.
     pub alignment: Alignment,
+}
+
+/// A candidate document and the evidence for it.
+#[derive(Clone, Copy, Debug)]
+struct Ranked {
+    doc: u32,
+    /// Bands shared by the best pair of passages.
+    bands: u32,
+    /// Their weight (the sum of the shared keys' rarity).
+    weight: f32,
+    /// The weight of every pair of passages.
+    total: f32,
+    /// Where the query's first word would sit in the source.
+    hint: isize,
 }
 
 /// Sizes of an index.
@@ -505,12 +519,24 @@ impl Index {
 
     /// Candidate documents for a text: (document, bands shared by its best pair of passages,
     /// the source word where the query's first word would sit), best first.
+    ///
+    /// Candidates are ranked by the evidence of their best pair of passages: each shared band
+    /// weighs by how rare its key is in the index (the inverse document frequency of the bucket,
+    /// `ln(1 + passages / passages in the bucket)`), since unrelated passages collide by chance
+    /// in the large buckets of common shingles, and a spun copy's source in the small ones.
     pub fn candidates(
         &self,
         canon: &Canon<'_>,
         words: &[crate::canon::Word],
         step: usize,
     ) -> Vec<(u32, u32, isize)> {
+        self.ranked(canon, words, step)
+            .into_iter()
+            .map(|c| (c.doc, c.bands, c.hint))
+            .collect()
+    }
+
+    fn ranked(&self, canon: &Canon<'_>, words: &[crate::canon::Word], step: usize) -> Vec<Ranked> {
         let step = if step == 0 {
             (self.meta.params.window / 4).max(1)
         } else {
@@ -520,39 +546,51 @@ impl Index {
         let v = self.tables();
         let pass_doc = self.file.u32s("pass.doc").expect("checked on load");
         let pass_start = self.file.u32s("pass.start").expect("checked on load");
-        // doc → (best pair's bands, total, hint)
-        let mut docs: rustc_hash::FxHashMap<u32, (u32, u32, isize)> = Default::default();
-        let mut pair: rustc_hash::FxHashMap<u32, u32> = Default::default();
+        let total = pass_doc.len().max(1) as f32;
+        let mut docs: rustc_hash::FxHashMap<u32, Ranked> = Default::default();
+        let mut pair: rustc_hash::FxHashMap<u32, (u32, f32)> = Default::default();
         for q in &qp {
             pair.clear();
             for (band, key) in q.keys.iter().enumerate() {
                 let Some(key) = key else { continue };
                 let hits = v.lookup(band, *key);
                 // A key shared by thousands of passages says little and costs much.
-                if hits.len() > 4096 {
+                if hits.is_empty() || hits.len() > 4096 {
                     continue;
                 }
+                let w = (1.0 + total / hits.len() as f32).ln();
                 for &p in hits {
-                    *pair.entry(p).or_insert(0) += 1;
+                    let e = pair.entry(p).or_insert((0, 0.0));
+                    e.0 += 1;
+                    e.1 += w;
                 }
             }
-            for (&p, &n) in &pair {
+            for (&p, &(n, w)) in &pair {
                 let doc = pass_doc[p as usize];
                 let hint = pass_start[p as usize] as isize - q.start as isize;
-                let e = docs.entry(doc).or_insert((0, 0, hint));
-                e.1 += n;
-                if n > e.0 {
-                    e.0 = n;
-                    e.2 = hint;
+                let e = docs.entry(doc).or_insert(Ranked {
+                    doc,
+                    bands: 0,
+                    weight: 0.0,
+                    total: 0.0,
+                    hint,
+                });
+                e.total += w;
+                if w > e.weight {
+                    e.weight = w;
+                    e.bands = n;
+                    e.hint = hint;
                 }
             }
         }
-        let mut out: Vec<(u32, u32, isize, u32)> = docs
-            .into_iter()
-            .map(|(d, (b, t, h))| (d, b, h, t))
-            .collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(b.3.cmp(&a.3)).then(a.0.cmp(&b.0)));
-        out.into_iter().map(|(d, b, h, _)| (d, b, h)).collect()
+        let mut out: Vec<Ranked> = docs.into_values().collect();
+        out.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(b.total.total_cmp(&a.total))
+                .then(a.doc.cmp(&b.doc))
+        });
+        out
     }
 
     /// Finds the sources of `text`: candidates from the LSH tables, each verified by a word
@@ -582,12 +620,18 @@ impl Index {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let cands = self.candidates(canon, &words, opts.step);
-        let best = cands.first().map_or(0, |c| c.1);
-        let floor = (best as f32 * opts.relative_votes).ceil() as u32;
+        let cands = self.ranked(canon, &words, opts.step);
+        let floor = cands.first().map_or(0.0, |c| c.weight) * opts.relative_votes;
         let mut out = Vec::new();
-        for &(doc, bands, hint) in cands.iter().take(opts.verify) {
-            if bands < floor.max(1) {
+        for &Ranked {
+            doc,
+            bands,
+            weight,
+            hint,
+            ..
+        } in cands.iter().take(opts.verify)
+        {
+            if weight < floor {
                 break;
             }
             let source = self.doc_text(doc)?;
