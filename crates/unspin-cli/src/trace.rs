@@ -78,6 +78,11 @@ pub enum IndexCommand {
         /// Skip the first N readable records.
         #[arg(long, value_name = "N", default_value_t = 0)]
         skip: usize,
+        /// Megabytes of texts and band entries held in memory; beyond them the build spills
+        /// sorted runs to temporary files beside the index and merges them at the end (the
+        /// index is the same; 0: hold everything in memory).
+        #[arg(long, value_name = "MB", default_value_t = 768)]
+        memory: usize,
         #[command(flatten)]
         records: RecordArgs,
         #[command(flatten)]
@@ -94,6 +99,11 @@ pub enum IndexCommand {
         /// Input files, directories and glob patterns; - for standard input.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
+        /// Megabytes of texts and band entries held in memory; beyond them the build spills
+        /// sorted runs to temporary files beside the index and merges them at the end (the
+        /// index is the same; 0: hold everything in memory).
+        #[arg(long, value_name = "MB", default_value_t = 768)]
+        memory: usize,
         #[command(flatten)]
         records: RecordArgs,
         #[command(flatten)]
@@ -325,6 +335,14 @@ fn add_records(
     Ok((added, errors))
 }
 
+/// The directory of an index file: its build spills there, on the disk that will hold it.
+fn spill_dir(index: &Path) -> &Path {
+    match index.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 pub fn index_cmd(c: IndexCommand) -> Result<u8> {
     match c {
         IndexCommand::Build {
@@ -332,6 +350,7 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
             output,
             limit,
             skip,
+            memory,
             records,
             params,
             pack,
@@ -340,6 +359,9 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
             let canon = Canon::new(&pack);
             let t = Instant::now();
             let mut b = IndexBuilder::new(&canon, params.params())?;
+            if memory > 0 {
+                b = b.memory_budget(spill_dir(&output), memory << 20);
+            }
             let (added, errors) = add_records(&mut b, &canon, &inputs, &records, skip, limit)?;
             let read = t.elapsed().as_secs_f64();
             let meta = b
@@ -360,6 +382,7 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
         IndexCommand::Add {
             index,
             inputs,
+            memory,
             records,
             pack,
         } => {
@@ -368,7 +391,12 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
             let old = Index::open(&index)
                 .with_context(|| format!("cannot open index {}", index.display()))?;
             let before = old.len();
-            let mut b = IndexBuilder::from_index(&canon, &old)?;
+            let mut b = if memory > 0 {
+                IndexBuilder::from_index_within(&canon, &old, spill_dir(&index), memory << 20)
+            } else {
+                IndexBuilder::from_index(&canon, &old)
+            }
+            .with_context(|| format!("cannot read index {}", index.display()))?;
             let (added, errors) = add_records(&mut b, &canon, &inputs, &records, 0, None)?;
             // The map of the old file stays valid after the rename (same inode).
             let meta = b

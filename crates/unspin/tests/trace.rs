@@ -190,6 +190,55 @@ fn add_keeps_old_documents_and_finds_new_ones() {
 }
 
 #[test]
+fn a_build_within_a_memory_budget_writes_the_same_index() {
+    let mut docs = brown_passages("ca", 12);
+    let (original, _) = news();
+    docs.push(("news".into(), original));
+    let dir = TempDir::new();
+    let whole = std::fs::read({
+        let p = dir.path().join("whole.idx");
+        build(&docs, &p);
+        p
+    })
+    .unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    // 64 KiB: 128 band entries per band in memory, a run every few documents.
+    let small = dir.path().join("small.idx");
+    let mut b = IndexBuilder::new(canon(), Params::default())
+        .unwrap()
+        .memory_budget(&spill, 1 << 16);
+    for (id, text) in &docs {
+        b.add(id, text);
+    }
+    if docs.len() > 10 {
+        assert!(b.spilled_runs() >= 2, "{} runs", b.spilled_runs());
+    }
+    b.write(&small).unwrap();
+    assert!(
+        std::fs::read(&small).unwrap() == whole,
+        "spilled build differs"
+    );
+    // Adding within the budget: the old index's tables become the first run.
+    let half = docs.len() / 2;
+    let added = dir.path().join("added.idx");
+    build(&docs[..half], &added);
+    let old = Index::open(&added).unwrap();
+    let mut b = IndexBuilder::from_index_within(canon(), &old, &spill, 1 << 16).unwrap();
+    assert_eq!(b.spilled_runs(), 1);
+    for (id, text) in &docs[half..] {
+        b.add(id, text);
+    }
+    b.write(&added).unwrap();
+    assert!(
+        std::fs::read(&added).unwrap() == whole,
+        "spilled add differs"
+    );
+    // The temporary files are anonymous: nothing is left behind.
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+}
+
+#[test]
 fn a_failed_write_leaves_the_previous_index() {
     let (original, spun) = news();
     let dir = TempDir::new();

@@ -8,52 +8,57 @@ pub(crate) fn dir_bits(entries: usize) -> u32 {
     (usize::BITS - per.leading_zeros()).clamp(4, 20)
 }
 
-/// Sorted tables of all bands, ready to be written.
-pub(crate) struct Tables {
-    /// Start of each band's entries, and the end of the last (bands + 1 values).
-    pub off: Vec<u64>,
-    /// Each band's `key << 32 | passage` entries, sorted: written as the keys (`lsh.keys`) and
-    /// the passages (`lsh.ids`) of all bands in turn, without a copy of either in memory.
-    pub bands: Vec<Vec<u64>>,
-    /// Per band, 2^bits + 1 offsets (relative to the band's start) of the first key in each
-    /// bucket.
-    pub dir: Vec<u32>,
-    pub bits: u32,
+/// Sorts a band's entries and drops duplicates (a passage whose band key came out twice).
+pub(crate) fn sort_band(band: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    sort_entries(band, scratch);
+    band.dedup();
 }
 
-/// Sorts each band's `key << 32 | passage` entries and builds the directory.
-pub(crate) fn build(mut bands: Vec<Vec<u64>>) -> Tables {
-    let largest = bands.iter().map(Vec::len).max().unwrap_or(0);
-    let bits = dir_bits(largest);
-    let buckets = 1usize << bits;
-    let mut t = Tables {
-        off: Vec::with_capacity(bands.len() + 1),
-        bands: Vec::new(),
-        dir: Vec::with_capacity(bands.len() * (buckets + 1)),
-        bits,
-    };
-    t.off.push(0);
-    let mut scratch = Vec::new();
-    for band in &mut bands {
-        sort_entries(band, &mut scratch);
-        band.dedup();
-        let mut b = 0usize;
-        for (i, &e) in band.iter().enumerate() {
-            let bucket = (e >> (64 - bits)) as usize;
-            while b <= bucket {
-                t.dir.push(i as u32);
-                b += 1;
-            }
+/// Builds the directory of sorted bands handed to it entry by entry, band after band.
+pub(crate) struct Dir {
+    pub bits: u32,
+    dir: Vec<u32>,
+    /// Next bucket to open in the current band, and entries seen in it.
+    bucket: usize,
+    at: u32,
+}
+
+impl Dir {
+    /// A directory for `bands` bands, the largest of which has `largest` entries.
+    pub(crate) fn new(bands: usize, largest: usize) -> Dir {
+        let bits = dir_bits(largest);
+        Dir {
+            bits,
+            dir: Vec::with_capacity(bands * ((1usize << bits) + 1)),
+            bucket: 0,
+            at: 0,
         }
-        while b <= buckets {
-            t.dir.push(band.len() as u32);
-            b += 1;
-        }
-        t.off
-            .push(t.off.last().copied().unwrap_or(0) + band.len() as u64);
     }
-    t.bands = bands;
-    t
+
+    /// The next entry of the current band (entries in order).
+    #[inline]
+    pub(crate) fn push(&mut self, e: u64) {
+        let bucket = (e >> (64 - self.bits)) as usize;
+        while self.bucket <= bucket {
+            self.dir.push(self.at);
+            self.bucket += 1;
+        }
+        self.at += 1;
+    }
+
+    /// Closes the current band.
+    pub(crate) fn end_band(&mut self) {
+        while self.bucket <= 1usize << self.bits {
+            self.dir.push(self.at);
+            self.bucket += 1;
+        }
+        self.bucket = 0;
+        self.at = 0;
+    }
+
+    pub(crate) fn finish(self) -> Vec<u32> {
+        self.dir
+    }
 }
 
 /// Sorts a band's entries as `sort_unstable` would. Entries are added in passage order, so a

@@ -31,6 +31,7 @@ pub mod align;
 pub mod eval;
 mod lsh;
 pub mod signature;
+mod spill;
 mod store;
 
 use std::path::{Path, PathBuf};
@@ -139,16 +140,25 @@ pub struct DocSignature {
 }
 
 /// Collects documents and writes an index.
+///
+/// By default everything is held in memory until [`IndexBuilder::write`] (about 4 kB per
+/// 300-word document). With [`IndexBuilder::memory_budget`], texts and sorted runs of band
+/// entries go to temporary files whenever the budget is reached and are merged when the index is
+/// written, so a build of any size needs about the budget; the file written is the same.
 pub struct IndexBuilder<'c, 'p> {
     canon: &'c Canon<'p>,
     signer: Signer,
     id_off: Vec<u64>,
-    ids: Vec<u8>,
+    ids: spill::Spool,
     text_off: Vec<u64>,
-    texts: Vec<u8>,
+    texts: spill::Spool,
     pass_doc: Vec<u32>,
     pass_start: Vec<u32>,
+    /// Band entries since the last spill.
     bands: Vec<Vec<u64>>,
+    /// Spilled runs of band entries, in passage order.
+    runs: Vec<spill::Run>,
+    budget: Option<spill::Budget>,
 }
 
 impl<'c, 'p> IndexBuilder<'c, 'p> {
@@ -163,13 +173,34 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             canon,
             signer: Signer::new(params),
             id_off: vec![0],
-            ids: Vec::new(),
+            ids: spill::Spool::default(),
             text_off: vec![0],
-            texts: Vec::new(),
+            texts: spill::Spool::default(),
             pass_doc: Vec::new(),
             pass_start: Vec::new(),
             bands,
+            runs: Vec::new(),
+            budget: None,
         })
+    }
+
+    /// Holds at most about `bytes` of texts and band entries in memory, spilling the rest to
+    /// temporary files in `dir` (removed when the builder is dropped). Set it before adding
+    /// documents.
+    pub fn memory_budget(mut self, dir: &Path, bytes: usize) -> Self {
+        let bytes = bytes.max(1 << 16);
+        // Reserved whole (pages are touched only as they fill), so that growing never copies
+        // and never holds twice the entries: a quarter for text, the rest for band entries.
+        let per_band = bytes / 4 * 3 / 8 / self.bands.len().max(1);
+        for band in &mut self.bands {
+            band.reserve_exact(per_band.saturating_sub(band.len()));
+        }
+        self.texts.buf.reserve_exact(bytes / 4);
+        self.budget = Some(spill::Budget {
+            dir: dir.to_path_buf(),
+            bytes,
+        });
+        self
     }
 
     /// A builder holding every document of `index`, to add more (its parameters are kept).
@@ -178,24 +209,65 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
     /// [`IndexError::PackMismatch`] when `canon` is not the pack the index was built with;
     /// a malformed document text.
     pub fn from_index(canon: &'c Canon<'p>, index: &Index) -> Result<Self> {
-        index.check_pack(canon)?;
-        let mut b = IndexBuilder::new(canon, index.meta.params.clone())?;
+        Self::load(IndexBuilder::new(canon, index.meta.params.clone())?, index)
+    }
+
+    /// [`IndexBuilder::from_index`] within a memory budget ([`IndexBuilder::memory_budget`]):
+    /// the index's band tables are copied to a temporary file as the first run, its texts too
+    /// when they exceed the budget.
+    ///
+    /// # Errors
+    /// As [`IndexBuilder::from_index`]; [`IndexError::Io`] for the temporary files.
+    pub fn from_index_within(
+        canon: &'c Canon<'p>,
+        index: &Index,
+        dir: &Path,
+        bytes: usize,
+    ) -> Result<Self> {
+        let b = IndexBuilder::new(canon, index.meta.params.clone())?.memory_budget(dir, bytes);
+        Self::load(b, index)
+    }
+
+    fn load(mut b: Self, index: &Index) -> Result<Self> {
+        index.check_pack(b.canon)?;
         let c = &index.file;
         b.id_off = c.u64s("doc.id.off")?.to_vec();
-        b.ids = c.section("doc.id")?.to_vec();
         b.text_off = c.u64s("doc.text.off")?.to_vec();
-        b.texts = c.section("doc.text")?.to_vec();
         b.pass_doc = c.u32s("pass.doc")?.to_vec();
         b.pass_start = c.u32s("pass.start")?.to_vec();
         let v = index.tables();
-        for (band, entries) in b.bands.iter_mut().enumerate() {
+        let band = |band: usize| {
             let (s, e) = (v.off[band] as usize, v.off[band + 1] as usize);
-            entries.extend(
-                v.keys[s..e]
-                    .iter()
-                    .zip(&v.ids[s..e])
-                    .map(|(&k, &p)| (k as u64) << 32 | p as u64),
-            );
+            v.keys[s..e]
+                .iter()
+                .zip(&v.ids[s..e])
+                .map(|(&k, &p)| (k as u64) << 32 | p as u64)
+        };
+        match &b.budget {
+            None => {
+                b.ids = spill::Spool::from_vec(c.section("doc.id")?.to_vec());
+                b.texts = spill::Spool::from_vec(c.section("doc.text")?.to_vec());
+                for (i, entries) in b.bands.iter_mut().enumerate() {
+                    entries.extend(band(i));
+                }
+            }
+            Some(budget) => {
+                let dir = budget.dir.clone();
+                for (spool, name) in [(&mut b.ids, "doc.id"), (&mut b.texts, "doc.text")] {
+                    for chunk in c.section(name)?.chunks(1 << 20) {
+                        spool.buf.extend_from_slice(chunk);
+                        if spool.buf.len() >= budget.bytes / 4 {
+                            spool.spill(&dir)?;
+                        }
+                    }
+                }
+                // The tables are sorted already: they are the first run.
+                if v.keys.is_empty() {
+                    return Ok(b);
+                }
+                let run = spill::Run::write_iter(&dir, (0..b.bands.len()).map(band))?;
+                b.runs.push(run);
+            }
         }
         Ok(b)
     }
@@ -226,7 +298,8 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
     /// Adds a document signed by [`IndexBuilder::sign_with`].
     ///
     /// # Errors
-    /// [`IndexError::Full`] at 2^32 − 1 documents or passages.
+    /// [`IndexError::Full`] at 2^32 − 1 documents or passages; [`IndexError::Io`] when a spill
+    /// to the temporary files fails.
     pub fn push(&mut self, id: &str, text: &str, sig: DocSignature) -> Result<()> {
         let doc = u32::try_from(self.id_off.len() - 1)
             .ok()
@@ -235,10 +308,11 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         if self.pass_doc.len() + sig.passages.len() >= u32::MAX as usize {
             return Err(IndexError::Full("2^32 passages".into()));
         }
-        self.ids.extend_from_slice(id.as_bytes());
-        self.id_off.push(self.ids.len() as u64);
-        self.texts.extend_from_slice(text.as_bytes());
-        self.text_off.push(self.texts.len() as u64);
+        self.ids.buf.extend_from_slice(id.as_bytes());
+        self.id_off.push(self.ids.len());
+        self.texts.buf.extend_from_slice(text.as_bytes());
+        self.text_off.push(self.texts.len());
+        let mut full = false;
         for p in sig.passages {
             let pid = self.pass_doc.len() as u64;
             self.pass_doc.push(doc);
@@ -246,8 +320,37 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             for (band, key) in p.keys.iter().enumerate() {
                 if let (Some(k), Some(t)) = (key, self.bands.get_mut(band)) {
                     t.push((*k as u64) << 32 | pid);
+                    full |= t.len() == t.capacity();
                 }
             }
+        }
+        if let Some(budget) = &self.budget {
+            // A quarter of the budget for text, the rest for band entries (reserved whole by
+            // `memory_budget`: a band that fills its reservation spills them all).
+            if self.texts.buf.len() + self.ids.buf.len() + (1 << 16) >= budget.bytes / 4 {
+                self.texts.spill(&budget.dir)?;
+                self.ids.spill(&budget.dir)?;
+            }
+            if full {
+                self.spill_bands()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the band entries held in memory as a sorted run.
+    fn spill_bands(&mut self) -> Result<()> {
+        let dir = &self.budget.as_ref().expect("spilling needs a budget").dir;
+        let mut scratch = Vec::new();
+        for band in &mut self.bands {
+            lsh::sort_band(band, &mut scratch);
+        }
+        self.runs.push(spill::Run::write(
+            dir,
+            self.bands.iter().map(Vec::as_slice),
+        )?);
+        for band in &mut self.bands {
+            band.clear();
         }
         Ok(())
     }
@@ -257,23 +360,42 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         self.id_off.len() - 1
     }
 
+    /// Sorted runs of band entries spilled to temporary files so far (0 without a memory
+    /// budget, or while everything fits).
+    pub fn spilled_runs(&self) -> usize {
+        self.runs.len()
+    }
+
     /// Writes the index to `path` (through a temporary file renamed at the end, so that a crash
     /// leaves whatever was at `path` before). Returns its metadata.
     ///
     /// # Errors
     /// [`IndexError::Io`].
-    pub fn write(self, path: &Path) -> Result<IndexMeta> {
+    pub fn write(mut self, path: &Path) -> Result<IndexMeta> {
         let params = self.signer.params().clone();
-        let entries: usize = self.bands.iter().map(Vec::len).sum();
-        let t = lsh::build(self.bands);
+        let mut scratch = Vec::new();
+        for band in &mut self.bands {
+            lsh::sort_band(band, &mut scratch);
+        }
+        drop(scratch);
+        let lens: Vec<u64> = (0..self.bands.len())
+            .map(|b| self.bands[b].len() as u64 + self.runs.iter().map(|r| r.lens[b]).sum::<u64>())
+            .collect();
+        let largest = lens.iter().copied().max().unwrap_or(0) as usize;
+        let entries: u64 = lens.iter().sum();
+        let mut off = vec![0u64];
+        for l in &lens {
+            off.push(off.last().copied().unwrap_or(0) + l);
+        }
+        let mut dir = lsh::Dir::new(lens.len(), largest);
         let meta = IndexMeta {
             format: FORMAT_VERSION,
             params,
             docs: (self.id_off.len() - 1) as u64,
             passages: self.pass_doc.len() as u64,
-            entries: entries as u64,
+            entries,
             canon: format!("{:016x}", self.canon.fingerprint()),
-            dir_bits: t.bits,
+            dir_bits: dir.bits,
             created_by: format!("unspin {}", env!("CARGO_PKG_VERSION")),
         };
         let mut w = store::Writer::create(path, SECTIONS.len())?;
@@ -282,15 +404,42 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             &serde_json::to_vec_pretty(&meta).expect("meta serialises"),
         )?;
         w.u64s("doc.id.off", &self.id_off)?;
-        w.bytes("doc.id", &self.ids)?;
+        w.section_with("doc.id", |sink| self.ids.drain(sink))?;
         w.u64s("doc.text.off", &self.text_off)?;
-        w.bytes("doc.text", &self.texts)?;
+        w.section_with("doc.text", |sink| self.texts.drain(sink))?;
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
-        w.u64s("lsh.off", &t.off)?;
-        w.u32s_mapped("lsh.keys", &t.bands, |e| (e >> 32) as u32)?;
-        w.u32s_mapped("lsh.ids", &t.bands, |e| e as u32)?;
-        w.u32s("lsh.dir", &t.dir)?;
+        w.u64s("lsh.off", &off)?;
+        // Keys, then passage ids, of every band in turn: two passes over the merged runs.
+        let mut band_at = 0usize;
+        for (name, part) in [("lsh.keys", 0u32), ("lsh.ids", 1)] {
+            w.section_with(name, |sink| {
+                let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+                spill::merge(&mut self.runs, &self.bands, |band, e| {
+                    if part == 0 {
+                        while band_at < band {
+                            dir.end_band();
+                            band_at += 1;
+                        }
+                        dir.push(e);
+                        buf.push((e >> 32) as u32);
+                    } else {
+                        buf.push(e as u32);
+                    }
+                    if buf.len() == buf.capacity() {
+                        sink(store::as_bytes(&buf))?;
+                        buf.clear();
+                    }
+                    Ok(())
+                })?;
+                sink(store::as_bytes(&buf))
+            })?;
+        }
+        while band_at < lens.len() {
+            dir.end_band();
+            band_at += 1;
+        }
+        w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
         Ok(meta)
     }

@@ -319,27 +319,6 @@ impl Writer {
         self.section_with(name, |sink| parts.iter().try_for_each(|p| sink(p)))
     }
 
-    /// Appends a section of `u32`s: `f` of each `u64` of `parts`, in order (converted a block
-    /// at a time, never all in memory at once).
-    pub(crate) fn u32s_mapped(
-        &mut self,
-        name: &str,
-        parts: &[Vec<u64>],
-        f: impl Fn(u64) -> u32,
-    ) -> Result<(), IndexError> {
-        self.section_with(name, |sink| {
-            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-            for part in parts {
-                for block in part.chunks(1 << 16) {
-                    buf.clear();
-                    buf.extend(block.iter().map(|&e| f(e)));
-                    sink(as_bytes(&buf))?;
-                }
-            }
-            Ok(())
-        })
-    }
-
     /// Appends a section of raw bytes.
     pub(crate) fn bytes(&mut self, name: &str, data: &[u8]) -> Result<(), IndexError> {
         self.section_parts(name, &[data])
@@ -400,7 +379,7 @@ impl Writer {
     }
 }
 
-fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
+pub(crate) fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
     // SAFETY: the Pod types (u32/u64/f32) have no padding and any byte pattern may be read; the
     // result borrows `data`. The format is little-endian, like the machines this builds for
     // (asserted in `pack::view`).
