@@ -9,6 +9,13 @@ corpus OUT.jsonl SRC_DIR... [--more SRC_DIR...]
                               shingles were seen before), shuffled with a fixed seed. Folders after
                               --more are read by file type (HTML, dictd, man pages, info, Vim help)
                               and kept only if English.
+assemble DOCS.jsonl N TOTAL OUT.jsonl
+                              the first N documents, then TOTAL - N more, each of real sentences
+                              (pieces of at most 20 words) drawn at random (fixed seed) from those
+                              N documents until it has 300 words: a corpus of TOTAL documents for the 1 M-scale run, since
+                              the registries did not give a million distinct real documents.
+                              The held-out documents after N lend no sentence, so the
+                              false-match queries still have no source.
 datasketch DOCS.jsonl N QUERIES.jsonl --perms P --bands B
                               datasketch's MinHashLSH over word 3-shingles of the same documents
                               and queries: build and query time, recall@1, peak memory.
@@ -223,6 +230,39 @@ def corpus(out, roots):
     print(f"{len(kept)} documents, {words} words ({len(docs) - len(kept)} duplicates dropped)", file=sys.stderr)
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def assemble(docs_path, n, total, out):
+    pool = []
+    with open(docs_path) as f, open(out, "w") as o:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            o.write(line)
+            text = json.loads(line)["text"]
+            for para in text.split("\n\n"):
+                for sent in SENTENCE_END.split(para.strip()):
+                    # Pieces of at most 20 words: some documents have "sentences" hundreds of
+                    # words long, and a copy of one would be a real copy of an excerpt.
+                    words = sent.split()
+                    for at in range(0, len(words), 20):
+                        piece = words[at:at + 20]
+                        if len(piece) >= 3:
+                            pool.append((" ".join(piece), len(piece)))
+        rng = random.Random(1)
+        for k in range(total - n):
+            parts, words = [], 0
+            while words < 300:
+                sent, w = pool[rng.randrange(len(pool))]
+                parts.append(sent)
+                words += w
+            # Paragraphs of about five sentences, as the real documents have.
+            text = "\n\n".join(" ".join(parts[i:i + 5]) for i in range(0, len(parts), 5))
+            o.write(json.dumps({"id": f"assembled/{k}", "text": text}) + "\n")
+    print(f"{total} documents: {n} real, {total - n} assembled from {len(pool)} real sentences", file=sys.stderr)
+
+
 def shingles(text, k=3):
     ws = [w.lower() for w in WORD.findall(text)]
     return {" ".join(ws[i : i + k]).encode() for i in range(max(1, len(ws) - k + 1))}
@@ -269,6 +309,8 @@ def datasketch_bench(docs_path, n, queries_path, perms, bands):
 if __name__ == "__main__":
     if sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "assemble":
+        assemble(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "datasketch":
         a = sys.argv[2:]
         perms = int(a[a.index("--perms") + 1])

@@ -65,7 +65,7 @@ impl Dir {
 /// stable sort on the key alone (an LSD radix sort of the top 32 bits in three passes, 4–5×
 /// faster than a comparison sort) already orders equal keys by passage; a check confirms it,
 /// and any other input is sorted in full.
-fn sort_entries(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+pub(crate) fn sort_entries(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     const DIGITS: [(u32, u32); 3] = [(32, 11), (43, 11), (54, 10)];
     if v.len() < 256 {
         v.sort_unstable();

@@ -338,13 +338,9 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         Ok(())
     }
 
-    /// Writes the band entries held in memory as a sorted run.
+    /// Writes the band entries held in memory as a run (in passage order: the merge sorts).
     fn spill_bands(&mut self) -> Result<()> {
         let dir = &self.budget.as_ref().expect("spilling needs a budget").dir;
-        let mut scratch = Vec::new();
-        for band in &mut self.bands {
-            lsh::sort_band(band, &mut scratch);
-        }
         self.runs.push(spill::Run::write(
             dir,
             self.bands.iter().map(Vec::as_slice),
@@ -373,11 +369,12 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
     /// [`IndexError::Io`].
     pub fn write(mut self, path: &Path) -> Result<IndexMeta> {
         let params = self.signer.params().clone();
-        let mut scratch = Vec::new();
-        for band in &mut self.bands {
-            lsh::sort_band(band, &mut scratch);
+        if self.runs.is_empty() {
+            let mut scratch = Vec::new();
+            for band in &mut self.bands {
+                lsh::sort_band(band, &mut scratch);
+            }
         }
-        drop(scratch);
         let lens: Vec<u64> = (0..self.bands.len())
             .map(|b| self.bands[b].len() as u64 + self.runs.iter().map(|r| r.lens[b]).sum::<u64>())
             .collect();
@@ -407,38 +404,50 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.section_with("doc.id", |sink| self.ids.drain(sink))?;
         w.u64s("doc.text.off", &self.text_off)?;
         w.section_with("doc.text", |sink| self.texts.drain(sink))?;
+        self.texts = spill::Spool::default();
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
         w.u64s("lsh.off", &off)?;
-        // Keys, then passage ids, of every band in turn: two passes over the merged runs.
-        let mut band_at = 0usize;
-        for (name, part) in [("lsh.keys", 0u32), ("lsh.ids", 1)] {
-            w.section_with(name, |sink| {
-                let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-                spill::merge(&mut self.runs, &self.bands, |band, e| {
-                    if part == 0 {
-                        while band_at < band {
-                            dir.end_band();
-                            band_at += 1;
-                        }
+        // Keys, then passage ids, of every band in turn. Spilled runs are merged once, the ids
+        // waiting in a temporary file while the keys are written.
+        let mut ids = spill::Spool::default();
+        let spilled = self.budget.as_ref().filter(|_| !self.runs.is_empty());
+        let spill_dir = spilled.map(|b| b.dir.clone());
+        w.section_with("lsh.keys", |sink| {
+            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+            spill::merge(&mut self.runs, &mut self.bands, |_, entries| {
+                for block in entries.chunks(1 << 16) {
+                    buf.clear();
+                    buf.extend(block.iter().map(|&e| {
                         dir.push(e);
-                        buf.push((e >> 32) as u32);
-                    } else {
-                        buf.push(e as u32);
-                    }
-                    if buf.len() == buf.capacity() {
-                        sink(store::as_bytes(&buf))?;
+                        (e >> 32) as u32
+                    }));
+                    sink(store::as_bytes(&buf))?;
+                    if let Some(d) = &spill_dir {
                         buf.clear();
+                        buf.extend(block.iter().map(|&e| e as u32));
+                        ids.buf.extend_from_slice(store::as_bytes(&buf));
+                        if ids.buf.len() >= 1 << 24 {
+                            ids.spill(d)?;
+                        }
                     }
-                    Ok(())
-                })?;
-                sink(store::as_bytes(&buf))
-            })?;
-        }
-        while band_at < lens.len() {
-            dir.end_band();
-            band_at += 1;
-        }
+                }
+                dir.end_band();
+                Ok(())
+            })
+        })?;
+        w.section_with("lsh.ids", |sink| {
+            if spill_dir.is_some() {
+                return ids.drain(sink);
+            }
+            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+            for block in self.bands.iter().flat_map(|b| b.chunks(1 << 16)) {
+                buf.clear();
+                buf.extend(block.iter().map(|&e| e as u32));
+                sink(store::as_bytes(&buf))?;
+            }
+            Ok(())
+        })?;
         w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
         Ok(meta)

@@ -1,17 +1,19 @@
 //! What an [`IndexBuilder`](super::IndexBuilder) keeps on disk when a build does not fit its
 //! memory budget: document ids and texts appended to anonymous temporary files, and the band
-//! entries written as sorted runs that [`merge`] joins when the index is written.
+//! entries written as runs that [`merge`] sorts, band by band, when the index is written.
 //!
 //! Invariant: runs hold consecutive passage numbers (every passage of run *i* is below every
-//! passage of run *i* + 1), so the entries of a band, merged by value, come out in the order the
+//! passage of run *i* + 1), and within a band a run's entries are in passage order or sorted
+//! (an existing index's tables, the first run of `index add`). A band's entries from all runs,
+//! in run order, sorted by key with a stable sort, therefore come out in the order the
 //! in-memory sort gives — a spilled build writes the same bytes as one that fits in memory.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::store::{as_bytes, as_bytes_mut};
 use super::IndexError;
 
 /// Where spilled data goes, and how much the builder may hold in memory.
@@ -89,7 +91,7 @@ impl Spool {
     }
 }
 
-/// One sorted run: every band's entries in turn, sorted and without duplicates.
+/// One run: every band's entries in turn.
 pub(crate) struct Run {
     file: File,
     dir: PathBuf,
@@ -98,12 +100,12 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// Writes `bands` (each already sorted and deduplicated) as a run.
+    /// Writes `bands` as a run.
     pub(crate) fn write<'a>(
         dir: &Path,
         bands: impl Iterator<Item = &'a [u64]>,
     ) -> Result<Run, IndexError> {
-        Run::write_iter(dir, bands.map(|b| b.iter().copied()))
+        Run::write_blocks(dir, bands.map(|b| b.chunks(1 << 16).map(Cow::Borrowed)))
     }
 
     /// [`Run::write`] from iterators over each band's entries.
@@ -111,14 +113,29 @@ impl Run {
         dir: &Path,
         bands: impl Iterator<Item = impl Iterator<Item = u64>>,
     ) -> Result<Run, IndexError> {
+        Run::write_blocks(
+            dir,
+            bands.map(|mut b| {
+                std::iter::from_fn(move || {
+                    let block: Vec<u64> = b.by_ref().take(1 << 16).collect();
+                    (!block.is_empty()).then_some(Cow::Owned(block))
+                })
+            }),
+        )
+    }
+
+    fn write_blocks<'a>(
+        dir: &Path,
+        bands: impl Iterator<Item = impl Iterator<Item = Cow<'a, [u64]>>>,
+    ) -> Result<Run, IndexError> {
         let file = tempfile::tempfile_in(dir).map_err(io(dir))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut lens = Vec::new();
         for band in bands {
             let mut n = 0u64;
-            for e in band {
-                w.write_all(&e.to_le_bytes()).map_err(io(dir))?;
-                n += 1;
+            for block in band {
+                w.write_all(as_bytes(&block)).map_err(io(dir))?;
+                n += block.len() as u64;
             }
             lens.push(n);
         }
@@ -144,26 +161,25 @@ struct RunReader<'a> {
     dir: &'a Path,
 }
 
-impl RunReader<'_> {
-    fn next(&mut self) -> Result<u64, IndexError> {
-        let mut b = [0u8; 8];
-        self.r.read_exact(&mut b).map_err(io(self.dir))?;
-        Ok(u64::from_le_bytes(b))
-    }
-}
-
-/// Merges, band by band, the runs and the last run still in memory (`tail`, sorted), handing
-/// each band's entries in order to `each(band, entry)`.
+/// Merges, band by band, the runs and the entries still in memory (`tail`, one vector per
+/// band, in passage order), handing each band's sorted entries to `each(band, entries)`.
+///
+/// A band's entries from every run are read into memory and sorted by key with a stable sort
+/// (see the module's invariant). Memory: one band's entries (a 48th of all) and its sort
+/// buffer.
+///
+/// # Errors
+/// [`IndexError::Io`] reading a run; [`IndexError::Malformed`] for an entry that occurs twice
+/// (impossible unless an index being added to holds one), since the band sizes were counted
+/// before.
 pub(crate) fn merge(
     runs: &mut [Run],
-    tail: &[Vec<u64>],
-    mut each: impl FnMut(usize, u64) -> Result<(), IndexError>,
+    tail: &mut [Vec<u64>],
+    mut each: impl FnMut(usize, &[u64]) -> Result<(), IndexError>,
 ) -> Result<(), IndexError> {
     if runs.is_empty() {
         for (band, entries) in tail.iter().enumerate() {
-            for &e in entries {
-                each(band, e)?;
-            }
+            each(band, entries)?;
         }
         return Ok(());
     }
@@ -172,34 +188,25 @@ pub(crate) fn merge(
         .iter_mut()
         .map(Run::reader)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut heap = BinaryHeap::new();
-    for (band, tail) in tail.iter().enumerate() {
-        // Entries left in this band: per run, and in the tail.
-        let mut left: Vec<u64> = lens.iter().map(|l| l[band]).collect();
-        let mut t = 0usize;
-        heap.clear();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if left[i] > 0 {
-                left[i] -= 1;
-                heap.push(Reverse((r.next()?, i)));
-            }
+    let (mut all, mut scratch) = (Vec::new(), Vec::new());
+    for (band, tail) in tail.iter_mut().enumerate() {
+        all.clear();
+        for (r, lens) in readers.iter_mut().zip(&lens) {
+            let (at, n) = (all.len(), lens[band] as usize);
+            all.resize(at + n, 0);
+            r.r.read_exact(as_bytes_mut(&mut all[at..]))
+                .map_err(io(r.dir))?;
         }
-        if let Some(&e) = tail.first() {
-            t = 1;
-            heap.push(Reverse((e, usize::MAX)));
+        all.append(tail);
+        // Its reservation is no longer needed.
+        *tail = Vec::new();
+        super::lsh::sort_entries(&mut all, &mut scratch);
+        if all.windows(2).any(|w| w[0] == w[1]) {
+            return Err(IndexError::Malformed(format!(
+                "a passage appears twice in band {band}"
+            )));
         }
-        while let Some(Reverse((e, i))) = heap.pop() {
-            each(band, e)?;
-            if i == usize::MAX {
-                if let Some(&e) = tail.get(t) {
-                    t += 1;
-                    heap.push(Reverse((e, i)));
-                }
-            } else if left[i] > 0 {
-                left[i] -= 1;
-                heap.push(Reverse((readers[i].next()?, i)));
-            }
-        }
+        each(band, &all)?;
     }
     Ok(())
 }

@@ -379,6 +379,14 @@ impl Writer {
     }
 }
 
+/// [`as_bytes`], writable: any bytes written are a valid `T` (Pod).
+pub(crate) fn as_bytes_mut<T: Pod>(data: &mut [T]) -> &mut [u8] {
+    // SAFETY: as `as_bytes`; every byte pattern is a valid Pod value, so writes cannot break one.
+    unsafe {
+        std::slice::from_raw_parts_mut(data.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(data))
+    }
+}
+
 pub(crate) fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
     // SAFETY: the Pod types (u32/u64/f32) have no padding and any byte pattern may be read; the
     // result borrows `data`. The format is little-endian, like the machines this builds for
