@@ -78,6 +78,8 @@ pub struct Canon<'p> {
     /// each): most word sequences are none, and are passed over without looking them up in
     /// the pack's phrase table. A sequence that passes is still looked up.
     phrase_bloom: Vec<u64>,
+    /// [`Canon::fingerprint`], computed once (every trace checks it).
+    fingerprint: std::sync::OnceLock<u64>,
 }
 
 /// Bits of [`Canon::phrase_bloom`] (2^21 bits, 256 KiB: under 1 % false positives for the
@@ -140,6 +142,7 @@ impl<'p> Canon<'p> {
             kinds,
             phrase_len,
             phrase_bloom,
+            fingerprint: std::sync::OnceLock::new(),
         }
     }
 
@@ -169,10 +172,12 @@ impl<'p> Canon<'p> {
     /// A fingerprint of the kinds table: an index built with one pack refuses another whose
     /// words would be sorted differently.
     pub fn fingerprint(&self) -> u64 {
-        fx(self.kinds.as_slice())
-            ^ (self.kinds.len() as u64).rotate_left(32)
-            ^ fx(self.phrase_len.as_slice()).rotate_left(17)
-            ^ CANON_VERSION
+        *self.fingerprint.get_or_init(|| {
+            fx(self.kinds.as_slice())
+                ^ (self.kinds.len() as u64).rotate_left(32)
+                ^ fx(self.phrase_len.as_slice()).rotate_left(17)
+                ^ CANON_VERSION
+        })
     }
 
     /// The words of `text` with their kinds, in order.

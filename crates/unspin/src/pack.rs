@@ -233,6 +233,7 @@ impl PackFile {
 
 /// Plain-old-data element types a section can be viewed as.
 pub(crate) trait Pod: Copy {}
+impl Pod for u16 {}
 impl Pod for u32 {}
 impl Pod for u64 {}
 impl Pod for f32 {}

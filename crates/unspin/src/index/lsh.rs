@@ -101,53 +101,101 @@ pub(crate) fn sort_entries(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     }
 }
 
+/// Directory bits from which the full keys are no longer stored (`lsh.keys`): the directory's
+/// bits and the 16 bits of `lsh.frag` then hold all 32.
+pub(crate) const KEYS_IMPLIED_FROM: u32 = 16;
+
+/// The 16 key bits after the `bits` the directory resolves (zero-filled at the bottom when
+/// fewer than 16 remain): what a lookup compares within a bucket.
+#[inline]
+pub(crate) fn frag(key: u32, bits: u32) -> u16 {
+    ((key << bits) >> 16) as u16
+}
+
 /// A read-only view of the tables inside a loaded index (checked on load).
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
     pub off: &'a [u64],
-    pub keys: &'a [u32],
+    /// Full keys, stored only below [`KEYS_IMPLIED_FROM`] directory bits.
+    pub keys: Option<&'a [u32]>,
+    pub frag: &'a [u16],
     pub ids: &'a [u32],
     pub dir: &'a [u32],
     pub bits: u32,
 }
 
 impl<'a> View<'a> {
-    /// Passages whose band `band` has key `key`.
-    pub(crate) fn lookup(&self, band: usize, key: u32) -> &'a [u32] {
+    fn band_dir(&self, band: usize) -> &'a [u32] {
         let buckets = 1usize << self.bits;
+        self.dir
+            .get(band * (buckets + 1)..(band + 1) * (buckets + 1))
+            .unwrap_or(&[])
+    }
+
+    /// Passages whose band `band` has key `key` (or, below 16 directory bits, a key that agrees
+    /// with it on its top `bits` + 16 bits).
+    pub(crate) fn lookup(&self, band: usize, key: u32) -> &'a [u32] {
         let (Some(&a), Some(&b)) = (self.off.get(band), self.off.get(band + 1)) else {
             return &[];
         };
         let (a, b) = (a as usize, b as usize);
-        let dir = self
-            .dir
-            .get(band * (buckets + 1)..(band + 1) * (buckets + 1))
-            .unwrap_or(&[]);
+        let dir = self.band_dir(band);
         let bucket = (key >> (32 - self.bits)) as usize;
         let (Some(&lo), Some(&hi)) = (dir.get(bucket), dir.get(bucket + 1)) else {
             return &[];
         };
         let (lo, hi) = (a + lo as usize, (a + hi as usize).min(b));
-        let Some(keys) = self.keys.get(lo..hi) else {
+        let Some(frags) = self.frag.get(lo..hi) else {
             return &[];
         };
-        let s = keys.partition_point(|&k| k < key);
-        let e = keys.partition_point(|&k| k <= key);
+        let f = frag(key, self.bits);
+        let s = frags.partition_point(|&k| k < f);
+        let e = frags.partition_point(|&k| k <= f);
         self.ids.get(lo + s..lo + e).unwrap_or(&[])
     }
 
-    /// Checks what lookups rely on: offsets in order and in range, every band's keys sorted and
-    /// its directory in order, every passage id below `passages`.
+    /// The full keys of band `band`, in order (stored, or made from the directory and the
+    /// fragments).
+    pub(crate) fn band_keys(&self, band: usize) -> Vec<u32> {
+        let (s, e) = (self.off[band] as usize, self.off[band + 1] as usize);
+        if let Some(keys) = self.keys {
+            return keys[s..e].to_vec();
+        }
+        let dir = self.band_dir(band);
+        let mut out = Vec::with_capacity(e - s);
+        for (bucket, w) in dir.windows(2).enumerate() {
+            let high = (bucket as u32) << (32 - self.bits);
+            out.extend(
+                self.frag[s + w[0] as usize..s + w[1] as usize]
+                    .iter()
+                    .map(|&f| high | ((f as u32) >> (self.bits - KEYS_IMPLIED_FROM))),
+            );
+        }
+        out
+    }
+
+    /// Checks what lookups rely on: offsets in order and in range, every band's directory in
+    /// order, its fragments sorted within each bucket (and equal to the stored keys', which are
+    /// sorted, where those are stored), every passage id below `passages`.
     pub(crate) fn check(&self, bands: usize, passages: usize) -> Result<(), String> {
         let buckets = 1usize << self.bits;
         if self.off.len() != bands + 1 || self.off.first() != Some(&0) {
             return Err("lsh.off has the wrong length".into());
         }
         if self.off.windows(2).any(|w| w[0] > w[1])
-            || self.off.last().copied() != Some(self.keys.len() as u64)
-            || self.keys.len() != self.ids.len()
+            || self.off.last().copied() != Some(self.frag.len() as u64)
+            || self.frag.len() != self.ids.len()
         {
             return Err("lsh.off is not a valid offset table".into());
+        }
+        match self.keys {
+            Some(k) if k.len() != self.frag.len() => {
+                return Err("lsh.keys has the wrong length".into())
+            }
+            None if self.bits < KEYS_IMPLIED_FROM => {
+                return Err("lsh.keys is missing".into());
+            }
+            _ => {}
         }
         if self.dir.len() != bands * (buckets + 1) {
             return Err("lsh.dir has the wrong length".into());
@@ -157,15 +205,117 @@ impl<'a> View<'a> {
         }
         for b in 0..bands {
             let (s, e) = (self.off[b] as usize, self.off[b + 1] as usize);
-            let keys = &self.keys[s..e];
-            if keys.windows(2).any(|w| w[0] > w[1]) {
-                return Err(format!("band {b} is not sorted"));
-            }
-            let dir = &self.dir[b * (buckets + 1)..(b + 1) * (buckets + 1)];
-            if dir.windows(2).any(|w| w[0] > w[1]) || dir[buckets] as usize != keys.len() {
+            let dir = self.band_dir(b);
+            if dir.windows(2).any(|w| w[0] > w[1]) || dir[0] != 0 || dir[buckets] as usize != e - s
+            {
                 return Err(format!("band {b} has a bad directory"));
+            }
+            let frags = &self.frag[s..e];
+            if let Some(keys) = self.keys {
+                let keys = &keys[s..e];
+                if keys.windows(2).any(|w| w[0] > w[1]) {
+                    return Err(format!("band {b} is not sorted"));
+                }
+                for (bucket, w) in dir.windows(2).enumerate() {
+                    let (lo, hi) = (w[0] as usize, w[1] as usize);
+                    if keys[lo..hi].iter().zip(&frags[lo..hi]).any(|(&k, &f)| {
+                        (k >> (32 - self.bits)) as usize != bucket || frag(k, self.bits) != f
+                    }) {
+                        return Err(format!("band {b}: lsh.frag does not match lsh.keys"));
+                    }
+                }
+            } else {
+                for w in dir.windows(2) {
+                    if frags[w[0] as usize..w[1] as usize]
+                        .windows(2)
+                        .any(|p| p[0] > p[1])
+                    {
+                        return Err(format!("band {b} is not sorted"));
+                    }
+                }
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One band of `n` random entries (every seventh key the same), sorted, as the writer
+    /// stores it: entries, fragments, directory.
+    fn band(n: usize, seed: u64) -> (Vec<u64>, Vec<u16>, Vec<u32>, u32) {
+        let mut x = seed | 1;
+        let mut entries: Vec<u64> = (0..n)
+            .map(|p| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let k = if p % 7 == 0 { 0xdead_beef } else { x as u32 };
+                (k as u64) << 32 | p as u64
+            })
+            .collect();
+        entries.sort_unstable();
+        let mut dir = Dir::new(1, n);
+        let bits = dir.bits;
+        let frags = entries
+            .iter()
+            .map(|&e| {
+                dir.push(e);
+                frag((e >> 32) as u32, bits)
+            })
+            .collect();
+        dir.end_band();
+        (entries, frags, dir.finish(), bits)
+    }
+
+    #[test]
+    fn fragments_find_every_key_and_imply_the_keys_of_large_tables() {
+        // 40 k entries: 12 directory bits, keys stored; 800 k: 16 bits, keys implied.
+        for (n, seed) in [(40_000, 3), (800_000, 5)] {
+            let (entries, frag, dir, bits) = band(n, seed);
+            let keys: Vec<u32> = entries.iter().map(|&e| (e >> 32) as u32).collect();
+            let ids: Vec<u32> = entries.iter().map(|&e| e as u32).collect();
+            let off = [0, n as u64];
+            let stored = bits < KEYS_IMPLIED_FROM;
+            let v = View {
+                off: &off,
+                keys: stored.then_some(keys.as_slice()),
+                frag: &frag,
+                ids: &ids,
+                dir: &dir,
+                bits,
+            };
+            assert_eq!(stored, n == 40_000, "{bits} bits");
+            v.check(1, n).unwrap();
+            assert_eq!(v.band_keys(0), keys);
+            for (i, &k) in keys.iter().enumerate().step_by(97) {
+                let hits = v.lookup(0, k);
+                assert!(hits.contains(&ids[i]), "key {k:08x}");
+                let same = keys.iter().filter(|&&x| x == k).count();
+                assert_eq!(hits.len(), same, "key {k:08x}");
+            }
+            assert_eq!(v.lookup(0, 0xdead_beef).len(), n.div_ceil(7));
+            // Without the stored keys, a small table cannot be read.
+            if stored {
+                assert!(View { keys: None, ..v }.check(1, n).is_err());
+            }
+            // Two fragments of a bucket out of order are refused.
+            let mut swapped = frag.clone();
+            let j = (1..n)
+                .find(|&j| {
+                    swapped[j - 1] < swapped[j]
+                        && keys[j - 1] >> (32 - bits) == keys[j] >> (32 - bits)
+                })
+                .unwrap();
+            swapped.swap(j - 1, j);
+            assert!(View {
+                frag: &swapped,
+                ..v
+            }
+            .check(1, n)
+            .is_err());
+        }
     }
 }

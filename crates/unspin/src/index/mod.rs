@@ -116,8 +116,9 @@ pub struct IndexMeta {
     pub created_by: String,
 }
 
-/// Section names, in the order they are written.
-const SECTIONS: [&str; 11] = [
+/// Section names, in the order they are written (`lsh.keys` only for tables of fewer than
+/// 2^16 directory buckets: larger ones imply the full keys by `lsh.dir` and `lsh.frag`).
+const SECTIONS: [&str; 12] = [
     "meta",
     "doc.id.off",
     "doc.id",
@@ -126,8 +127,9 @@ const SECTIONS: [&str; 11] = [
     "pass.doc",
     "pass.start",
     "lsh.off",
-    "lsh.keys",
+    "lsh.frag",
     "lsh.ids",
+    "lsh.keys",
     "lsh.dir",
 ];
 
@@ -238,10 +240,10 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         let v = index.tables();
         let band = |band: usize| {
             let (s, e) = (v.off[band] as usize, v.off[band + 1] as usize);
-            v.keys[s..e]
-                .iter()
+            v.band_keys(band)
+                .into_iter()
                 .zip(&v.ids[s..e])
-                .map(|(&k, &p)| (k as u64) << 32 | p as u64)
+                .map(|(k, &p)| (k as u64) << 32 | p as u64)
         };
         match &b.budget {
             None => {
@@ -262,7 +264,7 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
                     }
                 }
                 // The tables are sorted already: they are the first run.
-                if v.keys.is_empty() {
+                if v.ids.is_empty() {
                     return Ok(b);
                 }
                 let run = spill::Run::write_iter(&dir, (0..b.bands.len()).map(band))?;
@@ -408,27 +410,36 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
         w.u64s("lsh.off", &off)?;
-        // Keys, then passage ids, of every band in turn. Spilled runs are merged once, the ids
-        // waiting in a temporary file while the keys are written.
-        let mut ids = spill::Spool::default();
+        // Fragments, passage ids and (for small tables) keys of every band in turn. Spilled
+        // runs are merged once, the ids and keys waiting in temporary files meanwhile.
+        let bits = dir.bits;
+        let with_keys = bits < lsh::KEYS_IMPLIED_FROM;
+        let (mut ids, mut keys) = (spill::Spool::default(), spill::Spool::default());
         let spilled = self.budget.as_ref().filter(|_| !self.runs.is_empty());
         let spill_dir = spilled.map(|b| b.dir.clone());
-        w.section_with("lsh.keys", |sink| {
-            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+        w.section_with("lsh.frag", |sink| {
+            let mut buf: Vec<u16> = Vec::with_capacity(1 << 16);
+            let mut wide: Vec<u32> = Vec::with_capacity(1 << 16);
             spill::merge(&mut self.runs, &mut self.bands, |_, entries| {
                 for block in entries.chunks(1 << 16) {
                     buf.clear();
                     buf.extend(block.iter().map(|&e| {
                         dir.push(e);
-                        (e >> 32) as u32
+                        lsh::frag((e >> 32) as u32, bits)
                     }));
                     sink(store::as_bytes(&buf))?;
                     if let Some(d) = &spill_dir {
-                        buf.clear();
-                        buf.extend(block.iter().map(|&e| e as u32));
-                        ids.buf.extend_from_slice(store::as_bytes(&buf));
+                        wide.clear();
+                        wide.extend(block.iter().map(|&e| e as u32));
+                        ids.buf.extend_from_slice(store::as_bytes(&wide));
+                        if with_keys {
+                            wide.clear();
+                            wide.extend(block.iter().map(|&e| (e >> 32) as u32));
+                            keys.buf.extend_from_slice(store::as_bytes(&wide));
+                        }
                         if ids.buf.len() >= 1 << 24 {
                             ids.spill(d)?;
+                            keys.spill(d)?;
                         }
                     }
                 }
@@ -436,18 +447,28 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
                 Ok(())
             })
         })?;
-        w.section_with("lsh.ids", |sink| {
-            if spill_dir.is_some() {
-                return ids.drain(sink);
-            }
-            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-            for block in self.bands.iter().flat_map(|b| b.chunks(1 << 16)) {
-                buf.clear();
-                buf.extend(block.iter().map(|&e| e as u32));
-                sink(store::as_bytes(&buf))?;
-            }
-            Ok(())
-        })?;
+        let part = |w: &mut store::Writer,
+                    name: &str,
+                    spool: &mut spill::Spool,
+                    f: fn(u64) -> u32|
+         -> Result<()> {
+            w.section_with(name, |sink| {
+                if spill_dir.is_some() {
+                    return spool.drain(sink);
+                }
+                let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+                for block in self.bands.iter().flat_map(|b| b.chunks(1 << 16)) {
+                    buf.clear();
+                    buf.extend(block.iter().map(|&e| f(e)));
+                    sink(store::as_bytes(&buf))?;
+                }
+                Ok(())
+            })
+        };
+        part(&mut w, "lsh.ids", &mut ids, |e| e as u32)?;
+        if with_keys {
+            part(&mut w, "lsh.keys", &mut keys, |e| (e >> 32) as u32)?;
+        }
         w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
         Ok(meta)
@@ -580,14 +601,19 @@ impl Index {
         }
         let v = lsh::View {
             off: file.u64s("lsh.off")?,
-            keys: file.u32s("lsh.keys")?,
+            keys: if file.has("lsh.keys") {
+                Some(file.u32s("lsh.keys")?)
+            } else {
+                None
+            },
+            frag: file.u16s("lsh.frag")?,
             ids: file.u32s("lsh.ids")?,
             dir: file.u32s("lsh.dir")?,
             bits: meta.dir_bits,
         };
         v.check(meta.params.bands(), passages).map_err(bad)?;
-        if v.keys.len() as u64 != meta.entries {
-            return Err(bad("meta: entry count does not match lsh.keys".into()));
+        if v.ids.len() as u64 != meta.entries {
+            return Err(bad("meta: entry count does not match lsh.ids".into()));
         }
         let signer = Signer::new(meta.params.clone());
         Ok(Index { file, meta, signer })
@@ -625,7 +651,8 @@ impl Index {
         let c = &self.file;
         lsh::View {
             off: c.u64s("lsh.off").expect("checked on load"),
-            keys: c.u32s("lsh.keys").expect("checked on load"),
+            keys: c.u32s("lsh.keys").ok(),
+            frag: c.u16s("lsh.frag").expect("checked on load"),
             ids: c.u32s("lsh.ids").expect("checked on load"),
             dir: c.u32s("lsh.dir").expect("checked on load"),
             bits: self.meta.dir_bits,

@@ -27,8 +27,9 @@ use super::IndexError;
 /// The magic bytes at the start of every index.
 pub const MAGIC: &[u8; 8] = b"UNSPINIX";
 /// The index format this build reads and writes (2: three signature streams, phrase-aware
-/// canonical words).
-pub const FORMAT_VERSION: u32 = 2;
+/// canonical words; 3: `lsh.frag`, 16 key bits per entry that lookups compare, with the full
+/// keys stored only for small tables).
+pub const FORMAT_VERSION: u32 = 3;
 use crate::pack::{u32_at, u64_at, view, Pod, ENTRY, HEADER};
 
 pub(crate) enum Bytes {
@@ -169,6 +170,10 @@ impl Container {
                 "the file changed while it was opened".into(),
             ));
         }
+        // Lookups touch a few pages at random: reading ahead around each would fill memory with
+        // pages no query wants (and, where memory is short, evict the ones it does).
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Random);
         Container::finish(Bytes::Mapped(map), entries, false)
     }
 
@@ -209,6 +214,15 @@ impl Container {
             .find(|(n, _, _)| n == name)
             .map(|&(_, off, len)| &self.bytes[off..off + len])
             .ok_or_else(|| IndexError::Malformed(format!("missing section {name:?}")))
+    }
+
+    pub(crate) fn u16s(&self, name: &str) -> Result<&[u16], IndexError> {
+        cast(self.section(name)?, name)
+    }
+
+    /// Whether the container has section `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.sections.iter().any(|(n, _, _)| n == name)
     }
 
     pub(crate) fn u32s(&self, name: &str) -> Result<&[u32], IndexError> {
