@@ -1,11 +1,18 @@
 //! LSH band tables: per band, the (key, passage) pairs sorted by key, with a directory on the
 //! key's top bits so that a lookup is one directory read and a short binary search.
 
-/// Directory bits for a table whose largest band has `entries` entries: about eight entries per
-/// bucket, between 4 and 20 bits.
+/// Directory bits for a table whose largest band has `entries` entries: about 32 entries per
+/// bucket (their fragments, 64 bytes, are one or two cache lines, and the directory stays a
+/// sixteenth of the tables), between 4 and 20 bits — but at least [`KEYS_IMPLIED_FROM`] once
+/// a band has 2^17 entries, so that tables of any size worth it need not store the full keys.
 pub(crate) fn dir_bits(entries: usize) -> u32 {
-    let per = (entries / 8).max(1);
-    (usize::BITS - per.leading_zeros()).clamp(4, 20)
+    let per = (entries / 32).max(1);
+    let bits = (usize::BITS - per.leading_zeros()).clamp(4, 20);
+    if entries >= 1 << 17 {
+        bits.max(KEYS_IMPLIED_FROM)
+    } else {
+        bits
+    }
 }
 
 /// Sorts a band's entries and drops duplicates (a passage whose band key came out twice).
@@ -272,8 +279,8 @@ mod tests {
 
     #[test]
     fn fragments_find_every_key_and_imply_the_keys_of_large_tables() {
-        // 40 k entries: 12 directory bits, keys stored; 800 k: 16 bits, keys implied.
-        for (n, seed) in [(40_000, 3), (800_000, 5)] {
+        // 40 k entries: 11 directory bits, keys stored; 200 k: 16 bits, keys implied; 2.1 M: 17.
+        for (n, seed) in [(40_000, 3), (200_000, 5), (2_100_000, 7)] {
             let (entries, frag, dir, bits) = band(n, seed);
             let keys: Vec<u32> = entries.iter().map(|&e| (e >> 32) as u32).collect();
             let ids: Vec<u32> = entries.iter().map(|&e| e as u32).collect();
@@ -288,6 +295,13 @@ mod tests {
                 bits,
             };
             assert_eq!(stored, n == 40_000, "{bits} bits");
+            assert_eq!(
+                bits,
+                [11, 16, 17][[40_000, 200_000, 2_100_000]
+                    .iter()
+                    .position(|&m| m == n)
+                    .unwrap()]
+            );
             v.check(1, n).unwrap();
             assert_eq!(v.band_keys(0), keys);
             for (i, &k) in keys.iter().enumerate().step_by(97) {
