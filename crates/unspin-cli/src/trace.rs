@@ -35,9 +35,12 @@ pub struct ParamArgs {
     /// MinHash values per LSH band.
     #[arg(long, value_name = "N")]
     pub rows: Option<usize>,
-    /// Tokens per shingle.
+    /// Tokens per shingle of the skeleton streams.
     #[arg(long, value_name = "N")]
     pub shingle: Option<usize>,
+    /// Tokens per shingle of the immutables stream.
+    #[arg(long, value_name = "N")]
+    pub immutable_shingle: Option<usize>,
 }
 
 impl ParamArgs {
@@ -57,6 +60,9 @@ impl ParamArgs {
         }
         if let Some(v) = self.shingle {
             p.shingle = v;
+        }
+        if let Some(v) = self.immutable_shingle {
+            p.immutable_shingle = v;
         }
         p
     }
@@ -432,8 +438,9 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
                 let p = &s.meta.params;
                 writeln!(
                     out,
-                    "params: {}-shingles, {} MinHash values per stream in {} bands of {} rows, passages of {} words every {}",
+                    "params: {}-shingles ({} for immutables), {} MinHash values per stream in {} bands of {} rows, passages of {} words every {}",
                     p.shingle,
+                    p.immutable_shingle,
                     p.perms,
                     p.bands_per_stream(),
                     p.rows,

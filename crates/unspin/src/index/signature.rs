@@ -14,7 +14,8 @@
 //!   exactly as it was (it never writes a phrase, but may break one up, which the phrase-free
 //!   skeleton notices). About a quarter to a third of the words.
 //!
-//! Each stream is cut into `k`-shingles; a passage (a window of `window` words, every `stride`
+//! Each stream is cut into `k`-shingles (`shingle`, 3; the sparse immutables stream
+//! `immutable_shingle`, 2); a passage (a window of `window` words, every `stride`
 //! words) gets `perms` MinHash values per stream, and every `rows` consecutive values make one
 //! LSH band key. Two passages are candidates when any band key agrees. The parameters are stored
 //! in the index, and BENCHMARKS.md has the sweep that chose the defaults.
@@ -27,8 +28,13 @@ use crate::spin::Rng;
 /// Signature parameters, fixed when an index is built.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Params {
-    /// Tokens per shingle.
+    /// Tokens per shingle of the skeleton streams.
     pub shingle: usize,
+    /// Tokens per shingle of the immutables stream: sparser than the skeleton (a tenth to a
+    /// quarter of the words), and kept by every spinner, so shorter shingles survive the
+    /// words a phrase rewrite puts between them.
+    #[serde(default = "default_immutable_shingle")]
+    pub immutable_shingle: usize,
     /// MinHash values per stream (immutables, skeleton).
     pub perms: usize,
     /// MinHash values per LSH band.
@@ -48,6 +54,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             shingle: 3,
+            immutable_shingle: default_immutable_shingle(),
             perms: 48,
             rows: 3,
             window: 100,
@@ -56,6 +63,10 @@ impl Default for Params {
             seed: 0x7ace,
         }
     }
+}
+
+fn default_immutable_shingle() -> usize {
+    2
 }
 
 impl Params {
@@ -73,6 +84,9 @@ impl Params {
     pub fn check(&self) -> Result<(), String> {
         if self.shingle == 0 || self.shingle > 8 {
             return Err("shingle must be 1 to 8 tokens".into());
+        }
+        if self.immutable_shingle == 0 || self.immutable_shingle > 8 {
+            return Err("immutable_shingle must be 1 to 8 tokens".into());
         }
         if self.rows == 0 || self.perms < self.rows || self.perms > 1024 {
             return Err("perms must be at least rows and at most 1024".into());
@@ -172,6 +186,11 @@ impl Signer {
                 if member & 1 << si == 0 {
                     continue;
                 }
+                let k = if si == 0 {
+                    self.params.immutable_shingle
+                } else {
+                    k
+                };
                 let ring = &mut last[si];
                 ring[seen[si] % k] = (i as u32, w.hash);
                 seen[si] += 1;
@@ -396,9 +415,13 @@ mod tests {
                 _ => true,
             }
         };
-        let k = params.shingle;
         let streams: Vec<Stream> = (0..STREAMS)
             .map(|s| {
+                let k = if s == 0 {
+                    params.immutable_shingle
+                } else {
+                    params.shingle
+                };
                 let toks: Vec<(u32, u64)> = words
                     .iter()
                     .enumerate()
@@ -560,6 +583,7 @@ mod tests {
                 window,
                 stride,
                 shingle,
+                immutable_shingle: (shingle + 1) % 4 + 1,
                 perms: 12,
                 rows: 3,
                 ..Params::default()
