@@ -255,13 +255,13 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             }
             Some(budget) => {
                 let dir = budget.dir.clone();
-                for (spool, name) in [(&mut b.ids, "doc.id"), (&mut b.texts, "doc.text")] {
-                    for chunk in c.section(name)?.chunks(1 << 20) {
-                        spool.buf.extend_from_slice(chunk);
-                        if spool.buf.len() >= budget.bytes / 4 {
-                            spool.spill(&dir)?;
-                        }
-                    }
+                for chunk in c.section("doc.id")?.chunks(1 << 20) {
+                    b.ids.buf.extend_from_slice(chunk);
+                    b.spill_text_if_full()?;
+                }
+                for chunk in c.section("doc.text")?.chunks(1 << 20) {
+                    b.texts.buf.extend_from_slice(chunk);
+                    b.spill_text_if_full()?;
                 }
                 // The tables are sorted already: they are the first run.
                 if v.ids.is_empty() {
@@ -326,15 +326,22 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
                 }
             }
         }
+        self.spill_text_if_full()?;
+        // Band entries are reserved whole by `memory_budget`: a band that fills its reservation
+        // spills them all.
+        if full && self.budget.is_some() {
+            self.spill_bands()?;
+        }
+        Ok(())
+    }
+
+    /// Under a budget, moves the ids and texts held in memory to their files once they take a
+    /// quarter of it (the rest is for band entries).
+    fn spill_text_if_full(&mut self) -> Result<()> {
         if let Some(budget) = &self.budget {
-            // A quarter of the budget for text, the rest for band entries (reserved whole by
-            // `memory_budget`: a band that fills its reservation spills them all).
             if self.texts.buf.len() + self.ids.buf.len() + (1 << 16) >= budget.bytes / 4 {
                 self.texts.spill(&budget.dir)?;
                 self.ids.spill(&budget.dir)?;
-            }
-            if full {
-                self.spill_bands()?;
             }
         }
         Ok(())
@@ -420,7 +427,7 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.section_with("lsh.frag", |sink| {
             let mut buf: Vec<u16> = Vec::with_capacity(1 << 16);
             let mut wide: Vec<u32> = Vec::with_capacity(1 << 16);
-            spill::merge(&mut self.runs, &mut self.bands, |_, entries| {
+            spill::merge(&self.runs, &mut self.bands, |_, entries| {
                 for block in entries.chunks(1 << 16) {
                     buf.clear();
                     buf.extend(block.iter().map(|&e| {

@@ -147,8 +147,10 @@ impl Run {
         })
     }
 
-    fn reader(&mut self) -> Result<RunReader<'_>, IndexError> {
-        self.file.seek(SeekFrom::Start(0)).map_err(io(&self.dir))?;
+    fn reader(&self) -> Result<RunReader<'_>, IndexError> {
+        (&self.file)
+            .seek(SeekFrom::Start(0))
+            .map_err(io(&self.dir))?;
         Ok(RunReader {
             r: BufReader::with_capacity(1 << 16, &self.file),
             dir: &self.dir,
@@ -173,7 +175,7 @@ struct RunReader<'a> {
 /// (impossible unless an index being added to holds one), since the band sizes were counted
 /// before.
 pub(crate) fn merge(
-    runs: &mut [Run],
+    runs: &[Run],
     tail: &mut [Vec<u64>],
     mut each: impl FnMut(usize, &[u64]) -> Result<(), IndexError>,
 ) -> Result<(), IndexError> {
@@ -183,16 +185,15 @@ pub(crate) fn merge(
         }
         return Ok(());
     }
-    let lens: Vec<Vec<u64>> = runs.iter().map(|r| r.lens.clone()).collect();
     let mut readers = runs
-        .iter_mut()
+        .iter()
         .map(Run::reader)
         .collect::<Result<Vec<_>, _>>()?;
     let (mut all, mut scratch) = (Vec::new(), Vec::new());
     for (band, tail) in tail.iter_mut().enumerate() {
         all.clear();
-        for (r, lens) in readers.iter_mut().zip(&lens) {
-            let (at, n) = (all.len(), lens[band] as usize);
+        for (r, run) in readers.iter_mut().zip(runs) {
+            let (at, n) = (all.len(), run.lens[band] as usize);
             all.resize(at + n, 0);
             r.r.read_exact(as_bytes_mut(&mut all[at..]))
                 .map_err(io(r.dir))?;
