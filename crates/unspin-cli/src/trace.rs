@@ -41,6 +41,15 @@ pub struct ParamArgs {
     /// Tokens per shingle of the immutables stream.
     #[arg(long, value_name = "N")]
     pub immutable_shingle: Option<usize>,
+    /// Tokens per shingle of the content stream.
+    #[arg(long, value_name = "N")]
+    pub content_shingle: Option<usize>,
+    /// MinHash values of the content stream.
+    #[arg(long, value_name = "N")]
+    pub content_perms: Option<usize>,
+    /// MinHash values per LSH band of the content stream.
+    #[arg(long, value_name = "N")]
+    pub content_rows: Option<usize>,
 }
 
 impl ParamArgs {
@@ -63,6 +72,15 @@ impl ParamArgs {
         }
         if let Some(v) = self.immutable_shingle {
             p.immutable_shingle = v;
+        }
+        if let Some(v) = self.content_shingle {
+            p.content_shingle = v;
+        }
+        if let Some(v) = self.content_perms {
+            p.content_perms = v;
+        }
+        if let Some(v) = self.content_rows {
+            p.content_rows = v;
         }
         p
     }
@@ -156,6 +174,10 @@ pub struct TraceArgs {
     /// Candidates verified by alignment at most.
     #[arg(long, default_value_t = 8)]
     pub verify: usize,
+    /// Candidates screened at most, best first, by the pairs of adjacent words they share with
+    /// the query; those that pass are aligned, up to --verify.
+    #[arg(long, default_value_t = TraceOptions::default().screen)]
+    pub screen: usize,
     /// Show the spun text and each source side by side, every substitution marked.
     #[arg(long, conflicts_with = "json")]
     pub align: bool,
@@ -220,6 +242,9 @@ pub struct EvalTraceArgs {
     /// Lowest alignment score counted as a match.
     #[arg(long, default_value_t = 0.6)]
     pub min_score: f32,
+    /// Candidates screened at most per query (see `unspin trace --screen`).
+    #[arg(long, default_value_t = TraceOptions::default().screen)]
+    pub screen: usize,
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -438,12 +463,16 @@ pub fn index_cmd(c: IndexCommand) -> Result<u8> {
                 let p = &s.meta.params;
                 writeln!(
                     out,
-                    "params: {}-shingles ({} for immutables), {} MinHash values per stream in {} bands of {} rows, passages of {} words every {}",
+                    "params: {}-shingles ({} for immutables), {} MinHash values per stream in {} bands of {} rows; content stream {}-shingles, {} values in {} bands of {} rows; passages of {} words every {}",
                     p.shingle,
                     p.immutable_shingle,
                     p.perms,
                     p.bands_per_stream(),
                     p.rows,
+                    p.content_shingle,
+                    p.content_perms,
+                    p.stream(3).bands(),
+                    p.content_rows,
                     p.window,
                     p.stride
                 )?;
@@ -509,6 +538,7 @@ pub fn trace_cmd(a: TraceArgs) -> Result<u8> {
     let opts = TraceOptions {
         top: a.top,
         verify: a.verify.max(a.top),
+        screen: a.screen,
         min_score: a.min_score,
         ..TraceOptions::default()
     };
@@ -816,6 +846,7 @@ pub fn eval_trace(a: EvalTraceArgs) -> Result<u8> {
         .collect::<Result<_>>()?;
     let opts = TraceOptions {
         min_score: a.min_score,
+        screen: a.screen,
         ..TraceOptions::default()
     };
     let texts: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();

@@ -310,11 +310,20 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         if self.pass_doc.len() + sig.passages.len() >= u32::MAX as usize {
             return Err(IndexError::Full("2^32 passages".into()));
         }
+        // Band entries are reserved whole by `memory_budget`: when the document's entries
+        // would not fit a band's reservation, every band is spilled first (so that no band
+        // grows beyond it: a vector that grew would double, and keep its new size).
+        let n = sig.passages.len();
+        if self.budget.is_some()
+            && self.bands.iter().any(|t| t.capacity() - t.len() < n)
+            && self.bands.iter().any(|t| !t.is_empty())
+        {
+            self.spill_bands()?;
+        }
         self.ids.buf.extend_from_slice(id.as_bytes());
         self.id_off.push(self.ids.len());
         self.texts.buf.extend_from_slice(text.as_bytes());
         self.text_off.push(self.texts.len());
-        let mut full = false;
         for p in sig.passages {
             let pid = self.pass_doc.len() as u64;
             self.pass_doc.push(doc);
@@ -322,16 +331,10 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             for (band, key) in p.keys.iter().enumerate() {
                 if let (Some(k), Some(t)) = (key, self.bands.get_mut(band)) {
                     t.push((*k as u64) << 32 | pid);
-                    full |= t.len() == t.capacity();
                 }
             }
         }
         self.spill_text_if_full()?;
-        // Band entries are reserved whole by `memory_budget`: a band that fills its reservation
-        // spills them all.
-        if full && self.budget.is_some() {
-            self.spill_bands()?;
-        }
         Ok(())
     }
 
@@ -482,6 +485,13 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
     }
 }
 
+/// Band keys shared by more passages than this are not looked at (they say little, and cost
+/// much).
+const MAX_HITS: usize = 4096;
+/// The same for the content stream's bands, whose keys are single pairs of words: a cap of 512
+/// instead of 4096 kept recall at 1 M documents and made queries 18 % faster (BENCHMARKS.md).
+const MAX_CONTENT_HITS: usize = 512;
+
 /// A verified, memory-mapped index.
 pub struct Index {
     file: store::Container,
@@ -496,6 +506,9 @@ pub struct TraceOptions {
     pub top: usize,
     /// Candidates verified by alignment at most.
     pub verify: usize,
+    /// Candidates screened at most (by the word pairs they share with the query,
+    /// `min_shared_pairs`), in rank order; those that pass are aligned, up to `verify`.
+    pub screen: usize,
     /// Lowest alignment score reported as a source.
     pub min_score: f32,
     /// Words between the starts of the query's passages (0: a quarter of the index's window).
@@ -503,6 +516,12 @@ pub struct TraceOptions {
     /// Candidates whose evidence (the rarity-weighted bands their best pair of passages shares)
     /// is below this share of the best candidate's are not verified.
     pub relative_votes: f32,
+    /// Candidates holding fewer than this share of the query's pairs of adjacent words
+    /// (counted with multiplicity) are not aligned: a screen that costs a tokenizer pass and a
+    /// sort, where an alignment costs the document's words looked up and a banded dynamic
+    /// programme. Sources of copies spun at rate 0.5 hold at least 0.11 of them, unrelated
+    /// candidates mostly under 0.05 (BENCHMARKS.md). 0 aligns every candidate.
+    pub min_shared_pairs: f32,
 }
 
 impl Default for TraceOptions {
@@ -510,9 +529,11 @@ impl Default for TraceOptions {
         TraceOptions {
             top: 5,
             verify: 8,
+            screen: 32,
             min_score: 0.6,
             step: 0,
             relative_votes: 0.2,
+            min_shared_pairs: 0.06,
         }
     }
 }
@@ -722,13 +743,20 @@ impl Index {
         words: &[crate::canon::Word],
         step: usize,
     ) -> Vec<(u32, u32, isize)> {
-        self.ranked(canon, words, step)
+        self.ranked(canon, words, step, usize::MAX)
             .into_iter()
             .map(|c| (c.doc, c.bands, c.hint))
             .collect()
     }
 
-    fn ranked(&self, canon: &Canon<'_>, words: &[crate::canon::Word], step: usize) -> Vec<Ranked> {
+    /// The best `limit` candidates for `words`, best first (see [`Index::candidates`]).
+    fn ranked(
+        &self,
+        canon: &Canon<'_>,
+        words: &[crate::canon::Word],
+        step: usize,
+        limit: usize,
+    ) -> Vec<Ranked> {
         let step = if step == 0 {
             (self.meta.params.window / 4).max(1)
         } else {
@@ -739,6 +767,7 @@ impl Index {
         let pass_doc = self.file.u32s("pass.doc").expect("checked on load");
         let pass_start = self.file.u32s("pass.start").expect("checked on load");
         let total = pass_doc.len().max(1) as f32;
+        let content_from = self.meta.params.band_range(3).start;
         let mut docs: rustc_hash::FxHashMap<u32, Ranked> = Default::default();
         let mut pair: rustc_hash::FxHashMap<u32, (u32, f32)> = Default::default();
         for q in &qp {
@@ -746,8 +775,14 @@ impl Index {
             for (band, key) in q.keys.iter().enumerate() {
                 let Some(key) = key else { continue };
                 let hits = v.lookup(band, *key);
-                // A key shared by thousands of passages says little and costs much.
-                if hits.is_empty() || hits.len() > 4096 {
+                // A key shared by thousands of passages says little and costs much; a content
+                // band's key is one pair of words, and common pairs are shared by hundreds.
+                let cap = if band >= content_from {
+                    MAX_CONTENT_HITS
+                } else {
+                    MAX_HITS
+                };
+                if hits.is_empty() || hits.len() > cap {
                     continue;
                 }
                 let w = (1.0 + total / hits.len() as f32).ln();
@@ -776,12 +811,18 @@ impl Index {
             }
         }
         let mut out: Vec<Ranked> = docs.into_values().collect();
-        out.sort_by(|a, b| {
+        let order = |a: &Ranked, b: &Ranked| {
             b.weight
                 .total_cmp(&a.weight)
                 .then(b.total.total_cmp(&a.total))
                 .then(a.doc.cmp(&b.doc))
-        });
+        };
+        // Only the best `limit` are wanted: selected first, then sorted.
+        if limit < out.len() {
+            out.select_nth_unstable_by(limit, order);
+            out.truncate(limit);
+        }
+        out.sort_unstable_by(order);
         out
     }
 
@@ -812,21 +853,29 @@ impl Index {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let cands = self.ranked(canon, &words, opts.step);
+        let cands = self.ranked(canon, &words, opts.step, opts.screen.max(opts.verify));
         let floor = cands.first().map_or(0.0, |c| c.weight) * opts.relative_votes;
+        let mut screen = PairScreen::new(text);
+        // Rounded down: a query of a few words is not screened.
+        let need = (opts.min_shared_pairs.clamp(0.0, 1.0) * screen.pairs as f32) as usize;
         let mut out = Vec::new();
+        let mut aligned = 0;
         for &Ranked {
             doc,
             bands,
             weight,
             hint,
             ..
-        } in cands.iter().take(opts.verify)
+        } in cands.iter().take(opts.screen.max(opts.verify))
         {
-            if weight < floor {
+            if weight < floor || aligned == opts.verify {
                 break;
             }
             let source = self.doc_text(doc)?;
+            if !screen.holds(source, need) {
+                continue;
+            }
+            aligned += 1;
             let tw = canon.words(source);
             let band = 16 + words.len() / 5;
             let alignment = align::align_with(
@@ -857,5 +906,119 @@ impl Index {
         });
         out.truncate(opts.top);
         Ok(out)
+    }
+}
+
+/// Screens candidates by the pairs of adjacent words they share with the query: only fast. A
+/// word is a run of ASCII letters and digits, apostrophes and non-ASCII bytes (ASCII letters
+/// lowered); anything else separates words. The query's pairs sit in an open-addressing table
+/// with their counts, so a candidate is screened in one pass over its bytes, nothing sorted or
+/// allocated.
+struct PairScreen {
+    /// (pair hash, count in the query, candidate stamp, count used by that candidate).
+    slots: Vec<(u64, u32, u32, u32)>,
+    stamp: u32,
+    /// Pairs in the query.
+    pairs: usize,
+}
+
+impl PairScreen {
+    fn new(query: &str) -> PairScreen {
+        let mut hs = Vec::new();
+        word_pairs(query, |h| hs.push(h));
+        let size = (hs.len() * 2).next_power_of_two().max(16);
+        let mut s = PairScreen {
+            slots: vec![(0, 0, 0, 0); size],
+            stamp: 0,
+            pairs: hs.len(),
+        };
+        for h in hs {
+            let i = s.slot(h);
+            s.slots[i].0 = h;
+            s.slots[i].1 += 1;
+        }
+        s
+    }
+
+    /// The slot of `h`: its own, or the empty one where it would go.
+    fn slot(&self, h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> 7) as usize & mask;
+        while self.slots[i].0 != h && self.slots[i].0 != 0 {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// Whether `text` holds at least `need` of the query's pairs (counted with multiplicity).
+    fn holds(&mut self, text: &str, need: usize) -> bool {
+        if need == 0 {
+            return true;
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        let stamp = self.stamp;
+        let mut shared = 0;
+        let mut done = false;
+        word_pairs(text, |h| {
+            if done {
+                return;
+            }
+            let i = self.slot(h);
+            let s = &mut self.slots[i];
+            if s.0 == 0 {
+                return;
+            }
+            if s.2 != stamp {
+                (s.2, s.3) = (stamp, 0);
+            }
+            if s.3 < s.1 {
+                s.3 += 1;
+                shared += 1;
+                done = shared >= need;
+            }
+        });
+        done
+    }
+}
+
+/// Hands the hash of each pair of adjacent words of `text` to `each` (never 0).
+fn word_pairs(text: &str, mut each: impl FnMut(u64)) {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (mut h, mut in_word, mut prev) = (0u64, false, None::<u64>);
+    for &b in text.as_bytes().iter().chain(std::iter::once(&b' ')) {
+        if b.is_ascii_alphanumeric() || b >= 0x80 || (b == b'\'' && in_word) {
+            h = (h.rotate_left(7) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(K);
+            in_word = true;
+        } else if in_word {
+            let w = h ^ (h >> 29);
+            if let Some(p) = prev {
+                each((p.wrapping_mul(K).rotate_left(31) ^ w).max(1));
+            }
+            prev = Some(w);
+            (h, in_word) = (0, false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PairScreen;
+
+    #[test]
+    fn the_pair_screen_counts_shared_pairs_with_multiplicity() {
+        let mut s = PairScreen::new("The cat sat on the mat, and the cat slept.");
+        assert_eq!(s.pairs, 9);
+        // Case and punctuation do not matter; every pair is there.
+        assert!(s.holds("the cat sat on the mat and the cat slept", 9));
+        // "the cat" twice in the query: a candidate holding it three times holds two.
+        assert!(s.holds("the cat. The cat! the cat?", 2));
+        assert!(!s.holds("the cat. The cat! the cat?", 3));
+        // Words in another order share no pair.
+        assert!(!s.holds("mat the on sat cat the", 1));
+        assert!(s.holds("anything", 0));
+        // Apostrophes stay inside words; non-ASCII letters are letters.
+        let mut s = PairScreen::new("didn't café opening");
+        assert!(s.holds("He DIDN'T café opening", 2));
+        assert!(!s.holds("didn t café opening", 2));
     }
 }

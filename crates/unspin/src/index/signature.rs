@@ -1,7 +1,7 @@
-//! Spin-invariant signatures: shingles of three canonical streams, MinHash per passage, LSH band
+//! Spin-invariant signatures: shingles of four canonical streams, MinHash per passage, LSH band
 //! keys.
 //!
-//! From a text's [`canon::Word`](crate::canon::Word)s three streams are taken:
+//! From a text's [`canon::Word`](crate::canon::Word)s four streams are taken:
 //!
 //! - **immutables**: [`Kind::Immutable`] and [`Kind::Fixed`] words (names, numbers, words without
 //!   synonyms, contractions, compound parts). No spinner configuration changes them; they are
@@ -13,12 +13,20 @@
 //! - **skeleton**: the same with the phrases' words kept. A one-for-one spinner leaves it
 //!   exactly as it was (it never writes a phrase, but may break one up, which the phrase-free
 //!   skeleton notices). About a quarter to a third of the words.
+//! - **content**: every word but the function words and the words of thesaurus phrases: the
+//!   free words a spinner left alone beside the immutables. Dense, and each free word is
+//!   changed at the spin rate, so few shingles survive in a row; but those that do are rare
+//!   pairs of words, so each MinHash value is a band of its own (`content_rows`, 1). What finds
+//!   a heavily phrase-spun excerpt of technical text or fiction, where the first three streams
+//!   hold almost nothing.
 //!
 //! Each stream is cut into `k`-shingles (`shingle`, 3; the sparse immutables stream
-//! `immutable_shingle`, 2); a passage (a window of `window` words, every `stride`
-//! words) gets `perms` MinHash values per stream, and every `rows` consecutive values make one
-//! LSH band key. Two passages are candidates when any band key agrees. The parameters are stored
-//! in the index, and BENCHMARKS.md has the sweep that chose the defaults.
+//! `immutable_shingle`, 2; the content stream `content_shingle`, 2); a passage (a window of
+//! `window` words, every `stride` words) gets MinHash values per stream (`perms` for the first
+//! three, `content_perms` for the content stream), and every `rows` (`content_rows`)
+//! consecutive values make one LSH band key. Two passages are candidates when any band key
+//! agrees. The parameters are stored in the index, and BENCHMARKS.md has the sweeps that chose
+//! the defaults.
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +51,15 @@ pub struct Params {
     pub window: usize,
     /// Words between the starts of consecutive passages.
     pub stride: usize,
+    /// Tokens per shingle of the content stream.
+    #[serde(default = "default_content_shingle")]
+    pub content_shingle: usize,
+    /// MinHash values of the content stream.
+    #[serde(default = "default_content_perms")]
+    pub content_perms: usize,
+    /// MinHash values per LSH band of the content stream.
+    #[serde(default = "default_content_rows")]
+    pub content_rows: usize,
     /// Fewest shingles a stream needs in a passage before its bands are used: an almost empty
     /// set would collide with every other almost empty set.
     pub min_shingles: usize,
@@ -59,6 +76,9 @@ impl Default for Params {
             rows: 3,
             window: 100,
             stride: 50,
+            content_shingle: default_content_shingle(),
+            content_perms: default_content_perms(),
+            content_rows: default_content_rows(),
             min_shingles: 3,
             seed: 0x7ace,
         }
@@ -69,15 +89,73 @@ fn default_immutable_shingle() -> usize {
     2
 }
 
+fn default_content_shingle() -> usize {
+    2
+}
+
+fn default_content_perms() -> usize {
+    8
+}
+
+fn default_content_rows() -> usize {
+    1
+}
+
+/// How one stream is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamShape {
+    /// Tokens per shingle.
+    pub shingle: usize,
+    /// MinHash values.
+    pub perms: usize,
+    /// MinHash values per band.
+    pub rows: usize,
+}
+
+impl StreamShape {
+    /// Bands of the stream.
+    pub fn bands(&self) -> usize {
+        self.perms / self.rows.max(1)
+    }
+}
+
 impl Params {
-    /// Bands per stream.
+    /// Bands of each of the first three streams (immutables, phrase-free skeleton, skeleton).
     pub fn bands_per_stream(&self) -> usize {
         self.perms / self.rows.max(1)
     }
 
+    /// How stream `si` (0 to [`STREAMS`] − 1) is signed.
+    pub fn stream(&self, si: usize) -> StreamShape {
+        match si {
+            0 => StreamShape {
+                shingle: self.immutable_shingle,
+                perms: self.perms,
+                rows: self.rows,
+            },
+            3 => StreamShape {
+                shingle: self.content_shingle,
+                perms: self.content_perms,
+                rows: self.content_rows,
+            },
+            _ => StreamShape {
+                shingle: self.shingle,
+                perms: self.perms,
+                rows: self.rows,
+            },
+        }
+    }
+
+    /// The bands of stream `si`, as indexes into [`Passage::keys`]: the streams' bands one
+    /// after another.
+    pub fn band_range(&self, si: usize) -> std::ops::Range<usize> {
+        let start: usize = (0..si).map(|s| self.stream(s).bands()).sum();
+        start..start + self.stream(si).bands()
+    }
+
     /// Bands in all.
     pub fn bands(&self) -> usize {
-        STREAMS * self.bands_per_stream()
+        (0..STREAMS).map(|s| self.stream(s).bands()).sum()
     }
 
     /// Whether the parameters can be used.
@@ -88,8 +166,17 @@ impl Params {
         if self.immutable_shingle == 0 || self.immutable_shingle > 8 {
             return Err("immutable_shingle must be 1 to 8 tokens".into());
         }
+        if self.content_shingle == 0 || self.content_shingle > 8 {
+            return Err("content_shingle must be 1 to 8 tokens".into());
+        }
         if self.rows == 0 || self.perms < self.rows || self.perms > 1024 {
             return Err("perms must be at least rows and at most 1024".into());
+        }
+        if self.content_rows == 0
+            || self.content_perms < self.content_rows
+            || self.content_perms > 1024
+        {
+            return Err("content_perms must be at least content_rows and at most 1024".into());
         }
         if self.window == 0
             || self.stride == 0
@@ -116,13 +203,13 @@ pub struct Passage {
     pub start: u32,
     /// Number of words in the passage.
     pub len: u32,
-    /// One key per band: the immutables' bands first, then the phrase-free skeleton's, then the
-    /// skeleton's.
+    /// One key per band: the immutables' bands first, then the phrase-free skeleton's, the
+    /// skeleton's and the content stream's ([`Params::band_range`]).
     pub keys: Vec<Option<u32>>,
 }
 
-/// Streams signed: immutables, phrase-free skeleton, skeleton.
-pub const STREAMS: usize = 3;
+/// Streams signed: immutables, phrase-free skeleton, skeleton, content.
+pub const STREAMS: usize = 4;
 
 /// Computes signatures with fixed parameters (cheap to share between threads).
 pub struct Signer {
@@ -150,16 +237,17 @@ impl Signer {
     /// A signer for `params`.
     pub fn new(params: Params) -> Signer {
         let mut rng = Rng::new(params.seed);
-        let coef: Vec<(u64, u64)> = (0..STREAMS * params.perms)
-            .map(|_| (rng.next_u64() | 1, rng.next_u64()))
-            .collect();
-        let halves = coef
-            .chunks(params.perms)
-            .map(|c: &[(u64, u64)]| Halves {
-                al: c.iter().map(|&(a, _)| a as u32).collect(),
-                ah: c.iter().map(|&(a, _)| (a >> 32) as u32).collect(),
-                bl: c.iter().map(|&(_, b)| b as u32).collect(),
-                bh: c.iter().map(|&(_, b)| (b >> 32) as u32).collect(),
+        let halves = (0..STREAMS)
+            .map(|si| {
+                let c: Vec<(u64, u64)> = (0..params.stream(si).perms)
+                    .map(|_| (rng.next_u64() | 1, rng.next_u64()))
+                    .collect();
+                Halves {
+                    al: c.iter().map(|&(a, _)| a as u32).collect(),
+                    ah: c.iter().map(|&(a, _)| (a >> 32) as u32).collect(),
+                    bl: c.iter().map(|&(_, b)| b as u32).collect(),
+                    bh: c.iter().map(|&(_, b)| (b >> 32) as u32).collect(),
+                }
             })
             .collect();
         Signer { params, halves }
@@ -172,7 +260,7 @@ impl Signer {
 
     /// The shingles of the three streams, in one pass over the words.
     fn streams(&self, canon: &Canon<'_>, words: &[Word]) -> [Stream; STREAMS] {
-        let k = self.params.shingle;
+        let ks: [usize; STREAMS] = std::array::from_fn(|si| self.params.stream(si).shingle);
         let mut out = [(); STREAMS].map(|_| Stream {
             pos: Vec::with_capacity(words.len()),
             hash: Vec::with_capacity(words.len()),
@@ -186,11 +274,7 @@ impl Signer {
                 if member & 1 << si == 0 {
                     continue;
                 }
-                let k = if si == 0 {
-                    self.params.immutable_shingle
-                } else {
-                    k
-                };
+                let k = ks[si];
                 let ring = &mut last[si];
                 ring[seen[si] % k] = (i as u32, w.hash);
                 seen[si] += 1;
@@ -229,9 +313,7 @@ impl Signer {
             starts.push(n - w);
         }
         let streams = self.streams(canon, words);
-        let p = self.params.perms;
-        let bps = self.params.bands_per_stream();
-        let rows = self.params.rows;
+        let shapes: [StreamShape; STREAMS] = std::array::from_fn(|si| self.params.stream(si));
         // Each stream's MinHash minima per block of `g` word positions (g divides both the
         // window and the step), every shingle hashed once: a window aligned to the blocks takes
         // the minima of the blocks it covers, and only the shingles of a block it covers in
@@ -239,35 +321,46 @@ impl Signer {
         // each window's shingles one by one.
         let g = gcd(w, step);
         let blocks = n / g + 1;
-        let mut block_mins = vec![u32::MAX; STREAMS * blocks * p];
+        // Stream si's block minima start at base[si].
+        let mut base = [0usize; STREAMS + 1];
+        for si in 0..STREAMS {
+            base[si + 1] = base[si] + blocks * shapes[si].perms;
+        }
+        let mut block_mins = vec![u32::MAX; base[STREAMS]];
         for (si, st) in streams.iter().enumerate() {
             take_minima(
-                &mut block_mins[si * blocks * p..(si + 1) * blocks * p],
+                &mut block_mins[base[si]..base[si + 1]],
                 &self.halves[si],
                 &st.pos,
                 &st.hash,
                 g,
             );
         }
-        let mut mins = vec![u32::MAX; p];
+        let most = shapes.iter().map(|sh| sh.perms).max().unwrap_or(0);
+        let mut mins_buf = vec![u32::MAX; most];
+        let bands = self.params.bands();
         let mut out = Vec::with_capacity(starts.len());
         for &s in &starts {
             let e = (s + w).min(n);
             // Blocks wholly inside [s, e): from the first that starts at or after s, up to the
             // last that ends by e (every block when the window reaches the text's end).
             let (jb, je) = (s.div_ceil(g), if e == n { blocks } else { e / g });
-            let mut keys = Vec::with_capacity(STREAMS * bps);
+            let mut keys = Vec::with_capacity(bands);
             for (si, st) in streams.iter().enumerate() {
+                let StreamShape { perms: p, rows, .. } = shapes[si];
+                let nb = shapes[si].bands();
+                let first_band = keys.len();
                 let lo = st.pos.partition_point(|&x| (x as usize) < s);
                 let hi = st.pos.partition_point(|&x| (x as usize) < e);
                 if hi - lo < self.params.min_shingles {
-                    keys.extend(std::iter::repeat_n(None, bps));
+                    keys.extend(std::iter::repeat_n(None, nb));
                     continue;
                 }
+                let mins = &mut mins_buf[..p];
                 mins.fill(u32::MAX);
                 let halves = &self.halves[si];
                 if jb < je {
-                    let bm = &block_mins[si * blocks * p..(si + 1) * blocks * p];
+                    let bm = &block_mins[base[si]..base[si + 1]];
                     for b in bm[jb * p..je * p].chunks_exact(p) {
                         for (m, &x) in mins.iter_mut().zip(b) {
                             *m = (*m).min(x);
@@ -277,19 +370,13 @@ impl Signer {
                     let head = st.pos.partition_point(|&x| (x as usize) < jb * g);
                     let tail = st.pos.partition_point(|&x| (x as usize) < je * g);
                     for (a, b) in [(lo, head), (tail, hi)] {
-                        take_minima(&mut mins, halves, &st.pos[a..b], &st.hash[a..b], usize::MAX);
+                        take_minima(mins, halves, &st.pos[a..b], &st.hash[a..b], usize::MAX);
                     }
                 } else {
-                    take_minima(
-                        &mut mins,
-                        halves,
-                        &st.pos[lo..hi],
-                        &st.hash[lo..hi],
-                        usize::MAX,
-                    );
+                    take_minima(mins, halves, &st.pos[lo..hi], &st.hash[lo..hi], usize::MAX);
                 }
-                for b in 0..bps {
-                    let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((si * bps + b) as u64) << 48;
+                for b in 0..nb {
+                    let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((first_band + b) as u64) << 48;
                     for &m in &mins[b * rows..(b + 1) * rows] {
                         h = (h ^ m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                         h ^= h >> 31;
@@ -362,17 +449,23 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 /// The streams `w` belongs to, one bit each (1: immutables, 2: phrase-free skeleton,
-/// 4: skeleton).
+/// 4: skeleton, 8: content).
 fn streams_of(canon: &Canon<'_>, w: &Word) -> u8 {
     match w.kind {
         Kind::Immutable | Kind::Fixed => {
             if w.phrase {
-                0b101
+                0b0101
             } else {
-                0b111
+                0b1111
             }
         }
-        Kind::Free => 0,
+        Kind::Free => {
+            if w.phrase {
+                0
+            } else {
+                0b1000
+            }
+        }
         Kind::Function if w.id.is_some_and(|id| canon.phrase_prone(id)) => 0,
         Kind::Function => {
             if w.phrase {
@@ -409,6 +502,8 @@ mod tests {
             match (s, w.kind) {
                 (0, Kind::Immutable | Kind::Fixed) => true,
                 (0, _) => false,
+                (3, Kind::Function) => false,
+                (3, _) => !w.phrase,
                 (_, Kind::Free) => false,
                 (1, _) if w.phrase => false,
                 (_, Kind::Function) => !w.id.is_some_and(|id| canon.phrase_prone(id)),
@@ -417,11 +512,7 @@ mod tests {
         };
         let streams: Vec<Stream> = (0..STREAMS)
             .map(|s| {
-                let k = if s == 0 {
-                    params.immutable_shingle
-                } else {
-                    params.shingle
-                };
+                let k = params.stream(s).shingle;
                 let toks: Vec<(u32, u64)> = words
                     .iter()
                     .enumerate()
@@ -459,12 +550,14 @@ mod tests {
             }
             starts.push(n - w);
         }
-        let (p, bps, rows) = (params.perms, params.bands_per_stream(), params.rows);
         let mut out = Vec::new();
         for &s in &starts {
             let e = (s + w).min(n);
             let mut keys = Vec::new();
             for (si, st) in streams.iter().enumerate() {
+                let StreamShape { perms: p, rows, .. } = params.stream(si);
+                let bps = params.stream(si).bands();
+                let first_band = params.band_range(si).start;
                 let lo = st.pos.partition_point(|&x| (x as usize) < s);
                 let hi = st.pos.partition_point(|&x| (x as usize) < e);
                 if hi - lo < params.min_shingles {
@@ -481,7 +574,7 @@ mod tests {
                     }
                 }
                 for b in 0..bps {
-                    let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((si * bps + b) as u64) << 48;
+                    let mut h = 0x2545_f491_4f6c_dd1d_u64 ^ ((first_band + b) as u64) << 48;
                     for &m in &mins[b * rows..(b + 1) * rows] {
                         h = (h ^ m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                         h ^= h >> 31;
@@ -584,8 +677,11 @@ mod tests {
                 stride,
                 shingle,
                 immutable_shingle: (shingle + 1) % 4 + 1,
+                content_shingle: shingle % 3 + 1,
                 perms: 12,
                 rows: 3,
+                content_perms: 5,
+                content_rows: 1 + shingle % 2,
                 ..Params::default()
             });
             for n in [0, 1, 2, 5, 9, 10, 11, 60, 99, 100, 101, 149, 150, 151, 333] {

@@ -28,8 +28,9 @@ use super::IndexError;
 pub const MAGIC: &[u8; 8] = b"UNSPINIX";
 /// The index format this build reads and writes (2: three signature streams, phrase-aware
 /// canonical words; 3: `lsh.frag`, 16 key bits per entry that lookups compare, with the full
-/// keys stored only for small tables).
-pub const FORMAT_VERSION: u32 = 3;
+/// keys stored only for small tables; 4: a fourth stream, the content words, whose MinHash
+/// values are bands of their own).
+pub const FORMAT_VERSION: u32 = 4;
 use crate::pack::{u32_at, u64_at, view, Pod, ENTRY, HEADER};
 
 pub(crate) enum Bytes {
