@@ -481,6 +481,9 @@ fn the_content_stream_survives_phrase_spinning_where_the_skeletons_fail() {
         }
     }
     eprintln!("{found:?} of {n}");
-    assert!(found[3] > found[..3].iter().copied().max().unwrap(), "{found:?}");
+    assert!(
+        found[3] > found[..3].iter().copied().max().unwrap(),
+        "{found:?}"
+    );
     assert!(found[3] * 10 >= n * 8, "{found:?} of {n}");
 }
