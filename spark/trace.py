@@ -7,7 +7,7 @@ Both sides are manifests (or input files, or --*-jsonl read by Spark). Every doc
 in Rust (MinHash of the words a spinner cannot change, per passage, LSH bands; the index's
 parameters); band rows are exploded and the suspects joined to the originals on the band key;
 buckets larger than --max-bucket (boilerplate) are dropped; the best --verify candidates per
-suspect (by bands shared) are verified in Rust by the word alignment `unspin trace` uses. Output:
+suspect (by the rarity-weighted bands shared, as `Index::candidates` ranks them) are verified in Rust by the word alignment `unspin trace` uses. Output:
 one row per (query_id, source_id) scoring at least --min-score, best first (rank), with the
 alignment summary. No global clustering: it is query-against-originals, so the originals' side
 can grow append-only.

@@ -127,6 +127,13 @@ impl PySigner {
         self.signer.params().bands()
     }
 
+    /// The first band of the content stream, whose bands are single MinHash values (an index
+    /// skips more of their crowded keys).
+    #[getter]
+    fn content_from(&self) -> usize {
+        self.signer.params().band_range(3).start
+    }
+
     /// The parameters, as a dict.
     #[getter]
     fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

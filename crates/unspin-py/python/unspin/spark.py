@@ -423,20 +423,33 @@ def candidates(
     verify: int = 8,
     relative_votes: float = 0.2,
     max_bucket: int = 4096,
+    max_content_bucket: int = 512,
+    content_from: Optional[int] = None,
 ) -> DataFrame:
     """The band join: ``(query_id, source_id, bands, hint)`` for the at most ``verify`` best
-    candidates per query, as ``Index::candidates`` ranks them (bands shared by the best pair of
-    passages, then bands in all), keeping those with at least ``relative_votes`` of the best's
-    bands. Buckets holding more than ``max_bucket`` source passages (boilerplate, and the
-    classic out-of-memory spot of a band join) are dropped, as the index's lookup drops them."""
-    big = (
-        source_bands.groupBy("band_key")
-        .count()
-        .where(F.col("count") > max_bucket)
-        .select("band_key")
+    candidates per query, ranked as ``Index::candidates`` ranks them: each band key a query
+    passage shares with a source passage weighs ``ln(1 + passages / passages holding that
+    key)`` (an IDF: common keys say little), a candidate is ranked by its best pair of passages'
+    weight, then by the weight of all its pairs, and candidates under ``relative_votes`` of the
+    best's weight are dropped. Buckets holding more than ``max_bucket`` source passages
+    (``max_content_bucket`` for the content stream's one-value bands, from band
+    ``content_from``, by default the default signer's) are dropped, as the index's lookup drops
+    them (boilerplate, and the classic out-of-memory spot of a band join)."""
+    if content_from is None:
+        content_from = unspin.Signer().content_from
+    passages = source_bands.select("id", "start").distinct().count()
+    sizes = source_bands.groupBy("band_key").agg(F.count(F.lit(1)).alias("hits"))
+    cap = F.when(
+        F.shiftRight(F.col("band_key"), 32) >= F.lit(content_from), F.lit(max_content_bucket)
+    ).otherwise(F.lit(max_bucket))
+    kept = sizes.where(F.col("hits") <= cap).select(
+        "band_key", F.log1p(F.lit(float(max(passages, 1))) / F.col("hits")).alias("w")
     )
-    src = source_bands.join(big, "band_key", "left_anti").select(
-        F.col("band_key"), F.col("id").alias("source_id"), F.col("start").alias("source_start")
+    src = source_bands.join(kept, "band_key").select(
+        F.col("band_key"),
+        F.col("w"),
+        F.col("id").alias("source_id"),
+        F.col("start").alias("source_start"),
     )
     q = query_bands.select(
         F.col("band_key"), F.col("id").alias("query_id"), F.col("start").alias("query_start")
@@ -444,31 +457,32 @@ def candidates(
     pairs = (
         q.join(src, "band_key")
         .groupBy("query_id", "query_start", "source_id", "source_start")
-        .agg(F.count(F.lit(1)).alias("n"))
+        .agg(F.count(F.lit(1)).alias("n"), F.sum("w").alias("w"))
     )
     best_pair = Window.partitionBy("query_id", "source_id").orderBy(
-        F.col("n").desc(), F.col("query_start"), F.col("source_start")
+        F.col("w").desc(), F.col("query_start"), F.col("source_start")
     )
     docs = (
-        pairs.withColumn("total", F.sum("n").over(Window.partitionBy("query_id", "source_id")))
+        pairs.withColumn("total", F.sum("w").over(Window.partitionBy("query_id", "source_id")))
         .withColumn("r", F.row_number().over(best_pair))
         .where(F.col("r") == 1)
         .select(
             "query_id",
             "source_id",
             F.col("n").alias("bands"),
+            "w",
             "total",
             (F.col("source_start") - F.col("query_start")).alias("hint"),
         )
     )
     rank = Window.partitionBy("query_id").orderBy(
-        F.col("bands").desc(), F.col("total").desc(), F.col("source_id")
+        F.col("w").desc(), F.col("total").desc(), F.col("source_id")
     )
     ranked = (
         docs.withColumn("rank", F.row_number().over(rank))
-        .withColumn("best", F.max("bands").over(Window.partitionBy("query_id")))
+        .withColumn("best", F.max("w").over(Window.partitionBy("query_id")))
         .where(F.col("rank") <= verify)
-        .where(F.col("bands") >= F.greatest(F.lit(1), F.ceil(F.col("best") * F.lit(relative_votes))))
+        .where(F.col("w") >= F.col("best") * F.lit(relative_votes))
     )
     return ranked.select("query_id", "source_id", "bands", "hint")
 

@@ -127,8 +127,8 @@ const SECTIONS: [&str; 12] = [
     "pass.doc",
     "pass.start",
     "lsh.off",
-    "lsh.frag",
     "lsh.ids",
+    "lsh.frag",
     "lsh.keys",
     "lsh.dir",
 ];
@@ -420,35 +420,36 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
         w.u64s("lsh.off", &off)?;
-        // Fragments, passage ids and (for small tables) keys of every band in turn. Spilled
-        // runs are merged once, the ids and keys waiting in temporary files meanwhile.
+        // Passage ids, fragments and (for small tables) keys of every band in turn. Spilled
+        // runs are merged once, while the ids are written; the fragments and keys wait in
+        // temporary files meanwhile (the fragments, at two bytes an entry, are the smaller half).
         let bits = dir.bits;
         let with_keys = bits < lsh::KEYS_IMPLIED_FROM;
-        let (mut ids, mut keys) = (spill::Spool::default(), spill::Spool::default());
+        let (mut frags, mut keys) = (spill::Spool::default(), spill::Spool::default());
         let spilled = self.budget.as_ref().filter(|_| !self.runs.is_empty());
         let spill_dir = spilled.map(|b| b.dir.clone());
-        w.section_with("lsh.frag", |sink| {
-            let mut buf: Vec<u16> = Vec::with_capacity(1 << 16);
-            let mut wide: Vec<u32> = Vec::with_capacity(1 << 16);
+        w.section_with("lsh.ids", |sink| {
+            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut narrow: Vec<u16> = Vec::with_capacity(1 << 16);
             spill::merge(&self.runs, &mut self.bands, |_, entries| {
                 for block in entries.chunks(1 << 16) {
                     buf.clear();
                     buf.extend(block.iter().map(|&e| {
                         dir.push(e);
-                        lsh::frag((e >> 32) as u32, bits)
+                        e as u32
                     }));
                     sink(store::as_bytes(&buf))?;
                     if let Some(d) = &spill_dir {
-                        wide.clear();
-                        wide.extend(block.iter().map(|&e| e as u32));
-                        ids.buf.extend_from_slice(store::as_bytes(&wide));
+                        narrow.clear();
+                        narrow.extend(block.iter().map(|&e| lsh::frag((e >> 32) as u32, bits)));
+                        frags.buf.extend_from_slice(store::as_bytes(&narrow));
                         if with_keys {
-                            wide.clear();
-                            wide.extend(block.iter().map(|&e| (e >> 32) as u32));
-                            keys.buf.extend_from_slice(store::as_bytes(&wide));
+                            buf.clear();
+                            buf.extend(block.iter().map(|&e| (e >> 32) as u32));
+                            keys.buf.extend_from_slice(store::as_bytes(&buf));
                         }
-                        if ids.buf.len() >= 1 << 24 {
-                            ids.spill(d)?;
+                        if frags.buf.len() >= 1 << 24 {
+                            frags.spill(d)?;
                             keys.spill(d)?;
                         }
                     }
@@ -457,27 +458,35 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
                 Ok(())
             })
         })?;
-        let part = |w: &mut store::Writer,
-                    name: &str,
-                    spool: &mut spill::Spool,
-                    f: fn(u64) -> u32|
-         -> Result<()> {
-            w.section_with(name, |sink| {
-                if spill_dir.is_some() {
-                    return spool.drain(sink);
+        // The other columns of the entries: from the temporary files after a spilled build,
+        // else from the sorted bands in memory.
+        let bands = &self.bands;
+        let spilled = spill_dir.is_some();
+        w.section_with("lsh.frag", |sink| {
+            if spilled {
+                return frags.drain(sink);
+            }
+            let mut buf: Vec<u16> = Vec::with_capacity(1 << 16);
+            for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
+                buf.clear();
+                buf.extend(block.iter().map(|&e| lsh::frag((e >> 32) as u32, bits)));
+                sink(store::as_bytes(&buf))?;
+            }
+            Ok(())
+        })?;
+        if with_keys {
+            w.section_with("lsh.keys", |sink| {
+                if spilled {
+                    return keys.drain(sink);
                 }
                 let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-                for block in self.bands.iter().flat_map(|b| b.chunks(1 << 16)) {
+                for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
                     buf.clear();
-                    buf.extend(block.iter().map(|&e| f(e)));
+                    buf.extend(block.iter().map(|&e| (e >> 32) as u32));
                     sink(store::as_bytes(&buf))?;
                 }
                 Ok(())
-            })
-        };
-        part(&mut w, "lsh.ids", &mut ids, |e| e as u32)?;
-        if with_keys {
-            part(&mut w, "lsh.keys", &mut keys, |e| (e >> 32) as u32)?;
+            })?;
         }
         w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
