@@ -440,7 +440,7 @@ def candidates(
     passages = source_bands.select("id", "start").distinct().count()
     sizes = source_bands.groupBy("band_key").agg(F.count(F.lit(1)).alias("hits"))
     cap = F.when(
-        F.shiftRight(F.col("band_key"), 32) >= F.lit(content_from), F.lit(max_content_bucket)
+        F.shiftright(F.col("band_key"), 32) >= F.lit(content_from), F.lit(max_content_bucket)
     ).otherwise(F.lit(max_bucket))
     kept = sizes.where(F.col("hits") <= cap).select(
         "band_key", F.log1p(F.lit(float(max(passages, 1))) / F.col("hits")).alias("w")
