@@ -1031,3 +1031,53 @@ mod tests {
         assert!(!s.holds("didn t café opening", 2));
     }
 }
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn bands_never_outgrow_their_reservation() {
+        // A band that filled in the middle of a document used to grow (its vector doubling)
+        // before the spill, and kept its doubled size: a 1 M build then peaked at 1.45 GB
+        // instead of under 1 GB.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let pack = crate::Pack::open(&root.join("models/default.unspin")).expect("pack loads");
+        let canon = Canon::new(&pack);
+        let dir = std::env::temp_dir();
+        let mut b = IndexBuilder::new(&canon, Params::default())
+            .unwrap()
+            .memory_budget(&dir, 1 << 20);
+        let reserved: Vec<usize> = b.bands.iter().map(Vec::capacity).collect();
+        let words = [
+            "the",
+            "soldiers",
+            "fled",
+            "across",
+            "border",
+            "in",
+            "1987",
+            "Smith",
+            "said",
+            "war",
+            "country",
+            "quickly",
+            "large",
+            "house",
+            "water",
+            "people",
+            "government",
+            "of",
+        ];
+        let mut rng = crate::spin::Rng::new(3);
+        for d in 0..400 {
+            // Documents of 100 to 1,000 words: 1 to 19 passages each.
+            let n = 100 + rng.below(900);
+            let text: Vec<&str> = (0..n).map(|_| words[rng.below(words.len())]).collect();
+            b.add(&format!("d{d}"), &text.join(" "));
+        }
+        assert!(b.spilled_runs() >= 2, "{} runs", b.spilled_runs());
+        let now: Vec<usize> = b.bands.iter().map(Vec::capacity).collect();
+        assert_eq!(now, reserved);
+    }
+}
