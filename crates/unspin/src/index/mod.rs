@@ -460,38 +460,50 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         })?;
         // The other columns of the entries: from the temporary files after a spilled build,
         // else from the sorted bands in memory.
-        let bands = &self.bands;
         let spilled = spill_dir.is_some();
-        w.section_with("lsh.frag", |sink| {
-            if spilled {
-                return frags.drain(sink);
-            }
-            let mut buf: Vec<u16> = Vec::with_capacity(1 << 16);
-            for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
-                buf.clear();
-                buf.extend(block.iter().map(|&e| lsh::frag((e >> 32) as u32, bits)));
-                sink(store::as_bytes(&buf))?;
-            }
-            Ok(())
-        })?;
+        write_column(
+            &mut w,
+            "lsh.frag",
+            spilled.then_some(&mut frags),
+            &self.bands,
+            |e| lsh::frag((e >> 32) as u32, bits),
+        )?;
         if with_keys {
-            w.section_with("lsh.keys", |sink| {
-                if spilled {
-                    return keys.drain(sink);
-                }
-                let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-                for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
-                    buf.clear();
-                    buf.extend(block.iter().map(|&e| (e >> 32) as u32));
-                    sink(store::as_bytes(&buf))?;
-                }
-                Ok(())
-            })?;
+            write_column(
+                &mut w,
+                "lsh.keys",
+                spilled.then_some(&mut keys),
+                &self.bands,
+                |e| (e >> 32) as u32,
+            )?;
         }
         w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
         Ok(meta)
     }
+}
+
+/// Writes one column of the sorted band entries as section `name`: from `spool` after a
+/// spilled build, else computed by `f` from the entries held in `bands`.
+fn write_column<T: crate::pack::Pod>(
+    w: &mut store::Writer,
+    name: &str,
+    spool: Option<&mut spill::Spool>,
+    bands: &[Vec<u64>],
+    f: impl Fn(u64) -> T,
+) -> Result<()> {
+    w.section_with(name, |sink| {
+        if let Some(spool) = spool {
+            return spool.drain(sink);
+        }
+        let mut buf: Vec<T> = Vec::with_capacity(1 << 16);
+        for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
+            buf.clear();
+            buf.extend(block.iter().map(|&e| f(e)));
+            sink(store::as_bytes(&buf))?;
+        }
+        Ok(())
+    })
 }
 
 /// Band keys shared by more passages than this are not looked at (they say little, and cost
