@@ -29,10 +29,11 @@ pub struct ParamArgs {
     /// Words between passage starts.
     #[arg(long, value_name = "WORDS")]
     pub stride: Option<usize>,
-    /// MinHash values per stream (immutables, skeleton).
+    /// MinHash values of each of the first three streams (immutables, phrase-free skeleton,
+    /// skeleton).
     #[arg(long, value_name = "N")]
     pub perms: Option<usize>,
-    /// MinHash values per LSH band.
+    /// MinHash values per LSH band of the first three streams.
     #[arg(long, value_name = "N")]
     pub rows: Option<usize>,
     /// Tokens per shingle of the skeleton streams.

@@ -143,7 +143,7 @@ pub struct DocSignature {
 
 /// Collects documents and writes an index.
 ///
-/// By default everything is held in memory until [`IndexBuilder::write`] (about 4 kB per
+/// By default everything is held in memory until [`IndexBuilder::write`] (about 4.5 kB per
 /// 300-word document). With [`IndexBuilder::memory_budget`], texts and sorted runs of band
 /// entries go to temporary files whenever the budget is reached and are merged when the index is
 /// written, so a build of any size needs about the budget; the file written is the same.

@@ -43,9 +43,10 @@ pub struct Params {
     /// words a phrase rewrite puts between them.
     #[serde(default = "default_immutable_shingle")]
     pub immutable_shingle: usize,
-    /// MinHash values per stream (immutables, skeleton).
+    /// MinHash values of each of the first three streams (immutables, phrase-free skeleton,
+    /// skeleton).
     pub perms: usize,
-    /// MinHash values per LSH band.
+    /// MinHash values per LSH band of the first three streams.
     pub rows: usize,
     /// Words per indexed passage.
     pub window: usize,
@@ -258,7 +259,7 @@ impl Signer {
         &self.params
     }
 
-    /// The shingles of the three streams, in one pass over the words.
+    /// The shingles of the four streams, in one pass over the words.
     fn streams(&self, canon: &Canon<'_>, words: &[Word]) -> [Stream; STREAMS] {
         let ks: [usize; STREAMS] = std::array::from_fn(|si| self.params.stream(si).shingle);
         let mut out = [(); STREAMS].map(|_| Stream {
