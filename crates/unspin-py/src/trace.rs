@@ -478,11 +478,13 @@ impl PyIndex {
         Ok(PyIndex { index, canon })
     }
 
-    /// The sources of `text`, best first: at most `top`, verifying at most `verify` candidates,
-    /// each scoring at least `min_score` (the CLI's defaults). With `profile` (a `Profile` or a
+    /// The sources of `text`, best first: at most `top`, verifying at most `verify` candidates
+    /// of the `screen` best that share enough pairs of adjacent words with it, each scoring at
+    /// least `min_score` (the CLI's defaults). With `profile` (a `Profile` or a
     /// profile file) the learned spinner's substitutions count as explained too, as
     /// `unspin trace --profile`.
-    #[pyo3(signature = (text, *, top=5, verify=8, min_score=0.6, profile=None))]
+    #[pyo3(signature = (text, *, top=5, verify=8, min_score=0.6, profile=None, screen=32))]
+    #[allow(clippy::too_many_arguments)]
     fn trace(
         &self,
         py: Python<'_>,
@@ -491,14 +493,15 @@ impl PyIndex {
         verify: usize,
         min_score: f32,
         profile: Option<&Bound<'_, PyAny>>,
+        screen: usize,
     ) -> PyResult<Vec<PyMatch>> {
-        let opts = trace_options(top, verify, min_score)?;
+        let opts = trace_options(top, verify, min_score, screen)?;
         let rules = rules_arg(profile)?;
         py.detach(|| self.run(text, &opts, rules.as_deref()))
     }
 
     /// `trace` over a list of texts (on up to `threads` threads).
-    #[pyo3(signature = (texts, *, top=5, verify=8, min_score=0.6, profile=None, threads=1))]
+    #[pyo3(signature = (texts, *, top=5, verify=8, min_score=0.6, profile=None, threads=1, screen=32))]
     #[allow(clippy::too_many_arguments)]
     fn trace_batch(
         &self,
@@ -509,8 +512,9 @@ impl PyIndex {
         min_score: f32,
         profile: Option<&Bound<'_, PyAny>>,
         threads: usize,
+        screen: usize,
     ) -> PyResult<Vec<Vec<PyMatch>>> {
-        let opts = trace_options(top, verify, min_score)?;
+        let opts = trace_options(top, verify, min_score, screen)?;
         let rules = rules_arg(profile)?;
         py.detach(|| par_map(&texts, threads, |t| self.run(t, &opts, rules.as_deref())))
             .into_iter()
@@ -565,7 +569,12 @@ impl PyIndex {
     }
 }
 
-fn trace_options(top: usize, verify: usize, min_score: f32) -> PyResult<TraceOptions> {
+fn trace_options(
+    top: usize,
+    verify: usize,
+    min_score: f32,
+    screen: usize,
+) -> PyResult<TraceOptions> {
     if !(0.0..=1.0).contains(&min_score) {
         return Err(PyValueError::new_err(format!(
             "min_score must lie in [0, 1], not {min_score}"
@@ -575,6 +584,7 @@ fn trace_options(top: usize, verify: usize, min_score: f32) -> PyResult<TraceOpt
         top,
         verify,
         min_score,
+        screen,
         ..TraceOptions::default()
     })
 }

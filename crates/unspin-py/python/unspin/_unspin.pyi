@@ -262,6 +262,7 @@ class Index:
         verify: int = 8,
         min_score: float = 0.6,
         profile: Union[Profile, _Path, None] = None,
+        screen: int = 32,
     ) -> List[Match]: ...
     def trace_batch(
         self,
@@ -272,6 +273,7 @@ class Index:
         min_score: float = 0.6,
         profile: Union[Profile, _Path, None] = None,
         threads: int = 1,
+        screen: int = 32,
     ) -> List[List[Match]]: ...
     def doc_id(self, doc: int) -> str: ...
     def doc_text(self, doc: int) -> str: ...
