@@ -413,9 +413,9 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             &serde_json::to_vec_pretty(&meta).expect("meta serialises"),
         )?;
         w.u64s("doc.id.off", &self.id_off)?;
-        self.ids.write_section(&mut w, "doc.id")?;
+        w.section_with("doc.id", |sink| self.ids.drain(sink))?;
         w.u64s("doc.text.off", &self.text_off)?;
-        self.texts.write_section(&mut w, "doc.text")?;
+        w.section_with("doc.text", |sink| self.texts.drain(sink))?;
         self.texts = spill::Spool::default();
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
@@ -492,10 +492,10 @@ fn write_column<T: crate::pack::Pod>(
     bands: &[Vec<u64>],
     f: impl Fn(u64) -> T,
 ) -> Result<()> {
-    if let Some(spool) = spool {
-        return spool.write_section(w, name);
-    }
     w.section_with(name, |sink| {
+        if let Some(spool) = spool {
+            return spool.drain(sink);
+        }
         let mut buf: Vec<T> = Vec::with_capacity(1 << 16);
         for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
             buf.clear();

@@ -39,8 +39,6 @@ pub(crate) struct Spool {
     pub buf: Vec<u8>,
     file: Option<(File, PathBuf)>,
     spilled: u64,
-    /// CRC-32 of the bytes in the file.
-    crc: crc32fast::Hasher,
 }
 
 impl Spool {
@@ -67,23 +65,29 @@ impl Spool {
         }
         let (f, d) = self.file.as_mut().expect("just set");
         f.write_all(&self.buf).map_err(io(d))?;
-        self.crc.update(&self.buf);
         self.spilled += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
     }
 
-    /// Writes every byte, in order, as section `name` of `w`: what was spilled copied from its
-    /// file by the kernel (no trip through this process), then what is in memory.
-    pub(crate) fn write_section(
+    /// Hands every byte, in order, to `sink`.
+    pub(crate) fn drain(
         &mut self,
-        w: &mut super::store::Writer,
-        name: &str,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), IndexError>,
     ) -> Result<(), IndexError> {
-        match self.file.as_mut() {
-            Some((f, _)) => w.section_from_file(name, f, self.spilled, &self.crc, &self.buf),
-            None => w.bytes(name, &self.buf),
+        if let Some((f, d)) = self.file.as_mut() {
+            f.seek(SeekFrom::Start(0)).map_err(io(d))?;
+            let mut r = f.take(self.spilled);
+            let mut chunk = vec![0u8; 1 << 20];
+            loop {
+                let n = r.read(&mut chunk).map_err(io(d))?;
+                if n == 0 {
+                    break;
+                }
+                sink(&chunk[..n])?;
+            }
         }
+        sink(&self.buf)
     }
 }
 

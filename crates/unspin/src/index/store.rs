@@ -329,47 +329,6 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends a section made of the first `len` bytes of `file` (whose CRC-32 is `crc`), copied
-    /// file to file by the kernel where it can, then `tail`.
-    pub(crate) fn section_from_file(
-        &mut self,
-        name: &str,
-        file: &mut File,
-        len: u64,
-        crc: &crc32fast::Hasher,
-        tail: &[u8],
-    ) -> Result<(), IndexError> {
-        assert!(name.len() <= 16, "section name {name:?} too long");
-        assert!(self.entries.len() < self.capacity, "too many sections");
-        let pad = (8 - self.at % 8) % 8;
-        self.write(&[0u8; 8][..pad as usize])?;
-        let off = self.at;
-        let io = |source| IndexError::Io {
-            path: self.tmp.clone(),
-            source,
-        };
-        self.file.flush().map_err(io)?;
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let copied = std::io::copy(&mut file.take(len), self.file.get_mut()).map_err(io)?;
-        if copied != len {
-            return Err(io(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "a temporary file was cut short",
-            )));
-        }
-        self.at += len;
-        let mut h = crc.clone();
-        h.update(tail);
-        self.write(tail)?;
-        self.entries.push(Entry {
-            name: name.to_string(),
-            off,
-            len: self.at - off,
-            crc: h.finalize(),
-        });
-        Ok(())
-    }
-
     /// Appends a section made of several byte slices, in order.
     pub(crate) fn section_parts(&mut self, name: &str, parts: &[&[u8]]) -> Result<(), IndexError> {
         self.section_with(name, |sink| parts.iter().try_for_each(|p| sink(p)))
