@@ -538,10 +538,11 @@ pub struct TraceOptions {
     /// is below this share of the best candidate's are not verified.
     pub relative_votes: f32,
     /// Candidates holding fewer than this share of the query's pairs of adjacent words
-    /// (counted with multiplicity) are not aligned: a screen that costs a tokenizer pass and a
-    /// sort, where an alignment costs the document's words looked up and a banded dynamic
-    /// programme. Sources of copies spun at rate 0.5 hold at least 0.11 of them, unrelated
-    /// candidates mostly under 0.05 (BENCHMARKS.md). 0 aligns every candidate.
+    /// (counted with multiplicity) are not aligned: a screen that costs one pass over the
+    /// candidate's bytes, where an alignment costs the document's words looked up and a banded
+    /// dynamic programme. True sources of the evaluation's queries (copies spun at rates up to
+    /// 0.5) held at least 0.098 of them, unrelated candidates mostly under 0.06 (BENCHMARKS.md).
+    /// 0 aligns every candidate.
     pub min_shared_pairs: f32,
 }
 
@@ -874,7 +875,8 @@ impl Index {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let cands = self.ranked(canon, &words, opts.step, opts.screen.max(opts.verify));
+        let looked_at = opts.screen.max(opts.verify);
+        let cands = self.ranked(canon, &words, opts.step, looked_at);
         let floor = cands.first().map_or(0.0, |c| c.weight) * opts.relative_votes;
         let mut screen = PairScreen::new(text);
         // Rounded down: a query of a few words is not screened.
@@ -887,7 +889,7 @@ impl Index {
             weight,
             hint,
             ..
-        } in cands.iter().take(opts.screen.max(opts.verify))
+        } in cands.iter().take(looked_at)
         {
             if weight < floor || aligned == opts.verify {
                 break;
