@@ -144,3 +144,25 @@ fn paragraphs_lean_on_their_document_and_own_scores_do_not() {
         );
     }
 }
+
+/// A document the screen judged clean lends its paragraphs a clean document's prior, as the
+/// full analysis does for clean documents: each paragraph scores below its own evidence.
+#[test]
+fn a_screened_document_lends_its_paragraphs_a_clean_prior() {
+    use unspin::decode::GenericChannel;
+    use unspin::detect::DetectOptions;
+    let opts = DetectOptions {
+        screen_below: 1.01,
+        ..DetectOptions::default()
+    };
+    let det = Detector::with_channel(pack(), GenericChannel::default(), opts);
+    for doc in brown(2) {
+        let d = det.detect(&doc);
+        check_shape(&doc, &d);
+        assert_eq!(d.stage, "screen");
+        assert!(d.paragraphs.len() > 1);
+        for p in &d.paragraphs {
+            assert!(p.score < p.own_score, "{} vs {}", p.score, p.own_score);
+        }
+    }
+}
