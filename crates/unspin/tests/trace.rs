@@ -238,6 +238,49 @@ fn a_build_within_a_memory_budget_writes_the_same_index() {
     assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
 }
 
+/// A budgeted build spills its texts into the index file to be (a named temporary file in the
+/// spill folder): dropped unwritten, it leaves nothing behind; written with the spill folder on
+/// another file system than the index (tmpfs), the file is copied across and is the same.
+#[test]
+fn texts_spilled_into_the_index_file_leave_nothing_behind_and_cross_file_systems() {
+    let mut docs = brown_passages("ca", 6);
+    docs.push(("news".into(), news().0));
+    let dir = TempDir::new();
+    let whole = dir.path().join("whole.idx");
+    build(&docs, &whole);
+    let whole = std::fs::read(&whole).unwrap();
+    let shm = Path::new("/dev/shm");
+    let spill_root = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        dir.path().to_path_buf()
+    };
+    let spill = spill_root.join(format!("unspin-spill-{}", std::process::id()));
+    std::fs::create_dir_all(&spill).unwrap();
+    let budgeted = || {
+        let mut b = IndexBuilder::new(canon(), Params::default())
+            .unwrap()
+            .memory_budget(&spill, 1 << 16);
+        for (id, text) in &docs {
+            b.add(id, text);
+        }
+        b
+    };
+    let b = budgeted();
+    assert!(
+        std::fs::read_dir(&spill).unwrap().count() > 0,
+        "nothing spilled"
+    );
+    drop(b);
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+    let out = dir.path().join("spilled.idx");
+    budgeted().write(&out).unwrap();
+    let written = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&spill);
+    assert!(written == whole, "spilled build differs");
+    assert!(!dir.path().join("spilled.idx.tmp").exists());
+}
+
 #[test]
 fn a_failed_write_leaves_the_previous_index() {
     let (original, spun) = news();

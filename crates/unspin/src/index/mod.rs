@@ -118,12 +118,15 @@ pub struct IndexMeta {
 
 /// Section names, in the order they are written (`lsh.keys` only for tables of fewer than
 /// 2^16 directory buckets: larger ones imply the full keys by `lsh.dir` and `lsh.frag`).
+///
+/// The texts come first: a build within a memory budget spills them into the index file itself
+/// (`spill::Spool::section_of_index`), so they are written once and never copied.
 const SECTIONS: [&str; 12] = [
+    "doc.text",
     "meta",
     "doc.id.off",
     "doc.id",
     "doc.text.off",
-    "doc.text",
     "pass.doc",
     "pass.start",
     "lsh.off",
@@ -196,6 +199,10 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         let per_band = bytes / 4 * 3 / 8 / self.bands.len().max(1);
         for band in &mut self.bands {
             band.reserve_exact(per_band.saturating_sub(band.len()));
+        }
+        if self.texts.len() == 0 {
+            // Texts that spill go straight into the index file to be.
+            self.texts = spill::Spool::section_of_index(store::Writer::head_len(SECTIONS.len()));
         }
         self.texts.buf.reserve_exact(bytes / 4);
         self.budget = Some(spill::Budget {
@@ -407,7 +414,25 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             dir_bits: dir.bits,
             created_by: format!("unspin {}", env!("CARGO_PKG_VERSION")),
         };
-        let mut w = store::Writer::create(path, SECTIONS.len())?;
+        // The texts: in place already when they were spilled into the file to be.
+        let spilled_texts = match &self.budget {
+            Some(b) => self.texts.take_section(&b.dir)?,
+            None => None,
+        };
+        let mut w = match spilled_texts {
+            Some(t) => store::Writer::resume(
+                t.file,
+                path,
+                SECTIONS.len(),
+                ("doc.text", t.off, t.len, t.crc),
+            )?,
+            None => {
+                let mut w = store::Writer::create(path, SECTIONS.len())?;
+                w.section_with("doc.text", |sink| self.texts.drain(sink))?;
+                w
+            }
+        };
+        self.texts = spill::Spool::default();
         w.bytes(
             "meta",
             &serde_json::to_vec_pretty(&meta).expect("meta serialises"),
@@ -415,95 +440,46 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         w.u64s("doc.id.off", &self.id_off)?;
         w.section_with("doc.id", |sink| self.ids.drain(sink))?;
         w.u64s("doc.text.off", &self.text_off)?;
-        w.section_with("doc.text", |sink| self.texts.drain(sink))?;
-        self.texts = spill::Spool::default();
         w.u32s("pass.doc", &self.pass_doc)?;
         w.u32s("pass.start", &self.pass_start)?;
         w.u64s("lsh.off", &off)?;
-        // Passage ids, fragments and (for small tables) keys of every band in turn. Spilled
-        // runs are merged once, while the ids are written; the fragments and keys wait in
-        // temporary files meanwhile (the fragments, at two bytes an entry, are the smaller half).
+        // Passage ids, fragments and (for small tables) keys of every band in turn, written side
+        // by side in place as spilled runs are merged (once) or the sorted bands are read.
         let bits = dir.bits;
         let with_keys = bits < lsh::KEYS_IMPLIED_FROM;
-        let (mut frags, mut keys) = (spill::Spool::default(), spill::Spool::default());
-        let spilled = self.budget.as_ref().filter(|_| !self.runs.is_empty());
-        let spill_dir = spilled.map(|b| b.dir.clone());
-        w.section_with("lsh.ids", |sink| {
-            let mut buf: Vec<u32> = Vec::with_capacity(1 << 16);
-            let mut narrow: Vec<u16> = Vec::with_capacity(1 << 16);
+        let mut columns = vec![("lsh.ids", entries * 4), ("lsh.frag", entries * 2)];
+        if with_keys {
+            columns.push(("lsh.keys", entries * 4));
+        }
+        w.columns(&columns, |cols| {
+            let mut ids: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut frags: Vec<u16> = Vec::with_capacity(1 << 16);
+            let mut keys: Vec<u32> = Vec::with_capacity(1 << 16);
             spill::merge(&self.runs, &mut self.bands, |_, entries| {
                 for block in entries.chunks(1 << 16) {
-                    buf.clear();
-                    buf.extend(block.iter().map(|&e| {
+                    ids.clear();
+                    frags.clear();
+                    for &e in block {
                         dir.push(e);
-                        e as u32
-                    }));
-                    sink(store::as_bytes(&buf))?;
-                    if let Some(d) = &spill_dir {
-                        narrow.clear();
-                        narrow.extend(block.iter().map(|&e| lsh::frag((e >> 32) as u32, bits)));
-                        frags.buf.extend_from_slice(store::as_bytes(&narrow));
-                        if with_keys {
-                            buf.clear();
-                            buf.extend(block.iter().map(|&e| (e >> 32) as u32));
-                            keys.buf.extend_from_slice(store::as_bytes(&buf));
-                        }
-                        if frags.buf.len() >= 1 << 24 {
-                            frags.spill(d)?;
-                            keys.spill(d)?;
-                        }
+                        ids.push(e as u32);
+                        frags.push(lsh::frag((e >> 32) as u32, bits));
+                    }
+                    cols[0].write(store::as_bytes(&ids))?;
+                    cols[1].write(store::as_bytes(&frags))?;
+                    if with_keys {
+                        keys.clear();
+                        keys.extend(block.iter().map(|&e| (e >> 32) as u32));
+                        cols[2].write(store::as_bytes(&keys))?;
                     }
                 }
                 dir.end_band();
                 Ok(())
             })
         })?;
-        // The other columns of the entries: from the temporary files after a spilled build,
-        // else from the sorted bands in memory.
-        let spilled = spill_dir.is_some();
-        write_column(
-            &mut w,
-            "lsh.frag",
-            spilled.then_some(&mut frags),
-            &self.bands,
-            |e| lsh::frag((e >> 32) as u32, bits),
-        )?;
-        if with_keys {
-            write_column(
-                &mut w,
-                "lsh.keys",
-                spilled.then_some(&mut keys),
-                &self.bands,
-                |e| (e >> 32) as u32,
-            )?;
-        }
         w.u32s("lsh.dir", &dir.finish())?;
         w.finish()?;
         Ok(meta)
     }
-}
-
-/// Writes one column of the sorted band entries as section `name`: from `spool` after a
-/// spilled build, else computed by `f` from the entries held in `bands`.
-fn write_column<T: crate::pack::Pod>(
-    w: &mut store::Writer,
-    name: &str,
-    spool: Option<&mut spill::Spool>,
-    bands: &[Vec<u64>],
-    f: impl Fn(u64) -> T,
-) -> Result<()> {
-    w.section_with(name, |sink| {
-        if let Some(spool) = spool {
-            return spool.drain(sink);
-        }
-        let mut buf: Vec<T> = Vec::with_capacity(1 << 16);
-        for block in bands.iter().flat_map(|b| b.chunks(1 << 16)) {
-            buf.clear();
-            buf.extend(block.iter().map(|&e| f(e)));
-            sink(store::as_bytes(&buf))?;
-        }
-        Ok(())
-    })
 }
 
 /// Band keys shared by more passages than this are not looked at (they say little, and cost

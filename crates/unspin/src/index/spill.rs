@@ -34,17 +34,64 @@ fn io(dir: &Path) -> impl Fn(std::io::Error) -> IndexError + '_ {
 }
 
 /// A byte sequence (ids or texts) kept in memory, with what did not fit appended to a file.
+///
+/// A spool made by [`Spool::section_of_index`] spills into the index file itself: its file is
+/// named (in the spill directory, deleted unless the index writer adopts it), starts with room
+/// for the container's header, and keeps a CRC of its bytes, so that the section it holds
+/// never has to be copied (see [`Spool::take_section`]).
 #[derive(Default)]
 pub(crate) struct Spool {
     pub buf: Vec<u8>,
-    file: Option<(File, PathBuf)>,
+    file: Option<SpoolFile>,
     spilled: u64,
+    /// Bytes reserved before the spilled ones (a named spool's container header).
+    head: Option<u64>,
+    crc: crc32fast::Hasher,
+}
+
+enum SpoolFile {
+    Anonymous(File, PathBuf),
+    Named(tempfile::NamedTempFile),
+}
+
+impl SpoolFile {
+    fn file(&mut self) -> &mut File {
+        match self {
+            SpoolFile::Anonymous(f, _) => f,
+            SpoolFile::Named(f) => f.as_file_mut(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            SpoolFile::Anonymous(_, d) => d,
+            SpoolFile::Named(f) => f.path(),
+        }
+    }
+}
+
+/// A section already written in place by a [`Spool::section_of_index`]: the file (its first
+/// `off` bytes reserved for the header), where the section starts, its length and its CRC.
+pub(crate) struct SpooledSection {
+    pub file: tempfile::NamedTempFile,
+    pub off: u64,
+    pub len: u64,
+    pub crc: u32,
 }
 
 impl Spool {
     pub(crate) fn from_vec(buf: Vec<u8>) -> Spool {
         Spool {
             buf,
+            ..Spool::default()
+        }
+    }
+
+    /// A spool whose file, once it spills, is the index file to be: `head` bytes reserved for
+    /// the container's header, then the spool's bytes as the first section.
+    pub(crate) fn section_of_index(head: u64) -> Spool {
+        Spool {
+            head: Some(head),
             ..Spool::default()
         }
     }
@@ -60,14 +107,58 @@ impl Spool {
             return Ok(());
         }
         if self.file.is_none() {
-            let f = tempfile::tempfile_in(dir).map_err(io(dir))?;
-            self.file = Some((f, dir.to_path_buf()));
+            self.file = Some(match self.head {
+                None => {
+                    let f = tempfile::tempfile_in(dir).map_err(io(dir))?;
+                    SpoolFile::Anonymous(f, dir.to_path_buf())
+                }
+                Some(head) => {
+                    let mut b = tempfile::Builder::new();
+                    b.prefix(".unspin-index-");
+                    // Readable as a file the program created would be (the umask applies).
+                    #[cfg(unix)]
+                    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+                    let mut f = b.tempfile_in(dir).map_err(io(dir))?;
+                    f.as_file_mut()
+                        .write_all(&vec![0u8; head as usize])
+                        .map_err(io(dir))?;
+                    SpoolFile::Named(f)
+                }
+            });
         }
-        let (f, d) = self.file.as_mut().expect("just set");
-        f.write_all(&self.buf).map_err(io(d))?;
+        let f = self.file.as_mut().expect("just set");
+        let path = f.path().to_path_buf();
+        f.file().write_all(&self.buf).map_err(io(&path))?;
+        if self.head.is_some() {
+            self.crc.update(&self.buf);
+        }
         self.spilled += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
+    }
+
+    /// For a spool made by [`Spool::section_of_index`] that has spilled: every byte moved to
+    /// its file, and the file handed over as the index file with the section in place.
+    /// `None` (and the spool unchanged) otherwise.
+    pub(crate) fn take_section(
+        &mut self,
+        dir: &Path,
+    ) -> Result<Option<SpooledSection>, IndexError> {
+        let (Some(head), Some(SpoolFile::Named(_))) = (self.head, &self.file) else {
+            return Ok(None);
+        };
+        self.spill(dir)?;
+        let Some(SpoolFile::Named(file)) = self.file.take() else {
+            unreachable!("checked above");
+        };
+        let crc = std::mem::take(&mut self.crc).finalize();
+        let len = std::mem::take(&mut self.spilled);
+        Ok(Some(SpooledSection {
+            file,
+            off: head,
+            len,
+            crc,
+        }))
     }
 
     /// Hands every byte, in order, to `sink`.
@@ -75,17 +166,22 @@ impl Spool {
         &mut self,
         sink: &mut dyn FnMut(&[u8]) -> Result<(), IndexError>,
     ) -> Result<(), IndexError> {
-        if let Some((f, d)) = self.file.as_mut() {
-            f.seek(SeekFrom::Start(0)).map_err(io(d))?;
-            let mut r = f.take(self.spilled);
+        if let Some(f) = self.file.as_mut() {
+            let d = f.path().to_path_buf();
+            let file = f.file();
+            file.seek(SeekFrom::Start(self.head.unwrap_or(0)))
+                .map_err(io(&d))?;
+            let mut r = file.take(self.spilled);
             let mut chunk = vec![0u8; 1 << 20];
             loop {
-                let n = r.read(&mut chunk).map_err(io(d))?;
+                let n = r.read(&mut chunk).map_err(io(&d))?;
                 if n == 0 {
                     break;
                 }
                 sink(&chunk[..n])?;
             }
+            // Where the next spill appends.
+            r.into_inner().seek(SeekFrom::End(0)).map_err(io(&d))?;
         }
         sink(&self.buf)
     }

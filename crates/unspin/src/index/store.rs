@@ -265,6 +265,9 @@ fn cast<'a, T: Pod>(b: &'a [u8], name: &str) -> Result<&'a [T], IndexError> {
 pub(crate) struct Writer {
     file: std::io::BufWriter<File>,
     tmp: PathBuf,
+    /// Set when the file is a temporary file the writer adopted ([`Writer::resume`]): deleted
+    /// if the writer is dropped unfinished, renamed over the target by `finish`.
+    adopted: Option<tempfile::TempPath>,
     target: PathBuf,
     capacity: usize,
     entries: Vec<Entry>,
@@ -285,6 +288,7 @@ impl Writer {
         let mut w = Writer {
             file: std::io::BufWriter::with_capacity(1 << 20, file),
             tmp: tmp.clone(),
+            adopted: None,
             target: target.to_path_buf(),
             capacity,
             entries: Vec::new(),
@@ -293,6 +297,47 @@ impl Writer {
         let head = vec![0u8; HEADER + capacity * ENTRY];
         w.write(&head)?;
         Ok(w)
+    }
+
+    /// Bytes before the first section of a container of at most `capacity` sections (the
+    /// header and the section table).
+    pub(crate) fn head_len(capacity: usize) -> u64 {
+        (HEADER + capacity * ENTRY) as u64
+    }
+
+    /// Continues a container whose first section was written in place into `file` (as
+    /// [`Writer::create`] would have written it: `off` is [`Writer::head_len`] of `capacity`),
+    /// without copying it. The file is renamed over `target` by [`Writer::finish`].
+    pub(crate) fn resume(
+        file: tempfile::NamedTempFile,
+        target: &Path,
+        capacity: usize,
+        first: (&str, u64, u64, u32),
+    ) -> Result<Writer, IndexError> {
+        let (name, off, len, crc) = first;
+        assert_eq!(off, Self::head_len(capacity), "the header's room");
+        assert!(name.len() <= 16, "section name {name:?} too long");
+        let (mut file, path) = file.into_parts();
+        let tmp = path.to_path_buf();
+        file.seek(SeekFrom::Start(off + len))
+            .map_err(|source| IndexError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+        Ok(Writer {
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            tmp,
+            adopted: Some(path),
+            target: target.to_path_buf(),
+            capacity,
+            entries: vec![Entry {
+                name: name.to_string(),
+                off,
+                len,
+                crc,
+            }],
+            at: off + len,
+        })
     }
 
     fn write(&mut self, b: &[u8]) -> Result<(), IndexError> {
@@ -326,6 +371,79 @@ impl Writer {
             len: self.at - off,
             crc: h.finalize(),
         });
+        Ok(())
+    }
+
+    /// Appends sections of known lengths that are filled side by side: `fill` gets one sink
+    /// per section and may feed them in any interleaving; each sink's bytes are written in
+    /// place (at the offset its section will have), so no section waits in a temporary file
+    /// for the one before it to end. Every section must receive exactly its length.
+    pub(crate) fn columns(
+        &mut self,
+        sections: &[(&str, u64)],
+        fill: impl FnOnce(&mut [Column<'_>]) -> Result<(), IndexError>,
+    ) -> Result<(), IndexError> {
+        assert!(
+            self.entries.len() + sections.len() <= self.capacity,
+            "too many sections"
+        );
+        let tmp = self.tmp.clone();
+        let io = |source| IndexError::Io {
+            path: tmp.clone(),
+            source,
+        };
+        self.file.flush().map_err(io)?;
+        let mut at = self.at;
+        let mut cols: Vec<Column<'_>> = Vec::with_capacity(sections.len());
+        let file = self.file.get_ref();
+        for &(name, len) in sections {
+            assert!(name.len() <= 16, "section name {name:?} too long");
+            at += (8 - at % 8) % 8;
+            cols.push(Column {
+                name,
+                file,
+                tmp: &self.tmp,
+                start: at,
+                at,
+                end: at + len,
+                buf: Vec::with_capacity(1 << 20),
+                crc: crc32fast::Hasher::new(),
+            });
+            at += len;
+        }
+        fill(&mut cols)?;
+        for c in &mut cols {
+            c.flush()?;
+            if c.at != c.end {
+                return Err(IndexError::Malformed(format!(
+                    "section {:?} got {} of its {} bytes",
+                    c.name,
+                    c.at - c.start,
+                    c.end - c.start
+                )));
+            }
+        }
+        // Zero the padding between columns, as `section_with` writes it.
+        for pair in cols.windows(2) {
+            let gap = (pair[1].start - pair[0].end) as usize;
+            write_at(file, &[0u8; 8][..gap], pair[0].end).map_err(io)?;
+        }
+        let new: Vec<Entry> = cols
+            .into_iter()
+            .map(|c| Entry {
+                name: c.name.to_string(),
+                off: c.start,
+                len: c.end - c.start,
+                crc: c.crc.finalize(),
+            })
+            .collect();
+        // The padding before the first column goes through the buffered writer as usual.
+        let pad = (8 - self.at % 8) % 8;
+        self.write(&[0u8; 8][..pad as usize])?;
+        self.file.flush().map_err(io)?;
+        self.file.seek(SeekFrom::Start(at)).map_err(io)?;
+        self.at = at;
+        self.entries.extend(new);
         Ok(())
     }
 
@@ -374,11 +492,37 @@ impl Writer {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&head).map_err(io)?;
         file.sync_all().map_err(io)?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.target).map_err(|source| IndexError::Io {
-            path: self.target.clone(),
-            source,
-        })?;
+        match self.adopted {
+            None => {
+                drop(file);
+                std::fs::rename(&self.tmp, &self.target).map_err(|source| IndexError::Io {
+                    path: self.target.clone(),
+                    source,
+                })?;
+            }
+            Some(path) => {
+                if let Err(e) = path.persist(&self.target) {
+                    // Another file system (the spill directory is not the target's): copy.
+                    let path = e.path;
+                    let mut name = self.target.as_os_str().to_owned();
+                    name.push(".tmp");
+                    let tmp = PathBuf::from(name);
+                    let io = |source| IndexError::Io {
+                        path: tmp.clone(),
+                        source,
+                    };
+                    file.seek(SeekFrom::Start(0)).map_err(io)?;
+                    let mut out = File::create(&tmp).map_err(io)?;
+                    std::io::copy(&mut file, &mut out).map_err(io)?;
+                    out.sync_all().map_err(io)?;
+                    drop(path);
+                    std::fs::rename(&tmp, &self.target).map_err(|source| IndexError::Io {
+                        path: self.target.clone(),
+                        source,
+                    })?;
+                }
+            }
+        }
         // The rename is durable once the directory is synced; not every platform allows it.
         if let Some(dir) = self.target.parent() {
             let dir = if dir.as_os_str().is_empty() {
@@ -394,6 +538,80 @@ impl Writer {
     }
 }
 
+/// One section of [`Writer::columns`]: bytes handed to it are written at its section's next
+/// offset.
+pub(crate) struct Column<'w> {
+    name: &'w str,
+    file: &'w File,
+    tmp: &'w Path,
+    start: u64,
+    at: u64,
+    end: u64,
+    buf: Vec<u8>,
+    crc: crc32fast::Hasher,
+}
+
+impl Column<'_> {
+    /// Appends `b` to the section.
+    pub(crate) fn write(&mut self, b: &[u8]) -> Result<(), IndexError> {
+        if self.buf.len() + b.len() > self.buf.capacity() {
+            self.flush()?;
+        }
+        if b.len() >= self.buf.capacity() {
+            self.put(b)
+        } else {
+            self.buf.extend_from_slice(b);
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), IndexError> {
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.put(&buf);
+        self.buf = buf;
+        self.buf.clear();
+        r
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<(), IndexError> {
+        if self.at + b.len() as u64 > self.end {
+            return Err(IndexError::Malformed(format!(
+                "section {:?} got more than its {} bytes",
+                self.name,
+                self.end - self.start
+            )));
+        }
+        self.crc.update(b);
+        write_at(self.file, b, self.at).map_err(|source| IndexError::Io {
+            path: self.tmp.to_path_buf(),
+            source,
+        })?;
+        self.at += b.len() as u64;
+        Ok(())
+    }
+}
+
+/// Writes all of `b` at offset `at` of `file`, leaving the file's cursor where it was.
+#[cfg(unix)]
+fn write_at(file: &File, b: &[u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, b, at)
+}
+
+/// Writes all of `b` at offset `at` of `file` (Windows moves the cursor; every caller seeks
+/// before it writes through the cursor again).
+#[cfg(windows)]
+fn write_at(file: &File, mut b: &[u8], mut at: u64) -> std::io::Result<()> {
+    while !b.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, b, at)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        b = &b[n..];
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// [`as_bytes`], writable: any bytes written are a valid `T` (Pod).
 pub(crate) fn as_bytes_mut<T: Pod>(data: &mut [T]) -> &mut [u8] {
     // SAFETY: as `as_bytes`; every byte pattern is a valid Pod value, so writes cannot break one.
@@ -407,4 +625,73 @@ pub(crate) fn as_bytes<T: Pod>(data: &[T]) -> &[u8] {
     // result borrows `data`. The format is little-endian, like the machines this builds for
     // (asserted in `pack::view`).
     unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), std::mem::size_of_val(data)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> Container {
+        Container::open(path).unwrap()
+    }
+
+    #[test]
+    fn columns_filled_side_by_side_equal_sections_written_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ((0..10_000u32).collect::<Vec<_>>(), vec![7u16; 3_001]);
+        let one = dir.path().join("one");
+        let mut w = Writer::create(&one, 4).unwrap();
+        w.bytes("head", b"odd").unwrap();
+        w.u32s("a", &a).unwrap();
+        w.bytes("b", as_bytes(&b)).unwrap();
+        w.bytes("tail", b"end").unwrap();
+        w.finish().unwrap();
+        let two = dir.path().join("two");
+        let mut w = Writer::create(&two, 4).unwrap();
+        w.bytes("head", b"odd").unwrap();
+        w.columns(&[("a", 40_000), ("b", 6_002)], |cols| {
+            // Uneven pieces, interleaved.
+            for (x, y) in a.chunks(999).zip(b.chunks(300)).take(10) {
+                cols[1].write(as_bytes(y))?;
+                cols[0].write(as_bytes(x))?;
+            }
+            cols[1].write(as_bytes(&b[3_000..]))?;
+            cols[0].write(as_bytes(&a[9_990..]))
+        })
+        .unwrap();
+        w.bytes("tail", b"end").unwrap();
+        w.finish().unwrap();
+        assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+        assert_eq!(read(&two).u32s("a").unwrap(), &a[..]);
+    }
+
+    #[test]
+    fn a_piece_larger_than_a_columns_buffer_goes_straight_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
+        let path = dir.path().join("big");
+        let mut w = Writer::create(&path, 2).unwrap();
+        w.columns(&[("small", 3), ("big", big.len() as u64)], |cols| {
+            cols[0].write(b"ab")?;
+            cols[1].write(&big[..10])?;
+            cols[1].write(&big[10..])?;
+            cols[0].write(b"c")
+        })
+        .unwrap();
+        w.finish().unwrap();
+        let c = read(&path);
+        assert_eq!(c.section("small").unwrap(), b"abc");
+        assert_eq!(c.section("big").unwrap(), &big[..]);
+    }
+
+    #[test]
+    fn a_column_given_too_few_or_too_many_bytes_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Writer::create(&dir.path().join("short"), 2).unwrap();
+        let e = w.columns(&[("a", 8)], |cols| cols[0].write(&[1, 2, 3]));
+        assert!(matches!(e, Err(IndexError::Malformed(m)) if m.contains("got 3 of its 8")));
+        let mut w = Writer::create(&dir.path().join("long"), 2).unwrap();
+        let e = w.columns(&[("a", 2)], |cols| cols[0].write(&[1, 2, 3]));
+        assert!(e.is_err());
+    }
 }
