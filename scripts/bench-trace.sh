@@ -141,8 +141,8 @@ for n in $SIZES; do
     echo; echo "### datasketch MinHashLSH (PyPI datasketch==2.0.0), same documents and queries"
     venv=target/venv-trace
     [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q datasketch==2.0.0; }
-    # The banding of the index's first three streams: 3 x 48 values = 144, 48 bands of 3 rows (the
+    # The banding of the index's first three streams: 3 x 30 values = 90, 30 bands of 3 rows (the
     # content stream's 8 one-value bands have no datasketch equivalent: its bands have equal rows).
-    "$venv/bin/python" scripts/bench-trace.py datasketch "$src_docs" "$n" "$q" --perms 144 --bands 48
+    "$venv/bin/python" scripts/bench-trace.py datasketch "$src_docs" "$n" "$q" --perms 90 --bands 30
   fi
 done

@@ -119,6 +119,77 @@ pub(crate) fn frag(key: u32, bits: u32) -> u16 {
     ((key << bits) >> 16) as u16
 }
 
+/// Bytes a stored passage id takes in an index of `passages` passages: three below 2^24
+/// (16.7 M passages, about 2.9 M documents), else four.
+pub(crate) fn id_bytes(passages: u64) -> usize {
+    if passages <= 1 << 24 {
+        3
+    } else {
+        4
+    }
+}
+
+/// Passage ids stored in [`id_bytes`] little-endian bytes each (`lsh.ids`).
+#[derive(Clone, Copy)]
+pub(crate) struct Ids<'a> {
+    bytes: &'a [u8],
+    width: usize,
+}
+
+impl<'a> Ids<'a> {
+    /// Ids of `width` (3 or 4) bytes each; `None` when `bytes` is not a whole number of them.
+    pub(crate) fn new(bytes: &'a [u8], width: usize) -> Option<Ids<'a>> {
+        ((width == 3 || width == 4) && bytes.len().is_multiple_of(width))
+            .then_some(Ids { bytes, width })
+    }
+
+    /// Number of ids.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len() / self.width
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Ids `range`, or `None` past the end.
+    pub(crate) fn get_range(self, range: std::ops::Range<usize>) -> Option<Ids<'a>> {
+        let all: &'a [u8] = self.bytes;
+        let bytes = all.get(range.start * self.width..range.end * self.width)?;
+        Some(Ids {
+            bytes,
+            width: self.width,
+        })
+    }
+
+    /// The ids in order.
+    pub(crate) fn iter(self) -> impl Iterator<Item = u32> + 'a {
+        let width = self.width;
+        let all: &'a [u8] = self.bytes;
+        all.chunks_exact(width).map(move |b| {
+            let mut w = [0u8; 4];
+            w[..width].copy_from_slice(b);
+            u32::from_le_bytes(w)
+        })
+    }
+
+    /// No ids.
+    pub(crate) fn empty() -> Ids<'a> {
+        Ids {
+            bytes: &[],
+            width: 4,
+        }
+    }
+}
+
+/// Appends `ids` to `out` as [`Ids`] of `width` bytes each.
+pub(crate) fn pack_ids(ids: impl Iterator<Item = u32>, width: usize, out: &mut Vec<u8>) {
+    for id in ids {
+        debug_assert!(width == 4 || id < 1 << 24, "passage id {id} needs 4 bytes");
+        out.extend_from_slice(&id.to_le_bytes()[..width]);
+    }
+}
+
 /// A read-only view of the tables inside a loaded index (checked on load).
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
@@ -126,7 +197,7 @@ pub(crate) struct View<'a> {
     /// Full keys, stored only below [`KEYS_IMPLIED_FROM`] directory bits.
     pub keys: Option<&'a [u32]>,
     pub frag: &'a [u16],
-    pub ids: &'a [u32],
+    pub ids: Ids<'a>,
     pub dir: &'a [u32],
     pub bits: u32,
 }
@@ -141,24 +212,26 @@ impl<'a> View<'a> {
 
     /// Passages whose band `band` has key `key` (or, below 16 directory bits, a key that agrees
     /// with it on its top `bits` + 16 bits).
-    pub(crate) fn lookup(&self, band: usize, key: u32) -> &'a [u32] {
+    pub(crate) fn lookup(&self, band: usize, key: u32) -> Ids<'a> {
         let (Some(&a), Some(&b)) = (self.off.get(band), self.off.get(band + 1)) else {
-            return &[];
+            return Ids::empty();
         };
         let (a, b) = (a as usize, b as usize);
         let dir = self.band_dir(band);
         let bucket = (key >> (32 - self.bits)) as usize;
         let (Some(&lo), Some(&hi)) = (dir.get(bucket), dir.get(bucket + 1)) else {
-            return &[];
+            return Ids::empty();
         };
         let (lo, hi) = (a + lo as usize, (a + hi as usize).min(b));
         let Some(frags) = self.frag.get(lo..hi) else {
-            return &[];
+            return Ids::empty();
         };
         let f = frag(key, self.bits);
         let s = frags.partition_point(|&k| k < f);
         let e = frags.partition_point(|&k| k <= f);
-        self.ids.get(lo + s..lo + e).unwrap_or(&[])
+        self.ids
+            .get_range(lo + s..lo + e)
+            .unwrap_or_else(Ids::empty)
     }
 
     /// The full keys of band `band`, in order (stored, or made from the directory and the
@@ -207,7 +280,7 @@ impl<'a> View<'a> {
         if self.dir.len() != bands * (buckets + 1) {
             return Err("lsh.dir has the wrong length".into());
         }
-        if self.ids.iter().any(|&p| p as usize >= passages) {
+        if self.ids.iter().any(|p| p as usize >= passages) {
             return Err("lsh.ids refers past the last passage".into());
         }
         for b in 0..bands {
@@ -278,22 +351,50 @@ mod tests {
     }
 
     #[test]
+    fn ids_take_three_bytes_up_to_two_to_the_24_passages_and_four_beyond() {
+        assert_eq!(id_bytes(0), 3);
+        assert_eq!(id_bytes(1 << 24), 3);
+        assert_eq!(id_bytes((1 << 24) + 1), 4);
+        let ids = [0u32, 1, 0xff_ffff, 0x0100_0000, u32::MAX - 1];
+        let mut four = Vec::new();
+        pack_ids(ids.iter().copied(), 4, &mut four);
+        let v = Ids::new(&four, 4).unwrap();
+        assert_eq!(v.len(), 5);
+        assert!(v.iter().eq(ids.iter().copied()));
+        let mid: Vec<u32> = v.get_range(1..3).unwrap().iter().collect();
+        assert_eq!(mid, [1, 0xff_ffff]);
+        assert!(v.get_range(4..6).is_none());
+        let mut three = Vec::new();
+        pack_ids(ids[..3].iter().copied(), 3, &mut three);
+        assert_eq!(three.len(), 9);
+        assert!(Ids::new(&three, 3)
+            .unwrap()
+            .iter()
+            .eq(ids[..3].iter().copied()));
+        assert!(Ids::new(&three[..8], 3).is_none());
+        assert!(Ids::new(&three, 2).is_none());
+    }
+
+    #[test]
     fn fragments_find_every_key_and_imply_the_keys_of_large_tables() {
         // 40 k entries: 11 directory bits, keys stored; 200 k: 16 bits, keys implied; 2.1 M: 17.
         for (n, seed) in [(40_000, 3), (200_000, 5), (2_100_000, 7)] {
             let (entries, frag, dir, bits) = band(n, seed);
             let keys: Vec<u32> = entries.iter().map(|&e| (e >> 32) as u32).collect();
             let ids: Vec<u32> = entries.iter().map(|&e| e as u32).collect();
+            let mut packed = Vec::new();
+            pack_ids(ids.iter().copied(), 3, &mut packed);
             let off = [0, n as u64];
             let stored = bits < KEYS_IMPLIED_FROM;
             let v = View {
                 off: &off,
                 keys: stored.then_some(keys.as_slice()),
                 frag: &frag,
-                ids: &ids,
+                ids: Ids::new(&packed, 3).unwrap(),
                 dir: &dir,
                 bits,
             };
+            assert!(v.ids.iter().eq(ids.iter().copied()));
             assert_eq!(stored, n == 40_000, "{bits} bits");
             assert_eq!(
                 bits,
@@ -306,7 +407,7 @@ mod tests {
             assert_eq!(v.band_keys(0), keys);
             for (i, &k) in keys.iter().enumerate().step_by(97) {
                 let hits = v.lookup(0, k);
-                assert!(hits.contains(&ids[i]), "key {k:08x}");
+                assert!(hits.iter().any(|p| p == ids[i]), "key {k:08x}");
                 let same = keys.iter().filter(|&&x| x == k).count();
                 assert_eq!(hits.len(), same, "key {k:08x}");
             }

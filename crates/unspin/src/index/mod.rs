@@ -112,6 +112,8 @@ pub struct IndexMeta {
     pub canon: String,
     /// Directory bits of the LSH tables.
     pub dir_bits: u32,
+    /// Bytes of each passage id in `lsh.ids`: 3 for up to 2^24 passages, else 4.
+    pub id_bytes: u32,
     /// The program that wrote it.
     pub created_by: String,
 }
@@ -249,8 +251,8 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             let (s, e) = (v.off[band] as usize, v.off[band + 1] as usize);
             v.band_keys(band)
                 .into_iter()
-                .zip(&v.ids[s..e])
-                .map(|(k, &p)| (k as u64) << 32 | p as u64)
+                .zip(v.ids.get_range(s..e).expect("checked on load").iter())
+                .map(|(k, p)| (k as u64) << 32 | p as u64)
         };
         match &b.budget {
             None => {
@@ -412,6 +414,7 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
             entries,
             canon: format!("{:016x}", self.canon.fingerprint()),
             dir_bits: dir.bits,
+            id_bytes: lsh::id_bytes(self.pass_doc.len() as u64) as u32,
             created_by: format!("unspin {}", env!("CARGO_PKG_VERSION")),
         };
         // The texts: in place already when they were spilled into the file to be.
@@ -447,12 +450,16 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
         // by side in place as spilled runs are merged (once) or the sorted bands are read.
         let bits = dir.bits;
         let with_keys = bits < lsh::KEYS_IMPLIED_FROM;
-        let mut columns = vec![("lsh.ids", entries * 4), ("lsh.frag", entries * 2)];
+        let width = meta.id_bytes as usize;
+        let mut columns = vec![
+            ("lsh.ids", entries * width as u64),
+            ("lsh.frag", entries * 2),
+        ];
         if with_keys {
             columns.push(("lsh.keys", entries * 4));
         }
         w.columns(&columns, |cols| {
-            let mut ids: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut ids: Vec<u8> = Vec::with_capacity(4 << 16);
             let mut frags: Vec<u16> = Vec::with_capacity(1 << 16);
             let mut keys: Vec<u32> = Vec::with_capacity(1 << 16);
             spill::merge(&self.runs, &mut self.bands, |_, entries| {
@@ -461,10 +468,10 @@ impl<'c, 'p> IndexBuilder<'c, 'p> {
                     frags.clear();
                     for &e in block {
                         dir.push(e);
-                        ids.push(e as u32);
                         frags.push(lsh::frag((e >> 32) as u32, bits));
                     }
-                    cols[0].write(store::as_bytes(&ids))?;
+                    lsh::pack_ids(block.iter().map(|&e| e as u32), width, &mut ids);
+                    cols[0].write(&ids)?;
                     cols[1].write(store::as_bytes(&frags))?;
                     if with_keys {
                         keys.clear();
@@ -625,6 +632,9 @@ impl Index {
         if !(4..=20).contains(&meta.dir_bits) {
             return Err(bad("meta: dir_bits out of range".into()));
         }
+        if meta.id_bytes as usize != lsh::id_bytes(meta.passages) {
+            return Err(bad("meta: id_bytes does not match the passage count".into()));
+        }
         let v = lsh::View {
             off: file.u64s("lsh.off")?,
             keys: if file.has("lsh.keys") {
@@ -633,7 +643,8 @@ impl Index {
                 None
             },
             frag: file.u16s("lsh.frag")?,
-            ids: file.u32s("lsh.ids")?,
+            ids: lsh::Ids::new(file.section("lsh.ids")?, meta.id_bytes as usize)
+                .ok_or_else(|| bad("lsh.ids has a bad length".into()))?,
             dir: file.u32s("lsh.dir")?,
             bits: meta.dir_bits,
         };
@@ -679,7 +690,11 @@ impl Index {
             off: c.u64s("lsh.off").expect("checked on load"),
             keys: c.u32s("lsh.keys").ok(),
             frag: c.u16s("lsh.frag").expect("checked on load"),
-            ids: c.u32s("lsh.ids").expect("checked on load"),
+            ids: lsh::Ids::new(
+                c.section("lsh.ids").expect("checked on load"),
+                self.meta.id_bytes as usize,
+            )
+            .expect("checked on load"),
             dir: c.u32s("lsh.dir").expect("checked on load"),
             bits: self.meta.dir_bits,
         }
@@ -784,7 +799,7 @@ impl Index {
                     continue;
                 }
                 let w = (1.0 + total / hits.len() as f32).ln();
-                for &p in hits {
+                for p in hits.iter() {
                     let e = pair.entry(p).or_insert((0, 0.0));
                     e.0 += 1;
                     e.1 += w;
@@ -1037,7 +1052,7 @@ mod budget_tests {
         let dir = std::env::temp_dir();
         let mut b = IndexBuilder::new(&canon, Params::default())
             .unwrap()
-            .memory_budget(&dir, 1 << 20);
+            .memory_budget(&dir, 1 << 19);
         let reserved: Vec<usize> = b.bands.iter().map(Vec::capacity).collect();
         let words = [
             "the",

@@ -44,7 +44,8 @@ pub struct Params {
     #[serde(default = "default_immutable_shingle")]
     pub immutable_shingle: usize,
     /// MinHash values of each of the first three streams (immutables, phrase-free skeleton,
-    /// skeleton).
+    /// skeleton). 30 (ten bands of three) since session 7: at 1 M documents as many spun copies
+    /// are found as with 48, and the band tables are a fifth smaller (BENCHMARKS.md, "Trace").
     pub perms: usize,
     /// MinHash values per LSH band of the first three streams.
     pub rows: usize,
@@ -73,7 +74,7 @@ impl Default for Params {
         Params {
             shingle: 3,
             immutable_shingle: default_immutable_shingle(),
-            perms: 48,
+            perms: 30,
             rows: 3,
             window: 100,
             stride: 50,

@@ -29,8 +29,9 @@ pub const MAGIC: &[u8; 8] = b"UNSPINIX";
 /// The index format this build reads and writes (2: three signature streams, phrase-aware
 /// canonical words; 3: `lsh.frag`, 16 key bits per entry that lookups compare, with the full
 /// keys stored only for small tables; 4: a fourth stream, the content words, whose MinHash
-/// values are bands of their own).
-pub const FORMAT_VERSION: u32 = 4;
+/// values are bands of their own; 5: passage ids of three bytes up to 2^24 passages, the texts
+/// first).
+pub const FORMAT_VERSION: u32 = 5;
 use crate::pack::{u32_at, u64_at, view, Pod, ENTRY, HEADER};
 
 pub(crate) enum Bytes {
