@@ -6,8 +6,10 @@
 Both sides are manifests (or input files, or --*-jsonl read by Spark). Every document is signed
 in Rust (MinHash of the words a spinner cannot change, per passage, LSH bands; the index's
 parameters); band rows are exploded and the suspects joined to the originals on the band key;
-buckets larger than --max-bucket (boilerplate) are dropped; the best --verify candidates per
-suspect (by the rarity-weighted bands shared, as `Index::candidates` ranks them) are verified in Rust by the word alignment `unspin trace` uses. Output:
+buckets larger than --max-bucket (boilerplate) are dropped; up to --screen candidates per
+suspect (by the rarity-weighted bands shared, as `Index::candidates` ranks them) are screened
+by the pairs of adjacent words they share with it, and the best --verify that pass are verified
+in Rust by the word alignment `unspin trace` uses, as `unspin trace` does. Output:
 one row per (query_id, source_id) scoring at least --min-score, best first (rank), with the
 alignment summary. No global clustering: it is query-against-originals, so the originals' side
 can grow append-only.
@@ -55,6 +57,7 @@ def main(argv=None, spark=None) -> int:
     ap.add_argument("--pack", help="model pack file (ship it with --files)")
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--verify", type=int, default=8)
+    ap.add_argument("--screen", type=int, default=32, help="candidates screened per suspect (as unspin trace --screen)")
     ap.add_argument("--min-score", type=float, default=0.6)
     ap.add_argument("--max-bucket", type=int, default=4096)
     ap.add_argument("--profile", help="a learned spinner profile: its substitutions count as explained (ship it with --files)")
@@ -69,7 +72,7 @@ def main(argv=None, spark=None) -> int:
     if originals is None or suspects is None:
         ap.error("name originals and candidates")
     found = us.trace(
-        suspects, originals, pack=a.pack, top=a.top, verify=a.verify,
+        suspects, originals, pack=a.pack, top=a.top, verify=a.verify, screen=a.screen,
         min_score=a.min_score, max_bucket=a.max_bucket, profile=a.profile,
     )
     found.write.mode("overwrite").parquet(a.output)

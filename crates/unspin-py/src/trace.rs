@@ -748,6 +748,29 @@ fn align_batch(
     }))
 }
 
+/// For each `(query, candidate)` pair, whether the candidate holds at least
+/// `min_shared_pairs` of the query's pairs of adjacent words (counted with multiplicity): the
+/// screen `Index.trace` passes a candidate through before aligning it. Consecutive pairs with the
+/// same query share its table.
+#[pyfunction]
+#[pyo3(signature = (pairs, *, min_shared_pairs=0.06))]
+fn screen_batch(py: Python<'_>, pairs: Vec<(String, String)>, min_shared_pairs: f32) -> Vec<bool> {
+    py.detach(|| {
+        let mut current: Option<(&str, unspin::index::PairScreen)> = None;
+        pairs
+            .iter()
+            .map(|(q, c)| {
+                if current.as_ref().is_none_or(|(cq, _)| *cq != q.as_str()) {
+                    current = Some((q.as_str(), unspin::index::PairScreen::new(q)));
+                }
+                let (_, screen) = current.as_mut().expect("just set");
+                let need = screen.need(min_shared_pairs);
+                screen.holds(c, need)
+            })
+            .collect()
+    })
+}
+
 fn align_one(
     canon: &CanonCell,
     spun: &str,
@@ -772,5 +795,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAlignment>()?;
     m.add_function(wrap_pyfunction!(align, m)?)?;
     m.add_function(wrap_pyfunction!(align_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(screen_batch, m)?)?;
     Ok(())
 }

@@ -149,6 +149,8 @@ def test_trace_job_finds_sources_like_the_cli(spark, brown, cli, cli_env, tmp_pa
     idx = tmp_path / "originals.idx"
     run_cli(cli, cli_env, "index", "build", str(ofile), "-o", str(idx), "-j", "2", "--progress", "never")
     p = run_cli(cli, cli_env, "trace", "--index", str(idx), "--queries", str(sfile), "-j", "2", ok=(0, 1))
+    # Both screen the same candidates and align the same ones: every match agrees, not only the
+    # best.
     for line in map(json.loads, p.stdout.splitlines()):
         q = line["query_id"]
         if not line["matches"]:
@@ -156,6 +158,25 @@ def test_trace_job_finds_sources_like_the_cli(spark, brown, cli, cli_env, tmp_pa
             continue
         assert best[q]["source_id"] == line["matches"][0]["id"], q
         assert abs(best[q]["score"] - line["matches"][0]["score"]) <= 1e-4, q
+        ours = sorted((r for r in rows if r["query_id"] == q), key=lambda r: r["rank"])
+        assert [r["source_id"] for r in ours] == [m["id"] for m in line["matches"]], q
+
+
+def test_screen_batches_keep_candidates_that_share_word_pairs():
+    import pyarrow as pa
+
+    from unspin.spark import screen_batches
+
+    q = "Six Russian troopers who fled the warfare in Ukraine have been granted visas"
+    rows = [
+        {"query_id": "q", "rank": 1, "query_text": q, "source_text": "Completely unrelated words about pasta"},
+        {"query_id": "q", "rank": 2, "query_text": q, "source_text": q.replace("troopers", "soldiers")},
+        {"query_id": "r", "rank": 1, "query_text": "one", "source_text": None},
+    ]
+    batch = pa.RecordBatch.from_pylist(rows)
+    out = [r for b in screen_batches(iter([batch]), min_shared_pairs=0.3) for r in b.to_pylist()]
+    # The unrelated text is dropped; a one-word query is not screened; the schema is kept.
+    assert [(r["query_id"], r["rank"]) for r in out] == [("q", 2), ("r", 1)]
 
 
 def test_jsonl_ids_are_deterministic(spark, tmp_path):

@@ -128,6 +128,26 @@ def test_align_explains_substitutions(docs):
     assert a.to_dict()["score"] == a.score
 
 
+def test_screen_batch_counts_shared_word_pairs(docs):
+    q = "Six Russian troopers who fled the warfare in Ukraine have been granted visas"  # 12 pairs
+    kin = "Six Russian soldiers who fled the war in Ukraine have been granted visas"  # 8 of them
+    other = "Completely unrelated words about cooking pasta at home tonight"
+    assert unspin.screen_batch([(q, kin), (q, other), (q, q)], min_shared_pairs=0.5) == [
+        True,
+        False,
+        True,
+    ]
+    assert unspin.screen_batch([(q, kin)], min_shared_pairs=0.6) == [True]  # needs 7
+    assert unspin.screen_batch([(q, kin)], min_shared_pairs=0.75) == [False]  # needs 9
+    # The default share (0.06) needs nothing of a 12-pair query: short queries are not screened.
+    assert unspin.screen_batch([(q, other)]) == [True]
+    # A new query gets its own table.
+    src = docs[0][1]
+    spun, _ = unspin.spin(src, seed=2, rate=0.3)
+    got = unspin.screen_batch([(q, kin), (spun, src), (spun, other), (q, other)], min_shared_pairs=0.4)
+    assert got == [True, True, False, False]
+
+
 def test_signatures_deterministic_serialisable_picklable(docs):
     s1 = unspin.Signer()
     s2 = unspin.Signer()

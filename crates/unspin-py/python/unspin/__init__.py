@@ -49,6 +49,7 @@ from ._unspin import (
     align,
     align_batch,
     read_records,
+    screen_batch,
     spin,
 )
 
@@ -80,6 +81,7 @@ __all__ = [
     "read_records",
     "restore",
     "restore_batch",
+    "screen_batch",
     "spin",
 ]
 

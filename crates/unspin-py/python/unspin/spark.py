@@ -426,8 +426,9 @@ def candidates(
     max_content_bucket: int = 512,
     content_from: Optional[int] = None,
 ) -> DataFrame:
-    """The band join: ``(query_id, source_id, bands, hint)`` for the at most ``verify`` best
-    candidates per query, ranked as ``Index::candidates`` ranks them: each band key a query
+    """The band join: ``(query_id, source_id, bands, hint, rank)`` for the at most ``verify``
+    best candidates per query (``rank`` 1 the best), ranked as ``Index::candidates`` ranks them:
+    each band key a query
     passage shares with a source passage weighs ``ln(1 + passages / passages holding that
     key)`` (an IDF: common keys say little), a candidate is ranked by its best pair of passages'
     weight, then by the weight of all its pairs, and candidates under ``relative_votes`` of the
@@ -484,7 +485,23 @@ def candidates(
         .where(F.col("rank") <= verify)
         .where(F.col("w") >= F.col("best") * F.lit(relative_votes))
     )
-    return ranked.select("query_id", "source_id", "bands", "hint")
+    return ranked.select("query_id", "source_id", "bands", "hint", "rank")
+
+
+def screen_batches(
+    batches: Iterator[pa.RecordBatch], *, min_shared_pairs: float = 0.06
+) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: keeps the rows whose ``source_text`` holds at least
+    ``min_shared_pairs`` of the pairs of adjacent words of their ``query_text`` (counted with
+    multiplicity; Rust's ``PairScreen``), the screen ``Index.trace`` passes a candidate through
+    before aligning it. The schema is the input's."""
+    for b in batches:
+        q = b.column("query_text").to_pylist()
+        c = b.column("source_text").to_pylist()
+        keep = unspin.screen_batch(
+            [(x or "", y or "") for x, y in zip(q, c)], min_shared_pairs=min_shared_pairs
+        )
+        yield b.filter(pa.array(keep, type=pa.bool_()))
 
 
 def verify_batches(
@@ -545,24 +562,41 @@ def trace(
     max_bucket: int = 4096,
     relative_votes: float = 0.2,
     profile: Optional[str] = None,
+    screen: int = 32,
+    min_shared_pairs: float = 0.06,
 ) -> DataFrame:
     """The likeliest sources of each query among ``sources`` (both ``(id, text)`` data
-    frames): signatures, band join, top candidates, alignment in Rust. One row per
-    (query, source) with ``score >= min_score``, ``rank`` 1 for the best, at most ``top`` per
-    query. A query with no source has no row."""
+    frames): signatures, band join, top candidates, alignment in Rust. As ``unspin trace``
+    does, up to ``screen`` candidates per query are screened by the pairs of adjacent words they
+    share with it (``min_shared_pairs``) and the best ``verify`` that pass are aligned. One row
+    per (query, source) with ``score >= min_score``, ``rank`` 1 for the best, at most ``top``
+    per query. A query with no source has no row."""
     qb = sign(queries, query=True, pack=pack, window=window, stride=stride)
     sb = sign(sources, query=False, pack=pack, window=window, stride=stride)
-    cands = candidates(qb, sb, verify=verify, relative_votes=relative_votes, max_bucket=max_bucket)
+    cands = candidates(
+        qb, sb, verify=max(screen, verify), relative_votes=relative_votes, max_bucket=max_bucket
+    )
     joined = cands.join(
         queries.select(F.col("id").alias("query_id"), F.col("text").alias("query_text")), "query_id"
     ).join(
         sources.select(F.col("id").alias("source_id"), F.col("text").alias("source_text")), "source_id"
     )
+    columns = ["query_id", "source_id", "bands", "hint", "rank", "query_text", "source_text"]
+    shape = joined.select(*columns).schema
+
+    def screen_run(batches):
+        return screen_batches(batches, min_shared_pairs=min_shared_pairs)
+
+    passed = joined.select(*columns).mapInArrow(screen_run, shape)
+    first = Window.partitionBy("query_id").orderBy(F.col("rank"))
+    chosen = passed.withColumn("passed", F.row_number().over(first)).where(
+        F.col("passed") <= verify
+    )
 
     def run(batches):
         return verify_batches(batches, pack=pack, profile=profile)
 
-    verified = joined.select(
+    verified = chosen.select(
         "query_id", "source_id", "bands", "hint", "query_text", "source_text"
     ).mapInArrow(run, spark_schema(VERIFIED))
     rank = Window.partitionBy("query_id").orderBy(

@@ -870,8 +870,7 @@ impl Index {
         let cands = self.ranked(canon, &words, opts.step, looked_at);
         let floor = cands.first().map_or(0.0, |c| c.weight) * opts.relative_votes;
         let mut screen = PairScreen::new(text);
-        // Rounded down: a query of a few words is not screened.
-        let need = (opts.min_shared_pairs.clamp(0.0, 1.0) * screen.pairs as f32) as usize;
+        let need = screen.need(opts.min_shared_pairs);
         let mut out = Vec::new();
         let mut aligned = 0;
         for &Ranked {
@@ -927,8 +926,18 @@ impl Index {
 /// word is a run of ASCII letters and digits, apostrophes and non-ASCII bytes (ASCII letters
 /// lowered); anything else separates words. The query's pairs sit in an open-addressing table
 /// with their counts, so a candidate is screened in one pass over its bytes, nothing sorted or
-/// allocated.
-struct PairScreen {
+/// allocated. [`Index::trace`] screens its candidates with it; the Spark job
+/// (`unspin.spark`, through the Python package) screens its band join's candidates the same way.
+///
+/// ```
+/// use unspin::index::PairScreen;
+/// let mut s = PairScreen::new("six russian troopers who fled the warfare in ukraine");
+/// let need = s.need(0.75); // 6 of the query's 8 pairs
+/// assert_eq!(need, 6);
+/// assert!(!s.holds("six russian soldiers who fled the war in ukraine", need)); // 4
+/// assert!(s.holds("six russian troopers who fled the war in ukraine", need)); // 6
+/// ```
+pub struct PairScreen {
     /// (pair hash, count in the query, candidate stamp, count used by that candidate).
     slots: Vec<(u64, u32, u32, u32)>,
     stamp: u32,
@@ -937,7 +946,8 @@ struct PairScreen {
 }
 
 impl PairScreen {
-    fn new(query: &str) -> PairScreen {
+    /// The screen of a query: its pairs of adjacent words, counted.
+    pub fn new(query: &str) -> PairScreen {
         let mut hs = Vec::new();
         word_pairs(query, |h| hs.push(h));
         let size = (hs.len() * 2).next_power_of_two().max(16);
@@ -964,8 +974,20 @@ impl PairScreen {
         i
     }
 
+    /// Pairs of adjacent words in the query.
+    pub fn pairs(&self) -> usize {
+        self.pairs
+    }
+
+    /// How many of the query's pairs a candidate must hold to pass at `min_share` of them
+    /// ([`TraceOptions::min_shared_pairs`]): rounded down, so a query of a few words is not
+    /// screened.
+    pub fn need(&self, min_share: f32) -> usize {
+        (min_share.clamp(0.0, 1.0) * self.pairs as f32) as usize
+    }
+
     /// Whether `text` holds at least `need` of the query's pairs (counted with multiplicity).
-    fn holds(&mut self, text: &str, need: usize) -> bool {
+    pub fn holds(&mut self, text: &str, need: usize) -> bool {
         if need == 0 {
             return true;
         }
