@@ -45,7 +45,8 @@ pub struct Params {
     pub immutable_shingle: usize,
     /// MinHash values of each of the first three streams (immutables, phrase-free skeleton,
     /// skeleton). 30 (ten bands of three) since session 7: at 1 M documents as many spun copies
-    /// are found as with 48, and the band tables are a fifth smaller (BENCHMARKS.md, "Trace").
+    /// are found as with 48, and the band tables hold a third fewer entries (BENCHMARKS.md,
+    /// "Trace").
     pub perms: usize,
     /// MinHash values per LSH band of the first three streams.
     pub rows: usize,
