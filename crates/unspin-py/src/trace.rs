@@ -753,7 +753,7 @@ fn align_batch(
 /// screen `Index.trace` passes a candidate through before aligning it. Consecutive pairs with the
 /// same query share its table.
 #[pyfunction]
-#[pyo3(signature = (pairs, *, min_shared_pairs=0.06))]
+#[pyo3(signature = (pairs, *, min_shared_pairs=unspin::index::TraceOptions::default().min_shared_pairs))]
 fn screen_batch(py: Python<'_>, pairs: Vec<(String, String)>, min_shared_pairs: f32) -> Vec<bool> {
     py.detach(|| {
         let mut current: Option<(&str, unspin::index::PairScreen)> = None;

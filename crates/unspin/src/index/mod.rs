@@ -974,11 +974,6 @@ impl PairScreen {
         i
     }
 
-    /// Pairs of adjacent words in the query.
-    pub fn pairs(&self) -> usize {
-        self.pairs
-    }
-
     /// How many of the query's pairs a candidate must hold to pass at `min_share` of them
     /// ([`TraceOptions::min_shared_pairs`]): rounded down, so a query of a few words is not
     /// screened.

@@ -393,6 +393,9 @@ impl Writer {
             path: tmp.clone(),
             source,
         };
+        // The padding before the first column goes through the buffered writer as usual.
+        let pad = (8 - self.at % 8) % 8;
+        self.write(&[0u8; 8][..pad as usize])?;
         self.file.flush().map_err(io)?;
         let mut at = self.at;
         let mut cols: Vec<Column<'_>> = Vec::with_capacity(sections.len());
@@ -438,10 +441,6 @@ impl Writer {
                 crc: c.crc.finalize(),
             })
             .collect();
-        // The padding before the first column goes through the buffered writer as usual.
-        let pad = (8 - self.at % 8) % 8;
-        self.write(&[0u8; 8][..pad as usize])?;
-        self.file.flush().map_err(io)?;
         self.file.seek(SeekFrom::Start(at)).map_err(io)?;
         self.at = at;
         self.entries.extend(new);
