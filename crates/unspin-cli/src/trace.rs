@@ -510,18 +510,24 @@ fn trace_many(
     rules: Option<&Rules>,
     jobs: usize,
 ) -> Vec<Result<Vec<Match>, unspin::index::IndexError>> {
-    if texts.is_empty() {
-        return Vec::new();
-    }
-    let per = texts.len().div_ceil(jobs.max(1));
-    std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(per)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|t| idx.trace_with(canon, t, opts, rules))
-                        .collect::<Vec<_>>()
+    // Threads take blocks of queries in turn, so that a run of costly queries (those with no
+    // source are screened deepest) does not fall to one thread.
+    const BLOCK: usize = 64;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let blocks = texts.len().div_ceil(BLOCK);
+    let mut done: Vec<(usize, Vec<_>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..jobs.clamp(1, blocks.max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if b >= blocks {
+                            break mine;
+                        }
+                        let part = &texts[b * BLOCK..((b + 1) * BLOCK).min(texts.len())];
+                        mine.push((b, idx.trace_all(canon, part, opts, rules)));
+                    }
                 })
             })
             .collect();
@@ -529,7 +535,9 @@ fn trace_many(
             .into_iter()
             .flat_map(|h| h.join().expect("tracing thread"))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|&(b, _)| b);
+    done.into_iter().flat_map(|(_, r)| r).collect()
 }
 
 pub fn trace_cmd(a: TraceArgs) -> Result<u8> {

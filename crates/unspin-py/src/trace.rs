@@ -516,9 +516,23 @@ impl PyIndex {
     ) -> PyResult<Vec<Vec<PyMatch>>> {
         let opts = trace_options(top, verify, min_score, screen)?;
         let rules = rules_arg(profile)?;
-        py.detach(|| par_map(&texts, threads, |t| self.run(t, &opts, rules.as_deref())))
-            .into_iter()
-            .collect()
+        // Blocks of texts, each traced with `Index::trace_all` (which reads the next texts'
+        // candidates in the background while it verifies one).
+        let blocks: Vec<&[String]> = texts.chunks(64).collect();
+        let canon = self.canon.borrow_dependent();
+        py.detach(|| {
+            par_map(&blocks, threads, |b| {
+                let refs: Vec<&str> = b.iter().map(String::as_str).collect();
+                self.index.trace_all(canon, &refs, &opts, rules.as_deref())
+            })
+        })
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let ms = r.map_err(index_error)?;
+            Ok(ms.into_iter().map(|m| PyMatch { m }).collect())
+        })
+        .collect()
     }
 
     /// The id of document number `doc`.

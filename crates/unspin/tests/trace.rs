@@ -162,6 +162,46 @@ fn spun_copies_find_their_source_and_strangers_find_nothing() {
 }
 
 #[test]
+fn tracing_texts_together_answers_as_tracing_them_one_by_one() {
+    let docs = brown_passages("ca", 12);
+    assert!(
+        !docs.is_empty(),
+        "Brown texts are needed (scripts/fetch-sources.sh)"
+    );
+    let dir = TempDir::new();
+    let idx = build(&docs, &dir.path().join("i.idx"));
+    let mut rng = Rng::new(3);
+    // More texts than are planned ahead, with sources, without, and empty ones between.
+    let mut texts: Vec<String> = Vec::new();
+    for (i, (_, text)) in docs.iter().enumerate() {
+        let src = if i % 2 == 0 {
+            text.clone()
+        } else {
+            excerpt(text, 100, &mut rng)
+        };
+        texts.push(spin(pack(), &src, &spinner("phrase", 0.3, i as u64).unwrap()).text);
+        if i % 5 == 0 {
+            texts.push(String::new());
+        }
+    }
+    for (_, text) in brown_passages("cg", 3) {
+        texts.push(spin(pack(), &text, &spinner("same", 0.3, 9).unwrap()).text);
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let opts = TraceOptions::default();
+    let together = idx.trace_all(canon(), &refs, &opts, None);
+    assert_eq!(together.len(), texts.len());
+    let mut found = 0;
+    for (t, got) in refs.iter().zip(together) {
+        let alone = idx.trace(canon(), t, &opts).unwrap();
+        found += usize::from(!alone.is_empty());
+        assert_eq!(got.unwrap(), alone);
+    }
+    assert!(found >= docs.len() - 1, "{found} of {} found", docs.len());
+    assert!(idx.trace_all(canon(), &[], &opts, None).is_empty());
+}
+
+#[test]
 fn add_keeps_old_documents_and_finds_new_ones() {
     let (original, spun) = news();
     let dir = TempDir::new();

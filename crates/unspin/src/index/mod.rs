@@ -543,6 +543,13 @@ impl Default for TraceOptions {
     }
 }
 
+/// A text's candidates for [`Index::trace`], found before they are verified.
+struct Plan {
+    words: Vec<crate::canon::Word>,
+    /// Best first, none below the relative floor; at most `screen.max(verify)`.
+    cands: Vec<Ranked>,
+}
+
 /// A source found for a spun text.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Match {
@@ -861,27 +868,85 @@ impl Index {
         opts: &TraceOptions,
         rules: Option<&Rules>,
     ) -> Result<Vec<Match>> {
+        let plan = self.plan(canon, text, opts)?;
+        self.verify(canon, text, plan, opts, rules)
+    }
+
+    /// [`Index::trace_with`] for each of `texts`, in order. Where the index is larger than
+    /// memory this is faster than tracing one text after another: the candidates of the next
+    /// few texts are found, and their stored texts read in the background, while the current
+    /// one is verified.
+    pub fn trace_all(
+        &self,
+        canon: &Canon<'_>,
+        texts: &[&str],
+        opts: &TraceOptions,
+        rules: Option<&Rules>,
+    ) -> Vec<Result<Vec<Match>>> {
+        /// Texts planned ahead of the one being verified.
+        const AHEAD: usize = 4;
+        let mut plans = std::collections::VecDeque::with_capacity(AHEAD + 1);
+        let mut out = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            while plans.len() <= AHEAD && i + plans.len() < texts.len() {
+                plans.push_back(self.plan(canon, texts[i + plans.len()], opts));
+            }
+            let plan = plans.pop_front().expect("planned above");
+            out.push(plan.and_then(|p| self.verify(canon, text, p, opts, rules)));
+        }
+        out
+    }
+
+    /// A text's candidates, best first, with their stored texts asked for in the background.
+    fn plan(&self, canon: &Canon<'_>, text: &str, opts: &TraceOptions) -> Result<Plan> {
         self.check_pack(canon)?;
         let words = canon.words(text);
         if words.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Plan {
+                words,
+                cands: Vec::new(),
+            });
         }
         let looked_at = opts.screen.max(opts.verify);
-        let cands = self.ranked(canon, &words, opts.step, looked_at);
+        let mut cands = self.ranked(canon, &words, opts.step, looked_at);
         let floor = cands.first().map_or(0.0, |c| c.weight) * opts.relative_votes;
+        cands.retain(|c| c.weight >= floor);
+        // Where the index is larger than memory each text read is a page fault: asked for
+        // together, they wait for the disk once rather than once each.
+        let texts = self.file.section("doc.text").expect("checked on load");
+        let offs = self.file.u64s("doc.text.off").expect("checked on load");
+        for c in &cands {
+            let (s, e) = (
+                offs[c.doc as usize] as usize,
+                offs[c.doc as usize + 1] as usize,
+            );
+            self.file.will_need(&texts[s..e]);
+        }
+        Ok(Plan { words, cands })
+    }
+
+    /// Screens and aligns a plan's candidates (see [`TraceOptions`]).
+    fn verify(
+        &self,
+        canon: &Canon<'_>,
+        text: &str,
+        plan: Plan,
+        opts: &TraceOptions,
+        rules: Option<&Rules>,
+    ) -> Result<Vec<Match>> {
+        let Plan { words, cands } = plan;
+        if cands.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut screen = PairScreen::new(text);
         let need = screen.need(opts.min_shared_pairs);
         let mut out = Vec::new();
         let mut aligned = 0;
         for &Ranked {
-            doc,
-            bands,
-            weight,
-            hint,
-            ..
-        } in cands.iter().take(looked_at)
+            doc, bands, hint, ..
+        } in &cands
         {
-            if weight < floor || aligned == opts.verify {
+            if aligned == opts.verify {
                 break;
             }
             let source = self.doc_text(doc)?;

@@ -218,6 +218,20 @@ impl Container {
             .ok_or_else(|| IndexError::Malformed(format!("missing section {name:?}")))
     }
 
+    /// Asks the kernel to start reading `bytes` (a slice of this container) in the background,
+    /// so that the page faults of several reads overlap instead of waiting in turn. Nothing
+    /// for a container held in memory, or where the advice is not supported.
+    pub(crate) fn will_need(&self, bytes: &[u8]) {
+        #[cfg(unix)]
+        if let Bytes::Mapped(m) = &self.bytes {
+            let off = bytes.as_ptr() as usize - m.as_ptr() as usize;
+            debug_assert!(off + bytes.len() <= m.len());
+            let _ = m.advise_range(memmap2::Advice::WillNeed, off, bytes.len());
+        }
+        #[cfg(not(unix))]
+        let _ = bytes;
+    }
+
     pub(crate) fn u16s(&self, name: &str) -> Result<&[u16], IndexError> {
         cast(self.section(name)?, name)
     }
