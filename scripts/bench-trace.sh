@@ -136,6 +136,9 @@ for n in $SIZES; do
     mkdir -p "$cg/unspin-bench" && echo $((1536 << 20)) > "$cg/unspin-bench/memory.limit_in_bytes"
     sync && echo 3 > /proc/sys/vm/drop_caches
     sh -c "echo \$\$ > $cg/unspin-bench/cgroup.procs; exec /usr/bin/time -f 'eval within 1.5 GB: %e s (CPU %U s user + %S s system), peak RSS %M KB, %F major faults' $bin eval trace --index $idx --queries $q" | head -1
+    sync && echo 3 > /proc/sys/vm/drop_caches
+    sh -c "echo \$\$ > $cg/unspin-bench/cgroup.procs; exec /usr/bin/time -f 'batch trace within 1.5 GB: %e s (CPU %U s user + %S s system), peak RSS %M KB, %F major faults' $bin trace --index $idx --queries $q -o $out/results-$n-1.5g.jsonl"
+    cmp "$out/results-$n.jsonl" "$out/results-$n-1.5g.jsonl" && echo "batch trace within 1.5 GB: the same results"
   fi
   if [ "$n" -ge 30000 ] && [ "$n" -le "$max" ]; then
     echo; echo "### datasketch MinHashLSH (PyPI datasketch==2.0.0), same documents and queries"
