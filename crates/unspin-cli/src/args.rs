@@ -615,6 +615,10 @@ pub struct TuningArgs {
     /// In precise mode, log10 channel of a proposed original two thesaurus steps away.
     #[arg(long, allow_negative_numbers = true)]
     pub precise_two_hop: Option<f32>,
+    /// In precise mode, tokens scored past the last difference between a position's variants
+    /// (0: the whole rest of the sentence).
+    #[arg(long)]
+    pub precise_window: Option<usize>,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

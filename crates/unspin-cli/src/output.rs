@@ -300,6 +300,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.precise_two_hop {
             o.precise_two_hop = x;
         }
+        if let Some(x) = self.precise_window {
+            o.precise_window = x;
+        }
         if let Some(x) = self.rate_gain {
             o.rate_calibration.0 = x;
         }

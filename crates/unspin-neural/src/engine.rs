@@ -29,6 +29,10 @@ pub(crate) struct Engine {
     tokenizer: GgufTokenizer,
     /// `<|endoftext|>`: the context every sentence starts after.
     start: u32,
+    /// The last shared prefix [`Engine::score_variants`] computed: its tokens, their summed
+    /// ln P, and the cache after them. Precise mode scores a sentence's positions left to
+    /// right, so the next prefix usually extends this one and only the extension is run.
+    memo: Option<(Vec<u32>, f64, KvCache)>,
 }
 
 fn run_err(e: candle_core::Error) -> NeuralError {
@@ -63,6 +67,7 @@ impl Engine {
             model,
             tokenizer,
             start,
+            memo: None,
         })
     }
 
@@ -188,17 +193,22 @@ impl Engine {
         Ok(out)
     }
 
+    /// ln P of `prefix + variants[i]` for each variant; with `window`, only the tokens up to
+    /// `window` past the last token where the variants differ are scored (the rest of the
+    /// sentence, the same tokens in every variant, is left out), so the scores compare the
+    /// variants with one another but are no longer whole-sentence probabilities.
     pub(crate) fn score_variants(
         &mut self,
         prefix: &str,
         variants: &[&str],
+        window: Option<usize>,
     ) -> Result<Vec<f32>, NeuralError> {
         if variants.is_empty() {
             return Ok(Vec::new());
         }
         // Tokenise whole sentences, as `score` does, and share their longest common token prefix
         // (the text prefix alone could tokenise differently at its end).
-        let rows = variants
+        let mut rows = variants
             .iter()
             .map(|v| self.encode(&format!("{prefix}{v}")))
             .collect::<Result<Vec<_>, _>>()?;
@@ -206,16 +216,24 @@ impl Engine {
         for row in &rows[1..] {
             shared = shared.min(row.iter().zip(&rows[0]).take_while(|(a, b)| a == b).count());
         }
-        // The shared part: inputs `<|endoftext|>, s0 … s(k-2)`, targets `s0 … s(k-1)`, once.
-        let (head, cache) = if shared > 0 {
-            let targets = rows[0][..shared].to_vec();
-            let mut inputs = vec![self.start];
-            inputs.extend_from_slice(&targets[..shared - 1]);
-            let (totals, cache) = self.run(&[inputs], &[targets], None)?;
-            (totals[0], cache)
-        } else {
-            (0.0, None)
-        };
+        if let (Some(w), true) = (window, rows.len() > 1) {
+            // The tokens every variant ends with, beyond the window, are not scored.
+            let mut same_end = rows[0].len() - shared;
+            for row in &rows[1..] {
+                let n = row[shared..]
+                    .iter()
+                    .rev()
+                    .zip(rows[0][shared..].iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                same_end = same_end.min(n);
+            }
+            let cut = same_end.saturating_sub(w);
+            for row in &mut rows {
+                row.truncate(row.len() - cut);
+            }
+        }
+        let (head, cache) = self.prefix(&rows[0][..shared])?;
         // Each continuation starts from the last shared token (or `<|endoftext|>`).
         let first = if shared > 0 {
             rows[0][shared - 1]
@@ -245,6 +263,37 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// The summed ln P of `tokens` (each given those before, after `<|endoftext|>`) and the
+    /// cache after them; from the memo when it holds a prefix of them.
+    fn prefix(&mut self, tokens: &[u32]) -> Result<(f64, Option<KvCache>), NeuralError> {
+        if tokens.is_empty() {
+            return Ok((0.0, None));
+        }
+        let (from, base, cache) = match self.memo.take() {
+            Some((t, total, cache)) if t.len() <= tokens.len() && tokens[..t.len()] == t[..] => {
+                (t.len(), total, Some(cache))
+            }
+            _ => (0, 0.0, None),
+        };
+        let (total, cache) = if from == tokens.len() {
+            (base, cache)
+        } else {
+            let targets = tokens[from..].to_vec();
+            let mut inputs = vec![if from == 0 {
+                self.start
+            } else {
+                tokens[from - 1]
+            }];
+            inputs.extend_from_slice(&tokens[from..tokens.len() - 1]);
+            let (totals, cache) = self.run(&[inputs], &[targets], cache.as_ref())?;
+            (base + totals[0], cache)
+        };
+        if let Some(c) = &cache {
+            self.memo = Some((tokens.to_vec(), total, c.clone()));
+        }
+        Ok((total, cache))
     }
 
     /// What the model expects at byte offsets `at` of `sentence` (where words start), from one

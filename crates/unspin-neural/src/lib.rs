@@ -158,11 +158,34 @@ impl NeuralScorer {
     ) -> Result<Vec<f32>, NeuralError> {
         #[cfg(feature = "candle")]
         {
-            self.engine.score_variants(prefix, variants)
+            self.engine.score_variants(prefix, variants, None)
         }
         #[cfg(not(feature = "candle"))]
         {
             let _ = (prefix, variants);
+            match self._never {}
+        }
+    }
+
+    /// [`NeuralScorer::score_variants`], scoring only the tokens up to `window` past the last
+    /// token where the variants differ: the tokens that every variant ends with beyond that are
+    /// left out of every score. The scores rank the variants against one another (they differ
+    /// from the whole sentences' by what the left-out tokens' probabilities differ, which
+    /// fades with distance from the change) at a fraction of the cost when the change is far
+    /// from the sentence's end.
+    pub fn score_variants_near(
+        &mut self,
+        prefix: &str,
+        variants: &[&str],
+        window: usize,
+    ) -> Result<Vec<f32>, NeuralError> {
+        #[cfg(feature = "candle")]
+        {
+            self.engine.score_variants(prefix, variants, Some(window))
+        }
+        #[cfg(not(feature = "candle"))]
+        {
+            let _ = (prefix, variants, window);
             match self._never {}
         }
     }
@@ -238,6 +261,15 @@ impl NeuralScorer {
 impl unspin::restore::SentenceScorer for NeuralScorer {
     fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
         NeuralScorer::score_variants(self, prefix, variants).map_err(|e| e.to_string())
+    }
+
+    fn score_variants_near(
+        &mut self,
+        prefix: &str,
+        variants: &[&str],
+        window: usize,
+    ) -> Result<Vec<f32>, String> {
+        NeuralScorer::score_variants_near(self, prefix, variants, window).map_err(|e| e.to_string())
     }
 
     fn next_words(

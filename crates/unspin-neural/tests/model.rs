@@ -304,3 +304,69 @@ fn scores_agree_with_llama_cpp() {
         );
     }
 }
+
+#[test]
+fn prefixes_that_extend_the_last_one_score_as_whole_sentences() {
+    let Some(mut s) = scorer() else { return };
+    // Left to right over one sentence, as precise mode asks (each prefix extends the last one),
+    // then a prefix that does not extend it, then the first again.
+    let cuts = [
+        "Six Russian ",
+        "Six Russian soldiers who fled the ",
+        "Six Russian soldiers who fled the war in ",
+    ];
+    let other = "Temporary visas were granted to ";
+    for prefix in cuts.iter().chain([&other, &cuts[1]]) {
+        let variants = [
+            "war in Ukraine.",
+            "warfare in Ukraine.",
+            "conflict in Ukraine.",
+        ];
+        let got = s.score_variants(prefix, &variants).unwrap();
+        let whole: Vec<String> = variants.iter().map(|v| format!("{prefix}{v}")).collect();
+        let whole: Vec<&str> = whole.iter().map(String::as_str).collect();
+        let want = s.score(&whole).unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!(close(*a, *b, 1e-3), "{prefix:?}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_window_leaves_out_the_shared_tail_but_keeps_the_ranking() {
+    let Some(mut s) = scorer() else { return };
+    let cut = SENTENCE.find("first major").unwrap();
+    let (prefix, tail) = SENTENCE.split_at(cut);
+    let variants = [
+        tail.to_string(),
+        tail.replacen("first", "primary", 1),
+        tail.replacen("first", "initial", 1),
+        tail.replacen("first", "beginning", 1),
+    ];
+    let variants: Vec<&str> = variants.iter().map(String::as_str).collect();
+    let full = s.score_variants(prefix, &variants).unwrap();
+    // A window past the sentence's end scores every token: the whole sentences.
+    let wide = s.score_variants_near(prefix, &variants, 1000).unwrap();
+    for (a, b) in wide.iter().zip(&full) {
+        assert!(close(*a, *b, 1e-3), "{a} vs {b}");
+    }
+    // Precise mode's window.
+    let w = unspin::restore::RestoreOptions::default().precise_window;
+    let near = s.score_variants_near(prefix, &variants, w).unwrap();
+    for (n, f) in near.iter().zip(&full) {
+        // The left-out tokens ("… deserters being admitted to a EU country.") each cost something.
+        assert!(*n > *f + 1.0, "window {w}: {n}, whole: {f}");
+    }
+    // The same winner, and each margin over a loser within a quarter of the whole sentences'.
+    let best = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+    assert_eq!(best(&near), 0);
+    assert_eq!(best(&full), 0);
+    for i in 1..near.len() {
+        let (dn, df) = (near[0] - near[i], full[0] - full[i]);
+        eprintln!("variant {i}: window {dn:.2} nats, whole {df:.2}");
+        assert!(
+            (dn - df).abs() <= 0.25 * df,
+            "variant {i}: {dn} against {df}"
+        );
+    }
+}
