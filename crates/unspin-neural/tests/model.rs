@@ -231,19 +231,24 @@ fn original_sentence_beats_each_single_substitution() {
     }
 }
 
+/// [`SENTENCE`] cut before "first major" (… describe as the ), and its rest as it is followed by
+/// the rest with each (word, replacement) made once.
+fn tail_variants(swaps: &[(&str, &str)]) -> (&'static str, Vec<String>) {
+    let (prefix, tail) = SENTENCE.split_at(SENTENCE.find("first major").unwrap());
+    let mut out = vec![tail.to_string()];
+    out.extend(swaps.iter().map(|(from, to)| tail.replacen(from, to, 1)));
+    (prefix, out)
+}
+
 #[test]
 fn score_variants_agrees_with_score() {
     let Some(mut s) = scorer() else { return };
-    // Variants of the end of the sentence after "... describe as the ".
-    let cut = SENTENCE.find("first major").unwrap();
-    let (prefix, tail) = SENTENCE.split_at(cut);
-    let variants = [
-        tail.to_string(),
-        tail.replacen("first", "primary", 1),
-        tail.replacen("major", "main", 1),
-        tail.replacen("group", "gaggle", 1),
-        tail.replacen("country", "nation", 1),
-    ];
+    let (prefix, variants) = tail_variants(&[
+        ("first", "primary"),
+        ("major", "main"),
+        ("group", "gaggle"),
+        ("country", "nation"),
+    ]);
     let variants: Vec<&str> = variants.iter().map(String::as_str).collect();
     let shared = s.score_variants(prefix, &variants).unwrap();
     let whole: Vec<String> = variants.iter().map(|v| format!("{prefix}{v}")).collect();
@@ -335,14 +340,11 @@ fn prefixes_that_extend_the_last_one_score_as_whole_sentences() {
 #[test]
 fn a_window_leaves_out_the_shared_tail_but_keeps_the_ranking() {
     let Some(mut s) = scorer() else { return };
-    let cut = SENTENCE.find("first major").unwrap();
-    let (prefix, tail) = SENTENCE.split_at(cut);
-    let variants = [
-        tail.to_string(),
-        tail.replacen("first", "primary", 1),
-        tail.replacen("first", "initial", 1),
-        tail.replacen("first", "beginning", 1),
-    ];
+    let (prefix, variants) = tail_variants(&[
+        ("first", "primary"),
+        ("first", "initial"),
+        ("first", "beginning"),
+    ]);
     let variants: Vec<&str> = variants.iter().map(String::as_str).collect();
     let full = s.score_variants(prefix, &variants).unwrap();
     // A window past the sentence's end scores every token: the whole sentences.
