@@ -35,6 +35,17 @@ pub(crate) struct Engine {
     memo: Option<(Vec<u32>, f64, KvCache)>,
 }
 
+/// The inputs that predict `targets`: the token before them, then all of them but the last
+/// (empty for no targets).
+fn shifted(before: u32, targets: &[u32]) -> Vec<u32> {
+    match targets.split_last() {
+        Some((_, init)) => std::iter::once(before)
+            .chain(init.iter().copied())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 fn run_err(e: candle_core::Error) -> NeuralError {
     NeuralError::Run(e.to_string())
 }
@@ -174,17 +185,7 @@ impl Engine {
         let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
         for group in Self::batches(&lens) {
             let targets: Vec<Vec<u32>> = group.iter().map(|&i| rows[i].clone()).collect();
-            let inputs: Vec<Vec<u32>> = targets
-                .iter()
-                .map(|t| {
-                    let mut v = Vec::with_capacity(t.len());
-                    if !t.is_empty() {
-                        v.push(self.start);
-                        v.extend_from_slice(&t[..t.len() - 1]);
-                    }
-                    v
-                })
-                .collect();
+            let inputs: Vec<Vec<u32>> = targets.iter().map(|t| shifted(self.start, t)).collect();
             let (totals, _) = self.run(&inputs, &targets, None)?;
             for (&i, total) in group.iter().zip(totals) {
                 out[i] = total as f32;
@@ -241,17 +242,7 @@ impl Engine {
             self.start
         };
         let targets: Vec<Vec<u32>> = rows.iter().map(|r| r[shared..].to_vec()).collect();
-        let inputs: Vec<Vec<u32>> = targets
-            .iter()
-            .map(|t| {
-                let mut v = Vec::with_capacity(t.len());
-                if !t.is_empty() {
-                    v.push(first);
-                    v.extend_from_slice(&t[..t.len() - 1]);
-                }
-                v
-            })
-            .collect();
+        let inputs: Vec<Vec<u32>> = targets.iter().map(|t| shifted(first, t)).collect();
         let mut out = vec![head as f32; rows.len()];
         let lens: Vec<usize> = targets.iter().map(Vec::len).collect();
         for group in Self::batches(&lens) {
@@ -280,13 +271,13 @@ impl Engine {
         let (total, cache) = if from == tokens.len() {
             (base, cache)
         } else {
-            let targets = tokens[from..].to_vec();
-            let mut inputs = vec![if from == 0 {
+            let before = if from == 0 {
                 self.start
             } else {
                 tokens[from - 1]
-            }];
-            inputs.extend_from_slice(&tokens[from..tokens.len() - 1]);
+            };
+            let targets = tokens[from..].to_vec();
+            let inputs = shifted(before, &targets);
             let (totals, cache) = self.run(&[inputs], &[targets], cache.as_ref())?;
             (base + totals[0], cache)
         };

@@ -708,11 +708,15 @@ impl Index {
     }
 
     fn blob(&self, off: &str, blob: &str, doc: u32) -> Result<&str> {
+        std::str::from_utf8(self.blob_bytes(off, blob, doc))
+            .map_err(|_| IndexError::Malformed(format!("{blob} of document {doc} is not UTF-8")))
+    }
+
+    /// The bytes of document `doc` in section `blob`, whose offsets are in `off`.
+    fn blob_bytes(&self, off: &str, blob: &str, doc: u32) -> &[u8] {
         let o = self.file.u64s(off).expect("checked on load");
         let b = self.file.section(blob).expect("checked on load");
-        let (s, e) = (o[doc as usize] as usize, o[doc as usize + 1] as usize);
-        std::str::from_utf8(&b[s..e])
-            .map_err(|_| IndexError::Malformed(format!("{blob} of document {doc} is not UTF-8")))
+        &b[o[doc as usize] as usize..o[doc as usize + 1] as usize]
     }
 
     /// The id of document `doc`.
@@ -913,14 +917,9 @@ impl Index {
         cands.retain(|c| c.weight >= floor);
         // Where the index is larger than memory each text read is a page fault: asked for
         // together, they wait for the disk once rather than once each.
-        let texts = self.file.section("doc.text").expect("checked on load");
-        let offs = self.file.u64s("doc.text.off").expect("checked on load");
         for c in &cands {
-            let (s, e) = (
-                offs[c.doc as usize] as usize,
-                offs[c.doc as usize + 1] as usize,
-            );
-            self.file.will_need(&texts[s..e]);
+            self.file
+                .will_need(self.blob_bytes("doc.text.off", "doc.text", c.doc));
         }
         Ok(Plan { words, cands })
     }
