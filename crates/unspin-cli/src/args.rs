@@ -317,6 +317,10 @@ pub struct LearnArgs {
     pub field: String,
     #[command(flatten)]
     pub pack: PackArg,
+    /// With --unpaired: restore with this profile and propose only substitutions of spun words
+    /// it has no rule for (what the spinner does beyond what its pairs showed).
+    #[command(flatten)]
+    pub profile: ProfileArg,
 }
 
 #[derive(Subcommand, Debug)]

@@ -528,6 +528,34 @@ fn learn_writes_a_profile_that_restore_uses() {
     assert!(stdout(&o).contains("warfare → war"), "{}", stdout(&o));
     let o = unspin(&["profile", "show", found.to_str().unwrap()], b"");
     assert!(stdout(&o).contains("warfare → war"), "{}", stdout(&o));
+    // With the profile, only what goes beyond it is proposed: it already knows warfare.
+    let o = unspin(
+        &[
+            "learn",
+            "--unpaired",
+            "--profile",
+            profile.to_str().unwrap(),
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("warfare → war"), "{}", stdout(&o));
+    // Learning from pairs takes no --profile (profiles are merged with `profile merge`).
+    let o = unspin(
+        &[
+            "learn",
+            pairs.to_str().unwrap(),
+            "--profile",
+            profile.to_str().unwrap(),
+            "-o",
+            found.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--unpaired"), "{}", stderr(&o));
     // A bad record names its file and line; exit 2.
     std::fs::write(
         &pairs,

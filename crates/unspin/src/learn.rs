@@ -34,6 +34,10 @@ use crate::Pack;
 /// The longest stretch, in words on either side, taken as one substitution.
 pub const MAX_RULE_WORDS: usize = 3;
 
+/// The profile format this unspin writes: 2 added [`Profile::kept`]; version 1 profiles (no
+/// kept counts) are still read.
+pub const FORMAT_VERSION: u32 = 2;
+
 /// One aligned stretch of a spun text and its original.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -119,7 +123,7 @@ pub struct Rule {
 pub struct Profile {
     /// Always "unspin-profile".
     pub format: String,
-    /// Format version (1).
+    /// Format version ([`FORMAT_VERSION`]; 1 is read too).
     pub version: u32,
     /// Pairs learned from.
     pub pairs: usize,
@@ -131,6 +135,11 @@ pub struct Profile {
     pub skipped: usize,
     /// The rules, most frequent first.
     pub rules: Vec<Rule>,
+    /// How often each word stood in a spun text unchanged (normalised words; format 2). With
+    /// the rules' counts it says how often a word the spinner writes is its own original, and
+    /// which words the spinner, seen many times, never replaced.
+    #[serde(default)]
+    pub kept: BTreeMap<String, u32>,
 }
 
 /// Why a profile could not be read or written.
@@ -161,7 +170,7 @@ impl Profile {
     pub fn learn<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Profile {
         let mut p = Profile {
             format: "unspin-profile".into(),
-            version: 1,
+            version: FORMAT_VERSION,
             ..Profile::default()
         };
         let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
@@ -170,6 +179,9 @@ impl Profile {
             for b in align(spun, original) {
                 p.words += b.original.len();
                 if b.same {
+                    for w in b.spun {
+                        *p.kept.entry(w).or_default() += 1;
+                    }
                     continue;
                 }
                 p.substitutions += 1;
@@ -210,6 +222,10 @@ impl Profile {
         self.words += other.words;
         self.substitutions += other.substitutions;
         self.skipped += other.skipped;
+        for (w, n) in &other.kept {
+            *self.kept.entry(w.clone()).or_default() += n;
+        }
+        self.version = FORMAT_VERSION;
         self.rules = rules_from(counts);
         self.sort();
     }
@@ -243,8 +259,11 @@ impl Profile {
         if p.format != "unspin-profile" {
             return Err(bad(format!("format is {:?}", p.format)));
         }
-        if p.version != 1 {
-            return Err(bad(format!("version {} (this unspin reads 1)", p.version)));
+        if !(1..=FORMAT_VERSION).contains(&p.version) {
+            return Err(bad(format!(
+                "version {} (this unspin reads 1 to {FORMAT_VERSION})",
+                p.version
+            )));
         }
         Ok(p)
     }
@@ -306,6 +325,23 @@ impl Discovery {
         }
     }
 
+    /// Forgets what was found for spun words that `profile` has rules for: what is left is what
+    /// the spinner does beyond what the profile knows.
+    pub fn forget_known(&mut self, profile: &Profile) {
+        let words = |t: &str| {
+            t.split_whitespace()
+                .map(normalize)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let known: std::collections::HashSet<&str> =
+            profile.rules.iter().map(|r| r.spun.as_str()).collect();
+        self.seen
+            .retain(|(spun, _), _| !known.contains(words(spun).as_str()));
+        self.occurrences
+            .retain(|(spun, _), _| !known.contains(words(spun).as_str()));
+    }
+
     /// The proposals found in at least `min_docs` documents, strongest first (documents times
     /// mean log-odds).
     pub fn proposals(&self, min_docs: usize) -> Vec<Proposal> {
@@ -344,7 +380,7 @@ impl Discovery {
     pub fn profile(&self, min_docs: usize) -> Profile {
         let mut p = Profile {
             format: "unspin-profile".into(),
-            version: 1,
+            version: FORMAT_VERSION,
             ..Profile::default()
         };
         p.rules = self
@@ -396,6 +432,13 @@ pub struct ProfileOptions {
     pub unseen_penalty: f32,
     /// Pseudo-count added to every original's substitution counts (smoothing).
     pub smoothing: f32,
+    /// How many observations the model's own odds for a rule count as when a profile's kept
+    /// counts say how often the rule's spun word was really spun (the observed odds are shrunk
+    /// toward the model's by this weight).
+    pub prior_weight: f32,
+    /// The decoder's log10 odds of a free word being spun in a spun text, which a rule's
+    /// observed odds are translated through.
+    pub spin_odds: f32,
 }
 
 impl Default for ProfileOptions {
@@ -403,12 +446,20 @@ impl Default for ProfileOptions {
         ProfileOptions {
             unseen_penalty: -2.0,
             smoothing: 0.5,
+            prior_weight: 5.0,
+            spin_odds: (0.25f32 / 0.75).log10(),
         }
     }
 }
 
 /// A channel learned from a [`Profile`], backed by the generic channel for what the profile
 /// never saw.
+///
+/// With a profile's kept counts (format 2) it also uses what the pairs say directly:
+/// - how often a rule's spun word was spun rather than its own original (`troopers` nearly
+///   always is; `woman`, which the spinner writes for `man`, often is not), as odds that
+///   replace the model's unigram-level guess while the language model keeps its say on
+///   context.
 pub struct ProfileChannel {
     generic: GenericChannel,
     /// Spun word ids → (original word ids, log10 P(spun | original)).
@@ -432,6 +483,7 @@ impl ProfileChannel {
         opts: ProfileOptions,
     ) -> ProfileChannel {
         let lex = pack.lexicon();
+        let lm = pack.lm();
         let ids = |s: &str| -> Option<Vec<u32>> { s.split(' ').map(|w| lex.word_id(w)).collect() };
         let mut totals: HashMap<Vec<u32>, f32> = HashMap::new();
         let mut rules: Vec<(Vec<u32>, Vec<u32>, f32)> = Vec::new();
@@ -489,11 +541,31 @@ impl ProfileChannel {
         for (_, o, c) in &rules {
             *totals.entry(o.clone()).or_default() += c;
         }
+        // Kept counts by word id; a profile without them (format 1, or proposals found
+        // without pairs) says nothing of how often a spun word was its own original.
+        let mut kept: HashMap<u32, f32> = HashMap::new();
+        for (w, &n) in &profile.kept {
+            if let Some(id) = lex.word_id(w) {
+                *kept.entry(id).or_default() += n as f32;
+            }
+        }
+        let informed = !kept.is_empty();
         let mut proposals: HashMap<Vec<u32>, Vec<(Vec<u32>, f32)>> = HashMap::new();
         let mut seen: HashMap<Vec<u32>, Vec<Vec<u32>>> = HashMap::new();
         for (s, o, count) in rules {
             let total = totals[&o] + opts.smoothing;
-            let p = (count / total).log10();
+            let mut p = (count / total).log10();
+            if let ([sw], [ow], true) = (s.as_slice(), o.as_slice(), informed) {
+                // The odds that an occurrence of the spun word was this original, observed,
+                // against the model's: spin odds, channel and how common each word is.
+                let (uo, us) = (lm.unigram(*ow), lm.unigram(*sw));
+                let k = kept.get(sw).copied().unwrap_or(0.0);
+                let model = opts.spin_odds + p + uo - us;
+                let observed = ((count + 0.5) / (k + 0.5)).log10();
+                let n = count + k;
+                let odds = (n * observed + opts.prior_weight * model) / (n + opts.prior_weight);
+                p = odds - opts.spin_odds - uo + us;
+            }
             proposals.entry(s.clone()).or_default().push((o.clone(), p));
             seen.entry(o).or_default().push(s);
         }
@@ -515,22 +587,17 @@ impl Channel for ProfileChannel {
     fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {
         let g = self.generic.substitute(lex, lm, orig, spun, flags);
         let o = lex.node_words(orig).as_slice().to_vec();
+        let s = lex.node_words(spun).as_slice().to_vec();
+        if let Some((_, p)) = self
+            .proposals
+            .get(&s)
+            .and_then(|v| v.iter().find(|(x, _)| *x == o))
+        {
+            return *p;
+        }
         match self.seen.get(&o) {
-            Some(outs) => {
-                let s = lex.node_words(spun).as_slice().to_vec();
-                if let Some((_, p)) = self
-                    .proposals
-                    .get(&s)
-                    .and_then(|v| v.iter().find(|(x, _)| *x == o))
-                {
-                    *p
-                } else if outs.is_empty() {
-                    g
-                } else {
-                    g + self.opts.unseen_penalty
-                }
-            }
-            None => g,
+            Some(outs) if !outs.is_empty() => g + self.opts.unseen_penalty,
+            _ => g,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use unspin::decode::Channel;
 use unspin::eval::Tally;
 use unspin::learn::{Profile, ProfileChannel};
 use unspin::lexicon::flags;
@@ -103,4 +104,85 @@ fn tempfile_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("unspin-learn-test-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The log10 channel a profile's channel gives `original` as the source of `spun`.
+fn proposed(pack: &unspin::Pack, profile: &Profile, spun: &str, original: &str) -> f32 {
+    let lex = pack.lexicon();
+    let id = |w: &str| lex.word_id(w).unwrap();
+    ProfileChannel::new(pack, profile, Default::default())
+        .propose(&[id(spun)])
+        .into_iter()
+        .find(|(o, _)| o[..] == [id(original)])
+        .map(|(_, p)| p)
+        .unwrap()
+}
+
+#[test]
+fn kept_counts_say_how_often_a_spun_word_was_its_own_original() {
+    let pack = common::pack();
+    // Both spinners wrote "woman" for man twice; in the second, "woman" also stood unchanged
+    // ten times, so seeing "woman" in its output says less that a man was meant.
+    let rare = Profile::learn([("The woman ran. The woman sat.", "The man ran. The man sat.")]);
+    let kept = "The woman ran. The woman sat. A woman, a woman, a woman, a woman, a woman, a woman, a woman, a woman, a woman and a woman.";
+    let original = "The man ran. The man sat. A woman, a woman, a woman, a woman, a woman, a woman, a woman, a woman, a woman and a woman.";
+    let common = Profile::learn([(kept, original)]);
+    assert_eq!(rare.kept.get("woman"), None);
+    assert_eq!(common.kept.get("woman"), Some(&10));
+    let (p_rare, p_common) = (
+        proposed(pack, &rare, "woman", "man"),
+        proposed(pack, &common, "woman", "man"),
+    );
+    assert!(p_common < p_rare - 0.5, "{p_common} vs {p_rare}");
+    // Without kept counts (a version 1 profile) the rule's channel is the same either way.
+    let mut v1 = common.clone();
+    v1.kept.clear();
+    v1.version = 1;
+    let mut rare_v1 = rare.clone();
+    rare_v1.kept.clear();
+    rare_v1.version = 1;
+    assert_eq!(
+        proposed(pack, &v1, "woman", "man"),
+        proposed(pack, &rare_v1, "woman", "man")
+    );
+}
+
+#[test]
+fn version_1_profiles_still_load_and_merging_adds_kept_counts() {
+    let dir = tempfile_dir();
+    let path = dir.join("v1.json");
+    std::fs::write(
+        &path,
+        br#"{"format": "unspin-profile", "version": 1, "pairs": 1, "words": 3, "substitutions": 1, "skipped": 0, "rules": [{"spun": "troopers", "original": "soldiers", "count": 1}]}"#,
+    )
+    .unwrap();
+    let mut p = Profile::load(&path).unwrap();
+    assert!(p.kept.is_empty());
+    p.merge(&Profile::learn([(
+        "The troopers fled.",
+        "The soldiers fled.",
+    )]));
+    assert_eq!(p.version, unspin::learn::FORMAT_VERSION);
+    assert_eq!(p.kept.get("fled"), Some(&1));
+    assert_eq!(p.rules[0].count, 2);
+}
+
+#[test]
+fn discovery_beyond_a_profile_forgets_the_spun_words_it_knows() {
+    let pack = common::pack();
+    let profile = Profile::learn([("The warfare ended.", "The war ended.")]);
+    let restorer = Restorer::new(pack);
+    let mut d = unspin::learn::Discovery::default();
+    for t in [
+        "Six Russian troopers who fled the warfare in Ukraine were granted momentary visas.",
+        "They fled the warfare in Syria and were granted momentary visas.",
+    ] {
+        d.add(t, &restorer.restore(t));
+    }
+    let spun = |d: &unspin::learn::Discovery| -> Vec<String> {
+        d.proposals(2).into_iter().map(|p| p.spun).collect()
+    };
+    assert_eq!(spun(&d), ["warfare", "momentary"]);
+    d.forget_known(&profile);
+    assert_eq!(spun(&d), ["momentary"]);
 }
