@@ -568,6 +568,10 @@ pub struct EvalRestoreArgs {
     /// Spinner configurations to run (same, cross, phrase).
     #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
     pub configs: Vec<String>,
+    /// Restore each paragraph on its own, as a user pasting one would (Brown press paragraphs
+    /// average 40 words), instead of whole documents.
+    #[arg(long)]
+    pub paragraphs: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -635,6 +639,12 @@ pub struct TuningArgs {
     /// The clean-text floor of the EM spin rate.
     #[arg(long)]
     pub rate_floor: Option<f32>,
+    /// Pseudo-counts of changed words in the EM spin rate's prior.
+    #[arg(long)]
+    pub rate_prior_changed: Option<f32>,
+    /// Pseudo-counts of free words in the EM spin rate's prior.
+    #[arg(long)]
+    pub rate_prior_words: Option<f32>,
     /// Fluency gate: a word with a stored left bigram that beats its unigram by this log10
     /// margin is not a candidate for replacement.
     #[arg(long, allow_negative_numbers = true)]

@@ -120,6 +120,8 @@ struct EvalReport {
     genre: String,
     rate: f64,
     seed: u64,
+    /// Whether each paragraph was restored on its own (`--paragraphs`).
+    paragraphs: bool,
     configs: Vec<ConfigResult>,
     clean_words: usize,
     clean_changed: usize,
@@ -145,6 +147,26 @@ pub fn brown_docs(sample: &crate::args::BrownSample) -> Result<Vec<(String, Stri
     Ok(docs)
 }
 
+/// The pieces of an original and its spun text restored one at a time: the whole texts, or
+/// their paragraphs paired in order (both cut by `detect::paragraphs`; a pair whose paragraph
+/// counts differ is kept whole, so no word goes unscored).
+fn units<'t>(original: &'t str, spun: &'t str, paragraphs: bool) -> Vec<(&'t str, &'t str)> {
+    if !paragraphs {
+        return vec![(original, spun)];
+    }
+    let (po, ps) = (
+        unspin::detect::paragraphs(original),
+        unspin::detect::paragraphs(spun),
+    );
+    if po.len() != ps.len() {
+        return vec![(original, spun)];
+    }
+    po.iter()
+        .zip(&ps)
+        .map(|(&(a, b), &(c, d))| (&original[a..b], &spun[c..d]))
+        .collect()
+}
+
 pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
     let docs = brown_docs(&a.sample)?;
@@ -167,11 +189,14 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
                     phrases: c.phrases,
                 },
             );
-            let r = match neural.as_mut() {
-                Some(n) => restorer.restore_precise(&s.text, n)?,
-                None => restorer.restore(&s.text),
-            };
-            tally.add(doc, &s.text, &r.text);
+            // The spinner keeps line structure, so the spun text has the original's paragraphs.
+            for (original, spun) in units(doc, &s.text, a.paragraphs) {
+                let r = match neural.as_mut() {
+                    Some(n) => restorer.restore_precise(spun, n)?,
+                    None => restorer.restore(spun),
+                };
+                tally.add(original, spun, &r.text);
+            }
         }
         results.push(ConfigResult {
             config: c.name,
@@ -187,23 +212,26 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let (mut words, mut changed, mut bytes) = (0usize, 0usize, 0usize);
     let t = Instant::now();
     for (_, doc) in &docs {
-        let r = match neural.as_mut() {
-            Some(n) => restorer.restore_precise(doc, n)?,
-            None => restorer.restore(doc),
-        };
-        words += r.words;
-        changed += r
-            .spans
-            .iter()
-            .map(|s| unspin::eval::words(&s.spun).len())
-            .sum::<usize>();
-        bytes += doc.len();
+        for (text, _) in units(doc, doc, a.paragraphs) {
+            let r = match neural.as_mut() {
+                Some(n) => restorer.restore_precise(text, n)?,
+                None => restorer.restore(text),
+            };
+            words += r.words;
+            changed += r
+                .spans
+                .iter()
+                .map(|s| unspin::eval::words(&s.spun).len())
+                .sum::<usize>();
+            bytes += text.len();
+        }
     }
     let secs = t.elapsed().as_secs_f64();
     let report = EvalReport {
         genre: a.sample.genre.clone(),
         rate: a.rate,
         seed: a.sample.seed,
+        paragraphs: a.paragraphs,
         configs: results,
         clean_words: words,
         clean_changed: changed,
@@ -217,9 +245,14 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     } else {
         writeln!(
             out,
-            "Brown {}*, {} docs, rate {}, seed {}",
+            "Brown {}*, {} docs{}, rate {}, seed {}",
             report.genre,
             docs.len(),
+            if a.paragraphs {
+                ", each paragraph restored alone"
+            } else {
+                ""
+            },
             a.rate,
             a.sample.seed
         )?;
@@ -308,6 +341,12 @@ impl crate::args::TuningArgs {
         }
         if let Some(x) = self.rate_floor {
             o.rate_calibration.1 = x;
+        }
+        if let Some(x) = self.rate_prior_changed {
+            o.rate_prior.0 = x;
+        }
+        if let Some(x) = self.rate_prior_words {
+            o.rate_prior.1 = x;
         }
         if let Some(x) = self.em_iterations {
             o.em_iterations = x;
