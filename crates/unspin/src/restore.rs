@@ -240,10 +240,7 @@ impl Default for RestoreOptions {
             decode: DecodeOptions::default(),
             initial_rate: 0.1,
             em_iterations: 2,
-            // Measured with `eval restore --paragraphs` (BENCHMARKS.md): at (0.2, 20) a lone
-            // paragraph changed 0.85 % of clean words against a document's 0.48 %; at 80 pseudo
-            // free words both stay under 0.5 %, and documents restore as before.
-            rate_prior: (0.2, 80.0),
+            rate_prior: (0.2, 20.0),
             rate_calibration: (2.5, 0.03),
             alternatives: 3,
             consistent: true,
