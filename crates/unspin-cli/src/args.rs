@@ -291,8 +291,9 @@ pub struct FingerprintArgs {
 
 #[derive(Args, Debug)]
 pub struct LearnArgs {
-    /// JSONL file(s) of {"spun", "original"} records (- for standard input); with --unpaired,
-    /// the spinner's texts (files, directories, globs: text, JSONL, WARC/WET, PDF).
+    /// JSONL file(s) of {"spun", "original"} records, or what `unspin trace --json` printed
+    /// (each query's best match's alignment is a pair) (- for standard input); with
+    /// --unpaired, the spinner's texts (files, directories, globs: text, JSONL, WARC/WET, PDF).
     #[arg(required = true)]
     pub pairs: Vec<PathBuf>,
     /// Where to write the profile (required for pairs; with --unpaired, the proposals as a

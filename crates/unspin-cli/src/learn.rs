@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use unspin::decode::{Channel, GenericChannel};
 use unspin::eval::{read_brown, Tally};
-use unspin::learn::{Discovery, Profile, ProfileChannel, ProfileOptions};
+use unspin::learn::{Discovery, Learner, Profile, ProfileChannel, ProfileOptions};
 use unspin::spin::{spin_with_dictionary, SpinOptions};
 use unspin::{Pack, Restorer};
 
@@ -33,14 +33,18 @@ pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel 
     })
 }
 
-#[derive(serde::Deserialize)]
-struct Pair {
-    spun: String,
-    original: String,
+/// What the learning files held besides pairs: trace lines without a source or with an error.
+#[derive(Default)]
+struct Unused {
+    no_source: usize,
+    errors: usize,
 }
 
-/// Reads the pairs of a JSONL file; a bad line is an error naming the file and line.
-fn read_pairs(path: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
+/// Reads a JSONL file of `{"spun", "original"}` records, or the lines `unspin trace --json`
+/// prints (one query's `{"matches": [...]}`, or `trace --queries`'s lines with their
+/// `query_id`), whose best match's alignment gives the substitutions. A line that is neither
+/// is an error naming the file and line.
+fn read_pairs(path: &Path, learner: &mut Learner, unused: &mut Unused) -> Result<()> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
@@ -53,14 +57,55 @@ fn read_pairs(path: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let p: Pair = serde_json::from_str(&line).with_context(|| {
+        let bad = || {
             format!(
-                "{}: line {}: not a {{\"spun\", \"original\"}} record",
+                "{}: line {}: neither a {{\"spun\", \"original\"}} record nor a line of `unspin trace --json`",
+                path.display(),
+                i + 1
+            )
+        };
+        let v: serde_json::Value = serde_json::from_str(&line).with_context(bad)?;
+        if let (Some(spun), Some(original)) = (
+            v.get("spun").and_then(|x| x.as_str()),
+            v.get("original").and_then(|x| x.as_str()),
+        ) {
+            learner.pair(spun, original);
+            continue;
+        }
+        let Some(matches) = v.get("matches").and_then(|m| m.as_array()) else {
+            anyhow::bail!(bad());
+        };
+        if v.get("error").is_some_and(|e| !e.is_null()) {
+            unused.errors += 1;
+            continue;
+        }
+        let Some(best) = matches.first() else {
+            unused.no_source += 1;
+            continue;
+        };
+        let alignment = best.get("alignment").with_context(|| {
+            format!(
+                "{}: line {}: a trace match without its alignment (run trace with --json)",
                 path.display(),
                 i + 1
             )
         })?;
-        out.push((p.spun, p.original));
+        let matched = alignment.get("matched").and_then(|m| m.as_u64());
+        let edits = alignment.get("edits").and_then(|e| e.as_array());
+        let (Some(matched), Some(edits)) = (matched, edits) else {
+            anyhow::bail!(bad());
+        };
+        let mut differences = Vec::with_capacity(edits.len());
+        for e in edits {
+            match (
+                e.get("spun").and_then(|x| x.as_str()),
+                e.get("source").and_then(|x| x.as_str()),
+            ) {
+                (Some(s), Some(o)) => differences.push((s, o)),
+                _ => anyhow::bail!(bad()),
+            }
+        }
+        learner.aligned(matched as usize, differences);
     }
     Ok(())
 }
@@ -77,12 +122,19 @@ pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
         .output
         .clone()
         .context("-o PROFILE is required when learning from pairs")?;
-    let mut pairs = Vec::new();
+    let mut learner = Learner::default();
+    let mut unused = Unused::default();
     for p in &a.pairs {
-        read_pairs(p, &mut pairs)?;
+        read_pairs(p, &mut learner, &mut unused)?;
     }
-    anyhow::ensure!(!pairs.is_empty(), "no pairs to learn from");
-    let profile = Profile::learn(pairs.iter().map(|(s, o)| (s.as_str(), o.as_str())));
+    let profile = learner.finish();
+    if unused.no_source + unused.errors > 0 {
+        eprintln!(
+            "{} trace lines without a source and {} with an error were not used",
+            unused.no_source, unused.errors
+        );
+    }
+    anyhow::ensure!(profile.pairs > 0, "no pairs to learn from");
     profile.save(&output)?;
     eprintln!(
         "learned {} rules from {} pairs ({} words, {} substitutions, {} too long to be rules); wrote {}",

@@ -121,6 +121,48 @@ fn build_trace_align_and_batch() {
     assert_eq!(lines[0]["matches"][0]["id"], "news-1");
     assert_eq!(lines[1]["query_id"], "b");
     assert_eq!(lines[1]["matches"].as_array().unwrap().len(), 0);
+
+    // What trace finds, it can teach: `learn` reads `trace --json` lines as pairs.
+    let r = dir.path().join("r-aligned.jsonl");
+    let o = unspin(
+        &[
+            "trace",
+            "--index",
+            idx_s,
+            "--queries",
+            q.to_str().unwrap(),
+            "--json",
+            "-o",
+            r.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let single = dir.path().join("one.jsonl");
+    let o = unspin(&["trace", "--index", idx_s, "--json", "-"], spun.as_bytes());
+    std::fs::write(&single, &o.stdout).unwrap();
+    for (input, unused) in [(&r, true), (&single, false)] {
+        let profile = dir.path().join("learned.json");
+        let o = unspin(
+            &[
+                "learn",
+                input.to_str().unwrap(),
+                "-o",
+                profile.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(
+            text(&o.stderr).contains("1 trace lines without a source"),
+            unused,
+            "{}",
+            text(&o.stderr)
+        );
+        let shown = text(&unspin(&["profile", "show", profile.to_str().unwrap()], b"").stdout);
+        assert!(shown.contains("troopers → soldiers"), "{shown}");
+        assert!(shown.contains("from 1 pairs"), "{shown}");
+    }
 }
 
 #[test]

@@ -49,16 +49,18 @@ pub struct Block {
     pub same: bool,
 }
 
+/// The normalised words (and numbers) of a text.
+fn words(t: &str) -> Vec<String> {
+    tokenize(t)
+        .iter()
+        .filter(|k| matches!(k.kind, TokenKind::Word | TokenKind::Number))
+        .map(|k| normalize(k.text(t)))
+        .collect()
+}
+
 /// Aligns two texts word by word (longest common subsequence of normalised words) and returns
 /// the alternating stretches of equal and differing words, in order.
 pub fn align(spun: &str, original: &str) -> Vec<Block> {
-    let words = |t: &str| -> Vec<String> {
-        tokenize(t)
-            .iter()
-            .filter(|k| matches!(k.kind, TokenKind::Word | TokenKind::Number))
-            .map(|k| normalize(k.text(t)))
-            .collect()
-    };
     let (a, b) = (words(spun), words(original));
     let (n, m) = (a.len(), b.len());
     // lcs[i][j] = LCS of a[i..] and b[j..], one row at a time from the end would lose the
@@ -105,6 +107,76 @@ pub fn align(spun: &str, original: &str) -> Vec<Block> {
         }
     }
     blocks
+}
+
+/// Builds a [`Profile`] from what one spinner was seen doing: spun texts with their originals,
+/// or copies already aligned with their sources (what `unspin trace --json` prints).
+#[derive(Debug, Default)]
+pub struct Learner {
+    profile: Profile,
+    counts: BTreeMap<(String, String), u32>,
+}
+
+impl Learner {
+    /// A spun text and its original, aligned word by word ([`align`]).
+    pub fn pair(&mut self, spun: &str, original: &str) {
+        self.profile.pairs += 1;
+        for b in align(spun, original) {
+            self.profile.words += b.original.len();
+            if b.same {
+                for w in b.spun {
+                    *self.profile.kept.entry(w).or_default() += 1;
+                }
+            } else {
+                self.stretch(&b.spun, &b.original);
+            }
+        }
+    }
+
+    /// A copy whose alignment is known: `matched` words equal on both sides (which ones is not
+    /// known, so nothing is added to [`Profile::kept`]) and the differing stretches as (spun,
+    /// original) texts, either side possibly empty.
+    pub fn aligned<'a>(
+        &mut self,
+        matched: usize,
+        differences: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) {
+        self.profile.pairs += 1;
+        self.profile.words = self.profile.words.saturating_add(matched);
+        for (spun, original) in differences {
+            let (s, o) = (words(spun), words(original));
+            self.profile.words += o.len();
+            if s != o {
+                self.stretch(&s, &o);
+            }
+        }
+    }
+
+    fn stretch(&mut self, spun: &[String], original: &[String]) {
+        self.profile.substitutions += 1;
+        let ok = (1..=MAX_RULE_WORDS).contains(&spun.len())
+            && (1..=MAX_RULE_WORDS).contains(&original.len());
+        if !ok {
+            self.profile.skipped += 1;
+            return;
+        }
+        *self
+            .counts
+            .entry((spun.join(" "), original.join(" ")))
+            .or_default() += 1;
+    }
+
+    /// The profile learned.
+    pub fn finish(self) -> Profile {
+        let mut p = Profile {
+            format: "unspin-profile".into(),
+            version: FORMAT_VERSION,
+            rules: rules_from(self.counts),
+            ..self.profile
+        };
+        p.sort();
+        p
+    }
 }
 
 /// A learned substitution: the spinner wrote `spun` for `original`, `count` times.
@@ -168,37 +240,11 @@ pub enum ProfileError {
 impl Profile {
     /// Learns a profile from (spun, original) pairs.
     pub fn learn<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Profile {
-        let mut p = Profile {
-            format: "unspin-profile".into(),
-            version: FORMAT_VERSION,
-            ..Profile::default()
-        };
-        let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+        let mut l = Learner::default();
         for (spun, original) in pairs {
-            p.pairs += 1;
-            for b in align(spun, original) {
-                p.words += b.original.len();
-                if b.same {
-                    for w in b.spun {
-                        *p.kept.entry(w).or_default() += 1;
-                    }
-                    continue;
-                }
-                p.substitutions += 1;
-                let ok = (1..=MAX_RULE_WORDS).contains(&b.spun.len())
-                    && (1..=MAX_RULE_WORDS).contains(&b.original.len());
-                if !ok {
-                    p.skipped += 1;
-                    continue;
-                }
-                *counts
-                    .entry((b.spun.join(" "), b.original.join(" ")))
-                    .or_default() += 1;
-            }
+            l.pair(spun, original);
         }
-        p.rules = rules_from(counts);
-        p.sort();
-        p
+        l.finish()
     }
 
     fn sort(&mut self) {
@@ -213,17 +259,20 @@ impl Profile {
     /// Adds another profile's counts to this one (profiles of the same spinner).
     pub fn merge(&mut self, other: &Profile) {
         let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+        // Counts saturate: a profile is read from a file, so they may be anything.
         for r in self.rules.iter().chain(&other.rules) {
-            *counts
+            let c = counts
                 .entry((r.spun.clone(), r.original.clone()))
-                .or_default() += r.count;
+                .or_default();
+            *c = c.saturating_add(r.count);
         }
-        self.pairs += other.pairs;
-        self.words += other.words;
-        self.substitutions += other.substitutions;
-        self.skipped += other.skipped;
+        self.pairs = self.pairs.saturating_add(other.pairs);
+        self.words = self.words.saturating_add(other.words);
+        self.substitutions = self.substitutions.saturating_add(other.substitutions);
+        self.skipped = self.skipped.saturating_add(other.skipped);
         for (w, n) in &other.kept {
-            *self.kept.entry(w.clone()).or_default() += n;
+            let k = self.kept.entry(w.clone()).or_default();
+            *k = k.saturating_add(*n);
         }
         self.version = FORMAT_VERSION;
         self.rules = rules_from(counts);

@@ -186,3 +186,32 @@ fn discovery_beyond_a_profile_forgets_the_spun_words_it_knows() {
     d.forget_known(&profile);
     assert_eq!(spun(&d), ["momentary"]);
 }
+
+#[test]
+fn aligned_copies_teach_like_pairs() {
+    let mut l = unspin::learn::Learner::default();
+    l.aligned(
+        5,
+        [
+            ("troopers", "soldiers"),
+            ("warfare in the region of", "war near"),
+            ("", "quietly"),
+            ("Same", "same"),
+        ],
+    );
+    let p = l.finish();
+    assert_eq!(p.pairs, 1);
+    assert_eq!(p.words, 5 + 1 + 2 + 1 + 1);
+    assert_eq!(p.substitutions, 3);
+    assert_eq!(p.skipped, 2);
+    assert_eq!(p.rules.len(), 1);
+    assert_eq!(
+        (p.rules[0].spun.as_str(), p.rules[0].original.as_str()),
+        ("troopers", "soldiers")
+    );
+    assert!(p.kept.is_empty());
+    // A pair teaches the same rule, and what stayed the same.
+    let q = Profile::learn([("Six troopers fled.", "Six soldiers fled.")]);
+    assert_eq!(q.rules, p.rules);
+    assert_eq!(q.kept.get("six"), Some(&1));
+}
