@@ -44,6 +44,10 @@ fn main() -> std::io::Result<()> {
     }
     put("tokenize", "mixed", "“Yes,” she said. 1,000.50 m. didn’t 1000’s café naïve\n\n  x".as_bytes())?;
     put("spintax", "nested", b"\0\0\0\0\0\0\0\0{Hello|Hi} {world|{there|here}}, | {a||b}")?;
+    let profile = unspin::learn::Profile::learn([("The troopers fled the warfare.", "The soldiers fled the war.")]);
+    let mut seed = serde_json::to_vec(&profile).expect("a profile serialises");
+    seed.extend_from_slice(b"\xffThe big troopers ran away.\xffThe large soldiers ran away.");
+    put("profile", "learned", &seed)?;
     println!("seeds written under {}", root.display());
     Ok(())
 }

@@ -19,11 +19,7 @@ use unspin::index::{Index, IndexBuilder, Params, TraceOptions};
 use unspin::Pack;
 
 fn pack() -> &'static Pack {
-    static P: OnceLock<Pack> = OnceLock::new();
-    P.get_or_init(|| {
-        Pack::from_bytes(unspin_fuzz::write_pack(&unspin_fuzz::tiny_pack_sections()))
-            .expect("tiny pack loads")
-    })
+    unspin_fuzz::tiny_pack()
 }
 
 fn canon() -> &'static Canon<'static> {

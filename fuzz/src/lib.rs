@@ -706,3 +706,11 @@ pub fn tiny_cmu_compact(order: u8) -> Vec<u8> {
     out.extend_from_slice(&vocab);
     out
 }
+
+/// The tiny pack, loaded once per process: what the targets that need a working pack use.
+pub fn tiny_pack() -> &'static Pack {
+    static P: OnceLock<Pack> = OnceLock::new();
+    P.get_or_init(|| {
+        Pack::from_bytes(write_pack(&tiny_pack_sections())).expect("tiny pack loads")
+    })
+}

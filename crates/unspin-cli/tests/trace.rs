@@ -26,6 +26,21 @@ fn corpus(dir: &Path) -> PathBuf {
     path
 }
 
+/// `unspin learn INPUT -o PROFILE`, which must succeed.
+fn learn(input: &Path, profile: &Path) -> std::process::Output {
+    let o = unspin(
+        &[
+            "learn",
+            input.to_str().unwrap(),
+            "-o",
+            profile.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    o
+}
+
 fn build(dir: &Path) -> PathBuf {
     let idx = dir.join("news.idx");
     let o = unspin(
@@ -143,16 +158,7 @@ fn build_trace_align_and_batch() {
     std::fs::write(&single, &o.stdout).unwrap();
     for (input, unused) in [(&r, true), (&single, false)] {
         let profile = dir.path().join("learned.json");
-        let o = unspin(
-            &[
-                "learn",
-                input.to_str().unwrap(),
-                "-o",
-                profile.to_str().unwrap(),
-            ],
-            b"",
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let o = learn(input, &profile);
         assert_eq!(
             text(&o.stderr).contains("1 trace lines without a source"),
             unused,
@@ -238,16 +244,7 @@ fn a_profile_explains_its_spinners_substitutions() {
     )
     .unwrap();
     let profile = dir.path().join("weird.profile");
-    let o = unspin(
-        &[
-            "learn",
-            pairs.to_str().unwrap(),
-            "-o",
-            profile.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    learn(&pairs, &profile);
 
     let trace = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["trace", "--index", idx_s, "--json"];

@@ -897,6 +897,13 @@ impl PyProfile {
         self.profile.pairs
     }
 
+    /// How often each word stood unchanged in the spun texts: `{word: count}` (empty for a
+    /// version 1 profile). A rule whose spun word often stands for itself counts for less.
+    #[getter]
+    fn kept(&self) -> std::collections::BTreeMap<String, u32> {
+        self.profile.kept.clone()
+    }
+
     fn __len__(&self) -> usize {
         self.profile.rules.len()
     }

@@ -136,12 +136,14 @@ def test_profile_learn_save_load_merge(tmp_path):
     p = unspin.Profile.learn(pairs)
     assert ("gaggle", "group", 3) in p.rules
     assert len(p) >= 1 and p.pairs == 3
+    # What stood unchanged is counted too (here "deserters", "met", …), and never "gaggle".
+    assert p.kept["deserters"] == 1 and p.kept["met"] == 1 and "gaggle" not in p.kept
     path = tmp_path / "p.json"
     p.save(str(path))
     q = unspin.Profile.load(str(path))
-    assert q.rules == p.rules
+    assert q.rules == p.rules and q.kept == p.kept
     m = p.merge(q)
-    assert ("gaggle", "group", 6) in m.rules
+    assert ("gaggle", "group", 6) in m.rules and m.kept["met"] == 2
     r = unspin.Restorer(profile=q).restore("They met a gaggle of deserters at the border.")
     assert "group of deserters" in r.text
     # A profile file works as well as a Profile.
