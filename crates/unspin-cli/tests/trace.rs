@@ -26,19 +26,36 @@ fn corpus(dir: &Path) -> PathBuf {
     path
 }
 
+/// `unspin ARGS` with no input, which must succeed.
+fn ok(args: &[&str]) -> std::process::Output {
+    let o = unspin(args, b"");
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+    o
+}
+
 /// `unspin learn INPUT -o PROFILE`, which must succeed.
 fn learn(input: &Path, profile: &Path) -> std::process::Output {
-    let o = unspin(
-        &[
-            "learn",
-            input.to_str().unwrap(),
-            "-o",
-            profile.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    o
+    ok(&[
+        "learn",
+        input.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ])
+}
+
+/// `unspin trace --index INDEX --queries Q -o R` and `extra`, which must succeed.
+fn batch(index: &str, queries: &Path, results: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "trace",
+        "--index",
+        index,
+        "--queries",
+        queries.to_str().unwrap(),
+        "-o",
+        results.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
 }
 
 fn build(dir: &Path) -> PathBuf {
@@ -113,19 +130,7 @@ fn build_trace_align_and_batch() {
     )
     .unwrap();
     let r = dir.path().join("r.jsonl");
-    let o = unspin(
-        &[
-            "trace",
-            "--index",
-            idx_s,
-            "--queries",
-            q.to_str().unwrap(),
-            "-o",
-            r.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    batch(idx_s, &q, &r, &[]);
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&r)
         .unwrap()
         .lines()
@@ -139,20 +144,7 @@ fn build_trace_align_and_batch() {
 
     // What trace finds, it can teach: `learn` reads `trace --json` lines as pairs.
     let r = dir.path().join("r-aligned.jsonl");
-    let o = unspin(
-        &[
-            "trace",
-            "--index",
-            idx_s,
-            "--queries",
-            q.to_str().unwrap(),
-            "--json",
-            "-o",
-            r.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    batch(idx_s, &q, &r, &["--json"]);
     let single = dir.path().join("one.jsonl");
     let o = unspin(&["trace", "--index", idx_s, "--json", "-"], spun.as_bytes());
     std::fs::write(&single, &o.stdout).unwrap();
