@@ -489,6 +489,8 @@ pub struct EvalLearnArgs {
     pub json: bool,
     #[command(flatten)]
     pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub precise: PreciseArgs,
 }
 
 #[derive(Args, Debug)]

@@ -275,6 +275,8 @@ struct EvalLearnReport {
     /// profile's restorations, substitutions of spun words it has no rule for, recurring in
     /// `MERGE_MIN_DOCS` documents (`unspin learn --unpaired --profile`).
     profile_and_discovery_damage_undone: f64,
+    /// What scored the restorations: "trigram", or the sentence model's name with --precise.
+    scorer: String,
     test_words: usize,
     spun_wer: f64,
     generic_damage_undone: f64,
@@ -307,8 +309,21 @@ fn half_documents(dir: &Path) -> Result<Vec<String>> {
 /// into the profile (measured: 2 gave 0.369, 3 and 4 gave 0.373).
 const MERGE_MIN_DOCS: usize = 3;
 
+/// Restores `text` with `restorer`, in precise mode when a sentence model is given.
+fn restore<C: Channel>(
+    restorer: &Restorer<'_, C>,
+    text: &str,
+    neural: &mut Option<crate::output::Neural>,
+) -> Result<unspin::Restoration> {
+    Ok(match neural.as_mut() {
+        Some(n) => restorer.restore_precise(text, n)?,
+        None => restorer.restore(text),
+    })
+}
+
 pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
+    let mut neural = crate::output::open_neural(&a.precise)?;
     let c = config(&a.config)?;
     let docs = half_documents(&a.brown)?;
     anyhow::ensure!(
@@ -382,10 +397,10 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
             covered += usize::from(known.contains(&(key.0.as_str(), key.1.as_str())));
             truth.insert(key);
         }
-        let r = generic.restore(s);
+        let r = restore(&generic, s, &mut neural)?;
         discovery.add(s, &r);
         tg.add(d, s, &r.text);
-        let r = learned.restore(s);
+        let r = restore(&learned, s, &mut neural)?;
         beyond.add(s, &r);
         tp.add(d, s, &r.text);
     }
@@ -405,7 +420,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     );
     let mut tb = Tally::default();
     for (d, s) in test.iter().zip(&spun_test) {
-        tb.add(d, s, &both.restore(s).text);
+        tb.add(d, s, &restore(&both, s, &mut neural)?.text);
     }
     let report = EvalLearnReport {
         config: a.config.clone(),
@@ -434,6 +449,9 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         generic_damage_undone: tg.damage_undone(),
         profile_damage_undone: tp.damage_undone(),
         profile_and_discovery_damage_undone: tb.damage_undone(),
+        scorer: neural.as_ref().map_or("trigram".to_string(), |n| {
+            unspin::restore::SentenceScorer::name(n).to_string()
+        }),
     };
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -455,10 +473,11 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         )?;
         writeln!(
             out,
-            "damage undone: generic channel {:.4}, learned profile {:.4}, profile plus unpaired discovery on the test documents {:.4}",
+            "damage undone: generic channel {:.4}, learned profile {:.4}, profile plus unpaired discovery on the test documents {:.4}; scorer {}",
             report.generic_damage_undone,
             report.profile_damage_undone,
-            report.profile_and_discovery_damage_undone
+            report.profile_and_discovery_damage_undone,
+            report.scorer
         )?;
         writeln!(
             out,
