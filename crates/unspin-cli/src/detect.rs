@@ -482,7 +482,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
 
 pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     use anyhow::Context;
-    use unspin::fingerprint::{query::Role, FingerprintList};
+    use unspin::fingerprint::FingerprintList;
     use unspin::restore::RestoreOptions;
     use unspin::Restorer;
     let bytes = std::fs::read(&a.csv).with_context(|| format!("reading {}", a.csv.display()))?;
@@ -508,18 +508,11 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     // The control: the expected forms themselves (real technical terms) should stay as they are.
     let mut false_alarms = 0usize;
     let mut out = std::io::stdout().lock();
-    for e in list.entries() {
-        let atoms = e.parsed().atoms();
-        let (Some(expected), [atom]) = (&e.expected, atoms) else {
-            continue;
-        };
-        if atom.role != Role::Tortured || atom.proximity.is_some() || !atom.quoted {
-            continue;
-        }
+    for (phrase, expected) in list.plain_phrases() {
         n += 1;
         let r = match neural.as_mut() {
-            Some(nm) => restorer.restore_precise(&atom.text, nm)?,
-            None => restorer.restore(&atom.text),
+            Some(nm) => restorer.restore_precise(phrase, nm)?,
+            None => restorer.restore(phrase),
         };
         let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
         exact += usize::from(hit);
@@ -540,7 +533,7 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
                 } else {
                     "wrong"
                 },
-                atom.text,
+                phrase,
                 r.text,
                 expected
             )?;

@@ -13,7 +13,7 @@
 //!   steps offer.
 use std::collections::{BTreeMap, HashSet};
 
-use unspin::fingerprint::{query::Role, FingerprintList};
+use unspin::fingerprint::FingerprintList;
 use unspin::lexicon::flags;
 use unspin::spin::{spin, SpinOptions};
 
@@ -38,20 +38,9 @@ fn main() {
             let bytes = std::fs::read(path).expect("readable CSV");
             let (list, _) = FingerprintList::import_csv(&bytes, path);
             let mut c: BTreeMap<&str, usize> = BTreeMap::new();
-            for e in list.entries() {
-                let atoms = e.parsed().atoms();
-                let (Some(expected), [atom]) = (&e.expected, atoms) else {
-                    continue;
-                };
-                if atom.role != Role::Tortured || atom.proximity.is_some() || !atom.quoted {
-                    continue;
-                }
+            for (phrase, expected) in list.plain_phrases() {
                 *c.entry("phrases").or_default() += 1;
-                let t: Vec<String> = atom
-                    .text
-                    .split_whitespace()
-                    .map(str::to_lowercase)
-                    .collect();
+                let t: Vec<String> = phrase.split_whitespace().map(str::to_lowercase).collect();
                 let x: Vec<String> = expected.split_whitespace().map(str::to_lowercase).collect();
                 if t.len() != x.len() {
                     *c.entry("lengths differ").or_default() += 1;

@@ -909,3 +909,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn plain_phrases_are_lone_quoted_tortured_phrases_with_an_expected_form() {
+    let csv = "tortured_phrase,expected_phrase,num_papers\n\
+        \"\"\"profound learning\"\"\",deep learning,10\n\
+        \"\"\"flag to clamor\"\" AND \"\"signal\"\"\",signal to noise,3\n\
+        \"\"\"irregular woodland\"\"\",???,2\n\
+        \"\"\"sack words\"\"~3\",bag of words,1\n\
+        \"\"\"counterfeit consciousness\"\"\",artificial intelligence (AI),7\n";
+    let (list, errors) = FingerprintList::import_csv(csv.as_bytes(), "plain.csv");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(list.len(), 5);
+    let plain: Vec<(&str, &str)> = list.plain_phrases().collect();
+    assert_eq!(
+        plain,
+        [
+            ("profound learning", "deep learning"),
+            ("counterfeit consciousness", "artificial intelligence"),
+        ]
+    );
+}

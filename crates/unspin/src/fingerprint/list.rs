@@ -284,6 +284,25 @@ impl FingerprintList {
         &self.entries
     }
 
+    /// The entries that are one plain phrase: a quoted tortured phrase alone (no context
+    /// terms, no proximity) with a known expected form, as `(phrase, expected)`, in CSV order.
+    /// What phrase restoration is measured on.
+    pub fn plain_phrases(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().filter_map(|e| {
+            let expected = e.expected.as_deref()?;
+            match e.parsed().atoms() {
+                [atom]
+                    if atom.role == super::query::Role::Tortured
+                        && atom.proximity.is_none()
+                        && atom.quoted =>
+                {
+                    Some((atom.text.as_str(), expected))
+                }
+                _ => None,
+            }
+        })
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
