@@ -510,17 +510,11 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     for (phrase, expected) in list.plain_phrases() {
         n += 1;
-        let r = match neural.as_mut() {
-            Some(nm) => restorer.restore_precise(phrase, nm)?,
-            None => restorer.restore(phrase),
-        };
+        let r = crate::output::restore(&restorer, phrase, &mut neural)?;
         let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
         exact += usize::from(hit);
         changed += usize::from(!r.spans.is_empty());
-        let control = match neural.as_mut() {
-            Some(nm) => restorer.restore_precise(expected, nm)?,
-            None => restorer.restore(expected),
-        };
+        let control = crate::output::restore(&restorer, expected, &mut neural)?;
         false_alarms += usize::from(!control.spans.is_empty());
         if a.verbose {
             writeln!(

@@ -13,24 +13,34 @@ use unspin::{Pack, Restorer};
 
 use crate::args::{EvalLearnArgs, LearnArgs, ProfileArg, ProfileCommand};
 use crate::cmd::load_pack;
-use crate::output::config;
+use crate::output::{config, restore};
 
 /// The channel for restore, detect and serve: the generic one over the thesauri in `mask`, or a
 /// learned profile backed by it (`Send`, so that the server can share it between threads).
 pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel + Send>> {
+    Ok(channel_of(pack, mask, load_profile(p)?.as_ref()))
+}
+
+/// The profile `--profile` names, if any.
+fn load_profile(p: &ProfileArg) -> Result<Option<Profile>> {
+    p.profile
+        .as_deref()
+        .map(|path| Profile::load(path).context("cannot use --profile"))
+        .transpose()
+}
+
+/// As [`channel`], for a profile already read.
+fn channel_of(pack: &Pack, mask: u8, profile: Option<&Profile>) -> Box<dyn Channel + Send> {
     let generic = GenericChannel::new(mask);
-    Ok(match &p.profile {
+    match profile {
         None => Box::new(generic),
-        Some(path) => {
-            let profile = Profile::load(path).context("cannot use --profile")?;
-            Box::new(ProfileChannel::with_generic(
-                pack,
-                &profile,
-                generic,
-                ProfileOptions::default(),
-            ))
-        }
-    })
+        Some(profile) => Box::new(ProfileChannel::with_generic(
+            pack,
+            profile,
+            generic,
+            ProfileOptions::default(),
+        )),
+    }
 }
 
 /// What the learning files held besides pairs: trace lines without a source or with an error.
@@ -151,13 +161,10 @@ pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
 /// `unspin learn --unpaired`: restore every text, keep what recurs across documents.
 fn learn_unpaired(a: LearnArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
-    let known = match &a.profile.profile {
-        Some(path) => Some(Profile::load(path).context("cannot use --profile")?),
-        None => None,
-    };
+    let known = load_profile(&a.profile)?;
     let restorer = Restorer::with_channel(
         &pack,
-        channel(&pack, unspin::lexicon::flags::ALL, &a.profile)?,
+        channel_of(&pack, unspin::lexicon::flags::ALL, known.as_ref()),
         Default::default(),
     );
     let mut options = unspin_io::InputOptions::default();
@@ -308,18 +315,6 @@ fn half_documents(dir: &Path) -> Result<Vec<String>> {
 /// Documents a substitution found beyond a profile must recur in before `eval learn` merges it
 /// into the profile (measured: 2 gave 0.369, 3 and 4 gave 0.373).
 const MERGE_MIN_DOCS: usize = 3;
-
-/// Restores `text` with `restorer`, in precise mode when a sentence model is given.
-fn restore<C: Channel>(
-    restorer: &Restorer<'_, C>,
-    text: &str,
-    neural: &mut Option<crate::output::Neural>,
-) -> Result<unspin::Restoration> {
-    Ok(match neural.as_mut() {
-        Some(n) => restorer.restore_precise(text, n)?,
-        None => restorer.restore(text),
-    })
-}
 
 pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;

@@ -191,10 +191,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
             );
             // The spinner keeps line structure, so the spun text has the original's paragraphs.
             for (original, spun) in units(doc, &s.text, a.paragraphs) {
-                let r = match neural.as_mut() {
-                    Some(n) => restorer.restore_precise(spun, n)?,
-                    None => restorer.restore(spun),
-                };
+                let r = restore(&restorer, spun, &mut neural)?;
                 tally.add(original, spun, &r.text);
             }
         }
@@ -213,10 +210,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     let t = Instant::now();
     for (_, doc) in &docs {
         for (text, _) in units(doc, doc, a.paragraphs) {
-            let r = match neural.as_mut() {
-                Some(n) => restorer.restore_precise(text, n)?,
-                None => restorer.restore(text),
-            };
+            let r = restore(&restorer, text, &mut neural)?;
             words += r.words;
             changed += r
                 .spans
@@ -366,6 +360,18 @@ impl crate::args::TuningArgs {
 
 /// The neural sentence model, as precise mode's scorer.
 pub type Neural = unspin_neural::NeuralScorer;
+
+/// Restores `text` with `restorer`, in precise mode when a sentence model is given.
+pub fn restore<C: unspin::decode::Channel>(
+    restorer: &Restorer<'_, C>,
+    text: &str,
+    neural: &mut Option<Neural>,
+) -> Result<unspin::Restoration> {
+    Ok(match neural.as_mut() {
+        Some(n) => restorer.restore_precise(text, n)?,
+        None => restorer.restore(text),
+    })
+}
 
 /// Opens the model named by the flags (`None` without --precise), or says in one line why it
 /// cannot be used.

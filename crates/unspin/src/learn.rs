@@ -145,7 +145,7 @@ impl Learner {
         self.profile.words = self.profile.words.saturating_add(matched);
         for (spun, original) in differences {
             let (s, o) = (words(spun), words(original));
-            self.profile.words += o.len();
+            self.profile.words = self.profile.words.saturating_add(o.len());
             if s != o {
                 self.stretch(&s, &o);
             }
@@ -377,18 +377,12 @@ impl Discovery {
     /// Forgets what was found for spun words that `profile` has rules for: what is left is what
     /// the spinner does beyond what the profile knows.
     pub fn forget_known(&mut self, profile: &Profile) {
-        let words = |t: &str| {
-            t.split_whitespace()
-                .map(normalize)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         let known: std::collections::HashSet<&str> =
             profile.rules.iter().map(|r| r.spun.as_str()).collect();
-        self.seen
-            .retain(|(spun, _), _| !known.contains(words(spun).as_str()));
-        self.occurrences
-            .retain(|(spun, _), _| !known.contains(words(spun).as_str()));
+        // Rules hold their spun side as `Learner` wrote it: `words`, joined by spaces.
+        let is_known = |spun: &str| known.contains(words(spun).join(" ").as_str());
+        self.seen.retain(|(spun, _), _| !is_known(spun));
+        self.occurrences.retain(|(spun, _), _| !is_known(spun));
     }
 
     /// The proposals found in at least `min_docs` documents, strongest first (documents times
@@ -636,17 +630,23 @@ impl Channel for ProfileChannel {
     fn substitute(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32, spun: u32, flags: u8) -> f32 {
         let g = self.generic.substitute(lex, lm, orig, spun, flags);
         let o = lex.node_words(orig).as_slice().to_vec();
-        let s = lex.node_words(spun).as_slice().to_vec();
-        if let Some((_, p)) = self
-            .proposals
-            .get(&s)
-            .and_then(|v| v.iter().find(|(x, _)| *x == o))
-        {
-            return *p;
-        }
+        // Every rule's original is in `seen`: the spun side is looked up only for those.
         match self.seen.get(&o) {
-            Some(outs) if !outs.is_empty() => g + self.opts.unseen_penalty,
-            _ => g,
+            Some(outs) => {
+                let s = lex.node_words(spun).as_slice().to_vec();
+                if let Some((_, p)) = self
+                    .proposals
+                    .get(&s)
+                    .and_then(|v| v.iter().find(|(x, _)| *x == o))
+                {
+                    *p
+                } else if outs.is_empty() {
+                    g
+                } else {
+                    g + self.opts.unseen_penalty
+                }
+            }
+            None => g,
         }
     }
 
