@@ -304,6 +304,7 @@ pub fn exercise(pack: &Pack, budget: u32, pick: u8) {
         rate: 1.0,
         mask: flags::ALL,
         phrases: pick & 0x40 != 0,
+        frequency_exponent: if pick & 0x20 != 0 { 0.0 } else { 0.5 },
     };
     let _ = spin(pack, TEXTS[usize::from(pick >> 3) % TEXTS.len()], &opts);
 }

@@ -412,6 +412,10 @@ pub struct SpinArgs {
     /// Also rewrite phrases: single words into multi-word synonyms and back.
     #[arg(long)]
     pub phrases: bool,
+    /// How strongly the spinner prefers common synonyms: a synonym's weight is its frequency to
+    /// this power (0.5 prefers common words; 0 takes any synonym alike, mostly rarer words).
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub frequency_exponent: f64,
     /// Print JSON with the ground-truth substitutions.
     #[arg(long)]
     pub json: bool,
@@ -537,7 +541,7 @@ pub struct EvalDetectArgs {
     /// Spin rates.
     #[arg(long, value_delimiter = ',', default_value = "0.05,0.1,0.2,0.3,0.5")]
     pub rates: Vec<f64>,
-    /// Spinner configurations to run (same, cross, phrase).
+    /// Spinner configurations to run (same, cross, phrase, uniform).
     #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
     pub configs: Vec<String>,
     /// Score at or above which a text counts as flagged.
@@ -548,12 +552,20 @@ pub struct EvalDetectArgs {
     pub screen_below: Option<f32>,
     /// Spin every other paragraph only, and score paragraphs against the clean paragraphs of
     /// the same documents (a partly spun copy).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "paragraphs")]
     pub partial: bool,
+    /// Judge each paragraph on its own, as a text of its own (as a user who pastes one gets
+    /// it): the document columns then count paragraphs.
+    #[arg(long)]
+    pub paragraphs: bool,
     /// Shrink paragraphs toward their document's log-odds clamped to ± this (0: the paragraph
     /// model's fixed prior) [default: the library's].
     #[arg(long, value_name = "LOGIT")]
     pub document_prior: Option<f32>,
+    /// Free words at which a text's score weighs the document and short-text models alike (0:
+    /// the document model alone) [default: the library's].
+    #[arg(long, value_name = "WORDS")]
+    pub short_words: Option<f32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -568,7 +580,7 @@ pub struct EvalRestoreArgs {
     /// Spin rate.
     #[arg(long, default_value_t = 0.3)]
     pub rate: f64,
-    /// Spinner configurations to run (same, cross, phrase).
+    /// Spinner configurations to run (same, cross, phrase, uniform).
     #[arg(long, value_delimiter = ',', default_value = "same,cross,phrase")]
     pub configs: Vec<String>,
     /// Restore each paragraph on its own, as a user pasting one would (Brown press paragraphs

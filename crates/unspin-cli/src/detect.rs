@@ -290,6 +290,9 @@ struct EvalDetectReport {
     genre: String,
     docs: usize,
     paragraphs: usize,
+    /// Whether each paragraph was judged as a text of its own (`--paragraphs`): the document
+    /// figures then count paragraphs.
+    paragraphs_alone: bool,
     threshold: f32,
     seed: u64,
     results: Vec<RateResult>,
@@ -298,6 +301,18 @@ struct EvalDetectReport {
     /// Share of clean documents that the screening pass let skip the lattice.
     clean_screened: f64,
     detect_mb_per_s: f64,
+}
+
+/// The texts `unspin eval detect` judges in a document: the whole of it, or each paragraph on
+/// its own (the spinner keeps line structure, so a spun copy has its original's paragraphs).
+fn pieces(doc: &str, paragraphs: bool) -> Vec<&str> {
+    if !paragraphs {
+        return vec![doc];
+    }
+    unspin::detect::paragraphs(doc)
+        .into_iter()
+        .map(|(s, e)| &doc[s..e])
+        .collect()
 }
 
 pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
@@ -314,6 +329,9 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     };
     if let Some(x) = a.document_prior {
         opts.document_prior = x;
+    }
+    if let Some(x) = a.short_words {
+        opts.short_words = x;
     }
     if let Some(x) = a.screen_below {
         opts.screen_below = x;
@@ -335,16 +353,18 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         let det = Detector::with_channel(&pack, GenericChannel::new(c.restore_mask), opts.clone());
         let (mut ds, mut ps) = (Vec::new(), Vec::new());
         for (_, doc) in &docs {
-            let t = Instant::now();
-            let d = det.detect(doc);
-            if c.restore_mask == flags::ALL {
-                secs += t.elapsed().as_secs_f64();
-                bytes += doc.len();
-                screened += usize::from(d.stage == "screen");
+            for text in pieces(doc, a.paragraphs) {
+                let t = Instant::now();
+                let d = det.detect(text);
+                if c.restore_mask == flags::ALL {
+                    secs += t.elapsed().as_secs_f64();
+                    bytes += text.len();
+                    screened += usize::from(d.stage == "screen");
+                }
+                let (s, p) = scores(&d);
+                ds.push(s);
+                ps.extend(p);
             }
-            let (s, p) = scores(&d);
-            ds.push(s);
-            ps.extend(p);
         }
         clean.push((c.restore_mask, ds, ps));
     }
@@ -368,12 +388,15 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
                     rate,
                     mask: c.spin_mask,
                     phrases: c.phrases,
+                    frequency_exponent: c.frequency_exponent,
                 };
                 if !a.partial {
                     let s = spin(&pack, doc, &opts(0));
-                    let (d, p) = scores(&det.detect(&s.text));
-                    ds.push(d);
-                    ps.extend(p);
+                    for text in pieces(&s.text, a.paragraphs) {
+                        let (d, p) = scores(&det.detect(text));
+                        ds.push(d);
+                        ps.extend(p);
+                    }
                     continue;
                 }
                 // Every other paragraph spun, the rest left as they were.
@@ -418,6 +441,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     let report = EvalDetectReport {
         genre: a.sample.genre.clone(),
         docs: docs.len(),
+        paragraphs_alone: a.paragraphs,
         paragraphs: all_pars.len(),
         threshold: a.threshold,
         seed: a.sample.seed,
@@ -438,8 +462,17 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     }
     writeln!(
         out,
-        "Brown {}*, {} docs ({} paragraphs), threshold {}, seed {}",
-        report.genre, report.docs, report.paragraphs, report.threshold, report.seed
+        "Brown {}*, {} docs ({} paragraphs{}), threshold {}, seed {}",
+        report.genre,
+        report.docs,
+        report.paragraphs,
+        if a.paragraphs {
+            ", each judged alone: the doc columns count paragraphs"
+        } else {
+            ""
+        },
+        report.threshold,
+        report.seed
     )?;
     writeln!(
         out,

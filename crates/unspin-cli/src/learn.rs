@@ -345,6 +345,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
                 rate: a.rate,
                 mask: c.spin_mask,
                 phrases: c.phrases,
+                frequency_exponent: c.frequency_exponent,
             },
             a.dictionary,
         )

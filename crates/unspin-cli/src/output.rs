@@ -61,6 +61,7 @@ pub fn spin_cmd(a: SpinArgs) -> Result<u8> {
             rate: a.rate,
             mask,
             phrases: a.phrases,
+            frequency_exponent: a.frequency_exponent,
         },
     );
     if a.json {
@@ -78,6 +79,8 @@ pub struct Config {
     pub spin_mask: u8,
     pub restore_mask: u8,
     pub phrases: bool,
+    /// The spinner's preference for common synonyms ([`SpinOptions::frequency_exponent`]).
+    pub frequency_exponent: f64,
 }
 
 pub fn config(name: &str) -> Result<Config> {
@@ -88,20 +91,35 @@ pub fn config(name: &str) -> Result<Config> {
             spin_mask: strong,
             restore_mask: flags::ALL,
             phrases: false,
+            frequency_exponent: 0.5,
         },
         "cross" => Config {
             name: "cross",
             spin_mask: flags::MOBY,
             restore_mask: flags::MYTHES | flags::WORDNET | flags::WEAK,
             phrases: false,
+            frequency_exponent: 0.5,
         },
         "phrase" => Config {
             name: "phrase",
             spin_mask: strong,
             restore_mask: flags::ALL,
             phrases: true,
+            frequency_exponent: 0.5,
         },
-        other => anyhow::bail!("unknown configuration {other:?} (expected same, cross or phrase)"),
+        // The thesauri of "same", but every synonym as likely as another (save for how many
+        // thesauri list it), as a plain dictionary lookup picks: mostly rarer words than the
+        // original, as the real spinner in examples/ writes (troopers, gaggle, momentary).
+        "uniform" => Config {
+            name: "uniform",
+            spin_mask: strong,
+            restore_mask: flags::ALL,
+            phrases: false,
+            frequency_exponent: 0.0,
+        },
+        other => anyhow::bail!(
+            "unknown configuration {other:?} (expected same, cross, phrase or uniform)"
+        ),
     })
 }
 
@@ -187,6 +205,7 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
                     rate: a.rate,
                     mask: c.spin_mask,
                     phrases: c.phrases,
+                    frequency_exponent: c.frequency_exponent,
                 },
             );
             // The spinner keeps line structure, so the spun text has the original's paragraphs.

@@ -659,3 +659,70 @@ fn precise_scan_uses_the_sentence_model_on_every_worker() {
             .any(|s| s["original"] == "temporary"));
     }
 }
+
+#[test]
+fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
+    if brown_texts(1).is_empty() {
+        return;
+    }
+    let brown = root().join("target/sources/brown");
+    let o = unspin(
+        &[
+            "eval",
+            "detect",
+            "--brown",
+            brown.to_str().unwrap(),
+            "--docs",
+            "2",
+            "--rates",
+            "0.3",
+            "--configs",
+            "uniform",
+            "--paragraphs",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["paragraphs_alone"], true);
+    assert_eq!(v["results"][0]["config"], "uniform");
+    // Each paragraph counts as a document of its own.
+    assert_eq!(v["docs"], 2);
+    assert!(v["results"][0]["doc_auc"].as_f64().unwrap() > 0.5, "{v}");
+    let o = unspin(
+        &[
+            "eval",
+            "detect",
+            "--brown",
+            brown.to_str().unwrap(),
+            "--configs",
+            "spun",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("uniform"), "{}", stderr(&o));
+}
+
+#[test]
+fn spin_takes_a_taste_for_common_words() {
+    let text = std::fs::read_to_string(root().join("examples/spun-news.original.txt")).unwrap();
+    let args = |x: &'static str| {
+        [
+            "spin",
+            "--seed",
+            "7",
+            "--rate",
+            "0.5",
+            "--frequency-exponent",
+            x,
+        ]
+    };
+    let common = unspin(&args("0.5"), text.as_bytes());
+    let default = unspin(&["spin", "--seed", "7", "--rate", "0.5"], text.as_bytes());
+    let any = unspin(&args("0"), text.as_bytes());
+    assert_eq!(common.stdout, default.stdout);
+    assert_ne!(any.stdout, default.stdout, "{}", stdout(&any));
+    assert!(unspin(&args("-0.5"), text.as_bytes()).status.success());
+}

@@ -923,8 +923,13 @@ impl PyProfile {
 /// Spins `text` with the pack's thesauri (the reference spinner of `unspin spin`): returns
 /// `(spun_text, substitutions)`, each substitution a dict `{"start", "end", "spun_start",
 /// "spun_end", "original", "spun"}` (bytes). For making test and training data.
+/// `frequency_exponent` is how strongly the spinner prefers common synonyms (0.5; 0 takes any
+/// synonym alike, mostly rarer words).
 #[pyfunction]
-#[pyo3(signature = (text, *, seed=0, rate=0.3, thesauri=None, phrases=false, pack=None))]
+#[pyo3(signature = (
+    text, *, seed=0, rate=0.3, thesauri=None, phrases=false, frequency_exponent=0.5, pack=None
+))]
+#[allow(clippy::too_many_arguments)]
 fn spin<'py>(
     py: Python<'py>,
     text: &str,
@@ -932,6 +937,7 @@ fn spin<'py>(
     rate: f64,
     thesauri: Option<Vec<String>>,
     phrases: bool,
+    frequency_exponent: f64,
     pack: Option<Bound<'py, PyPack>>,
 ) -> PyResult<(String, Bound<'py, PyAny>)> {
     if !(0.0..=1.0).contains(&rate) {
@@ -943,6 +949,7 @@ fn spin<'py>(
         seed,
         rate,
         phrases,
+        frequency_exponent,
         ..Default::default()
     };
     if thesauri.is_some() {

@@ -200,6 +200,8 @@ def test_spin_then_restore_recovers_words(brown):
     for s in subs:
         assert spun.encode()[s["spun_start"] : s["spun_end"]].decode() == s["spun"]
     assert unspin.spin(text, seed=3, rate=0.2)[0] == spun  # seeded
+    # A spinner with no taste for common words picks other synonyms.
+    assert unspin.spin(text, seed=3, rate=0.2, frequency_exponent=0.0)[0] != spun
     restored = unspin.restore(spun)
     undone = sum(1 for s in subs if s["original"] in restored)
     assert undone >= len(subs) // 4

@@ -1,7 +1,9 @@
 //! Fits the detection score model (`unspin::detect::Model`) on Brown genres other than the
 //! press texts (ca*) that `unspin eval detect` measures on: clean texts against the same texts
-//! spun at rates 0.05–0.5 by the three spinner configurations, documents and paragraphs alike.
-//! Prints the fitted weights and the training AUC, for pasting into `Model::default`.
+//! spun at rates 0.05–0.5 by the four spinner configurations (same, cross, phrase, uniform),
+//! documents, paragraphs inside them, and paragraphs judged each on its own. Prints the fitted
+//! weights and the training AUC, for pasting into `Model::default`, `Model::paragraph`,
+//! `Model::short` and `Model::screen`.
 //!
 //! cargo run --release --example calibrate_detect -- [BROWN_DIR] [DOCS_PER_GENRE] [CLEAN_WEIGHT]
 use unspin::decode::GenericChannel;
@@ -15,6 +17,8 @@ struct Example {
     f: Features,
     spun: bool,
     doc: bool,
+    /// A paragraph judged on its own, as a text of its own (what a user who pastes one gets).
+    lone: bool,
     /// (configuration, rate index) of a spun example.
     group: Option<(usize, usize)>,
 }
@@ -25,15 +29,18 @@ fn main() {
     let per_genre: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let pack = Pack::open("models/default.unspin".as_ref()).unwrap();
     let strong = flags::MYTHES | flags::WORDNET | flags::MOBY;
+    // (name, spinner's thesauri, restorer's, phrase rewrites, spinner's frequency exponent).
     let configs = [
-        ("same", strong, flags::ALL, false),
+        ("same", strong, flags::ALL, false, 0.5),
         (
             "cross",
             flags::MOBY,
             flags::MYTHES | flags::WORDNET | flags::WEAK,
             false,
+            0.5,
         ),
-        ("phrase", strong, flags::ALL, true),
+        ("phrase", strong, flags::ALL, true, 0.5),
+        ("uniform", strong, flags::ALL, false, 0.0),
     ];
     let rates = [0.05, 0.1, 0.2, 0.3, 0.5];
     let mut docs = Vec::new();
@@ -44,11 +51,13 @@ fn main() {
     }
     eprintln!("{} documents", docs.len());
     let mut examples: Vec<Example> = Vec::new();
-    let mut push = |d: &unspin::detect::Detection, group: Option<(usize, usize)>| {
+    let mut push = |det: &Detector<'_>, text: &str, group: Option<(usize, usize)>| {
+        let d = det.detect(text);
         examples.push(Example {
             f: d.features,
             spun: group.is_some(),
             doc: true,
+            lone: false,
             group,
         });
         for p in &d.paragraphs {
@@ -56,11 +65,19 @@ fn main() {
                 f: p.features,
                 spun: group.is_some(),
                 doc: false,
+                lone: false,
+                group,
+            });
+            examples.push(Example {
+                f: det.detect(&text[p.start..p.end]).features,
+                spun: group.is_some(),
+                doc: false,
+                lone: true,
                 group,
             });
         }
     };
-    for (ci, &(name, spin_mask, restore_mask, phrases)) in configs.iter().enumerate() {
+    for (ci, &(name, spin_mask, restore_mask, phrases, exponent)) in configs.iter().enumerate() {
         let det = Detector::with_channel(
             &pack,
             GenericChannel::new(restore_mask),
@@ -69,7 +86,7 @@ fn main() {
         for (i, (_, doc)) in docs.iter().enumerate() {
             // Clean texts once per channel (same and phrase share one).
             if ci < 2 {
-                push(&det.detect(doc), None);
+                push(&det, doc, None);
             }
             for (ri, &rate) in rates.iter().enumerate() {
                 let s = spin(
@@ -80,24 +97,39 @@ fn main() {
                         rate,
                         mask: spin_mask,
                         phrases,
+                        frequency_exponent: exponent,
                     },
                 );
-                push(&det.detect(&s.text), Some((ci, ri)));
+                push(&det, &s.text, Some((ci, ri)));
             }
         }
         eprintln!("{name} done");
     }
-    let all: Vec<&Example> = examples.iter().collect();
+    let all: Vec<&Example> = examples.iter().filter(|e| !e.lone).collect();
     let docs_only: Vec<&Example> = examples.iter().filter(|e| e.doc).collect();
+    let lone: Vec<&Example> = examples.iter().filter(|e| e.lone).collect();
 
-    let screen = fit(&all, [false, false, true, true, true, true, true], 0.002);
+    // Every feature but the content words' mean frequency: its sign depends on the spinner (the
+    // reference spinner's common synonyms raise it, a plain thesaurus lookup's lower it), so a
+    // weight on it learns one spinner's habit rather than spinning.
+    let m = [true, true, true, true, true, true, false];
+    let screen = fit(&all, [false, false, true, true, true, true, false], 0.002);
     println!("screen: {screen:?}");
-    let model = fit(&docs_only, [true; K], 0.002);
+    let model = fit(&docs_only, m, 0.002);
     println!("document: {model:?}");
     // Paragraphs rank better with a model fitted on paragraphs and documents together than on
     // paragraphs alone (Brown press: AUC 0.944 against 0.932 at rate 0.2).
-    let paragraph = fit(&all, [true; K], 0.0);
+    let paragraph = fit(&all, m, 0.0);
     println!("paragraph: {paragraph:?}");
+    // Short texts judged alone: the document model, fitted on documents, flags 7 % of clean
+    // paragraphs pasted on their own.
+    let short = fit(&lone, m, 0.002);
+    println!("short: {short:?}");
+    let opts = DetectOptions {
+        model: model.clone(),
+        short_model: short.clone(),
+        ..DetectOptions::default()
+    };
     // Where to cut the screen: how many spun documents (rate >= 0.1) would skip the lattice.
     let mut spun_screen: Vec<f32> = examples
         .iter()
@@ -145,15 +177,27 @@ fn main() {
             );
         }
     }
-    for doc in [true, false] {
-        let ex: Vec<&Example> = examples.iter().filter(|e| e.doc == doc).collect();
-        let m = if doc { &model } else { &paragraph };
-        let scores: Vec<(f32, bool)> = ex.iter().map(|e| (m.score(&e.f), e.spun)).collect();
+    for (name, doc, alone) in [
+        ("documents", true, false),
+        ("paragraphs", false, false),
+        ("paragraphs alone", false, true),
+    ] {
+        let ex: Vec<&Example> = examples
+            .iter()
+            .filter(|e| e.doc == doc && e.lone == alone)
+            .collect();
+        let score = |f: &Features| {
+            if doc || alone {
+                1.0 / (1.0 + (-opts.text_logit(f)).exp())
+            } else {
+                paragraph.score(f)
+            }
+        };
+        let scores: Vec<(f32, bool)> = ex.iter().map(|e| (score(&e.f), e.spun)).collect();
         let fp = scores.iter().filter(|(s, y)| !y && *s >= 0.5).count();
         let neg = scores.iter().filter(|(_, y)| !y).count();
         println!(
-            "{}: AUC {:.4}, false positives {fp}/{neg}",
-            if doc { "documents" } else { "paragraphs" },
+            "{name}: AUC {:.4}, false positives {fp}/{neg}",
             auc(&scores)
         );
     }

@@ -62,6 +62,7 @@ fn main() {
                 rate: 0.3,
                 mask: spin_mask,
                 phrases,
+                ..Default::default()
             },
         );
         let res = r.restore(&s.text);

@@ -97,6 +97,7 @@ fn main() {
                     rate: 0.3,
                     mask: flags::MOBY,
                     phrases: false,
+                    ..Default::default()
                 };
                 for s in spin(&pack, d, &opts).substitutions {
                     let (Some(sw), Some(ow)) = (

@@ -23,6 +23,11 @@ pub struct SpinOptions {
     pub mask: u8,
     /// Whether to rewrite phrases (one word ↔ several).
     pub phrases: bool,
+    /// How strongly the spinner prefers common synonyms: a synonym's weight is its frequency to
+    /// this power (times 4 per further thesaurus that lists it). 0.5, the default, picks common
+    /// words; 0 picks among the synonyms alike, as a plain thesaurus lookup does, and so mostly
+    /// rarer words than the original (*troopers* for *soldiers*, *gaggle* for *group*).
+    pub frequency_exponent: f64,
 }
 
 impl Default for SpinOptions {
@@ -32,6 +37,7 @@ impl Default for SpinOptions {
             rate: 0.3,
             mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
             phrases: false,
+            frequency_exponent: 0.5,
         }
     }
 }
@@ -378,14 +384,17 @@ fn choose(
     if cands.is_empty() {
         return None;
     }
-    // Spinners want readable output: synonyms that several thesauri agree on, and common words,
-    // are likelier (weight = 4^(sources-1) · √frequency).
+    // Spinners want readable output: synonyms that several thesauri agree on, and (by default)
+    // common words, are likelier (weight = 4^(sources-1) · frequency^exponent).
     let lm = lex_lm;
     let weights: Vec<f64> = cands
         .iter()
         .map(|(c, f)| {
             crate::decode::relation_weight(*f, 4.0, 0.25) as f64
-                * 10f64.powf(0.5 * lm.sequence(crate::lm::NONE, crate::lm::NONE, c).0 as f64)
+                * 10f64.powf(
+                    opts.frequency_exponent
+                        * lm.sequence(crate::lm::NONE, crate::lm::NONE, c).0 as f64,
+                )
         })
         .collect();
     let total: f64 = weights.iter().sum();

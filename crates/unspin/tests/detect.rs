@@ -49,6 +49,7 @@ fn clean_press_texts_pass_and_spun_ones_are_flagged() {
                     rate: 0.3,
                     mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
                     phrases,
+                    ..Default::default()
                 },
             );
             let d = det.detect(&s.text);
@@ -79,6 +80,7 @@ fn a_spinner_outside_the_pack_is_still_detected() {
                 rate: 0.3,
                 mask: flags::MOBY,
                 phrases: false,
+                ..Default::default()
             },
         );
         let clean = det.detect(doc);
@@ -114,6 +116,7 @@ fn paragraphs_lean_on_their_document_and_own_scores_do_not() {
             rate: 0.3,
             mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
             phrases: false,
+            ..Default::default()
         };
         // A clean document pulls its paragraphs down, a spun one up.
         let clean = det.detect(doc);
@@ -165,4 +168,49 @@ fn a_screened_document_lends_its_paragraphs_a_clean_prior() {
             assert!(p.score < p.own_score, "{} vs {}", p.score, p.own_score);
         }
     }
+}
+
+/// A paragraph pasted on its own is judged by a model fitted on paragraphs so judged. The
+/// document model alone, fitted on whole documents, flags about one clean press paragraph in
+/// fifteen when each is scored as a text of its own; and a text of one paragraph gives that
+/// paragraph the text's own score.
+#[test]
+fn paragraphs_pasted_alone_are_judged_as_short_texts() {
+    use unspin::decode::GenericChannel;
+    use unspin::detect::DetectOptions;
+    let docs = brown(6);
+    let paragraphs: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| {
+            unspin::detect::paragraphs(d)
+                .into_iter()
+                .map(move |(s, e)| &d[s..e])
+        })
+        .collect();
+    let long_only = DetectOptions {
+        short_words: 0.0,
+        ..DetectOptions::default()
+    };
+    let long_only = Detector::with_channel(pack(), GenericChannel::default(), long_only);
+    let det = Detector::new(pack());
+    let (mut flagged, mut flagged_long_only) = (0, 0);
+    for p in &paragraphs {
+        let d = det.detect(p);
+        check_shape(p, &d);
+        if let [only] = d.paragraphs.as_slice() {
+            assert_eq!((only.score, only.own_score), (d.score, d.score));
+        }
+        flagged += usize::from(d.flagged);
+        flagged_long_only += usize::from(long_only.detect(p).flagged);
+    }
+    let n = paragraphs.len();
+    assert!(n >= 200, "{n} paragraphs");
+    assert!(
+        flagged * 100 <= 2 * n,
+        "{flagged} of {n} clean paragraphs flagged"
+    );
+    assert!(
+        flagged_long_only >= 3 * flagged.max(3),
+        "document model alone: {flagged_long_only} of {n}, blended: {flagged}"
+    );
 }

@@ -29,6 +29,7 @@ fn a_learned_profile_beats_the_generic_channel_on_its_spinner() {
                 rate: 0.3,
                 mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
                 phrases: false,
+                ..Default::default()
             },
             99,
         )

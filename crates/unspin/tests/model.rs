@@ -69,6 +69,7 @@ fn phrase_spinning_is_partly_undone() {
                 rate: 0.3,
                 mask: flags::MYTHES | flags::WORDNET | flags::MOBY,
                 phrases: true,
+                ..Default::default()
             },
         );
         let r = restorer.restore(&s.text);

@@ -165,6 +165,7 @@ def spin(
     rate: float = 0.3,
     thesauri: Optional[Sequence[str]] = None,
     phrases: bool = False,
+    frequency_exponent: float = 0.5,
     pack: Optional[Pack] = None,
 ) -> Tuple[str, List[Dict[str, Any]]]: ...
 

@@ -40,6 +40,7 @@ pub fn spinner(config: &str, rate: f64, seed: u64) -> Option<SpinOptions> {
         rate,
         mask,
         phrases,
+        ..Default::default()
     })
 }
 
