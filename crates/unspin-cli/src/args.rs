@@ -307,6 +307,11 @@ pub struct LearnArgs {
     /// With --unpaired: documents a substitution must recur in.
     #[arg(long, default_value_t = 2)]
     pub min_docs: usize,
+    /// With --unpaired: restore up to this many documents together, as texts of one spinner
+    /// (one spin rate, each word decided once for all of them); 1 restores each alone. Pooling
+    /// finds more of the spinner's habits, at a lower precision among the strongest proposals.
+    #[arg(long, default_value_t = 1, value_name = "DOCS")]
+    pub pool: usize,
     /// With --unpaired: proposals printed.
     #[arg(long, default_value_t = 50)]
     pub top: usize,
@@ -608,6 +613,10 @@ pub struct TuningArgs {
     /// Exponent on the original's weighted degree in the generic channel.
     #[arg(long)]
     pub degree_exponent: Option<f32>,
+    /// How strongly the generic channel expects the spinner to prefer common synonyms (the
+    /// exponent on a synonym's frequency).
+    #[arg(long)]
+    pub channel_frequency_exponent: Option<f32>,
     /// Weight of weak (hypernym/similar) relations.
     #[arg(long)]
     pub weak_weight: Option<f32>,

@@ -13,7 +13,7 @@ use unspin::{Pack, Restorer};
 
 use crate::args::{EvalLearnArgs, LearnArgs, ProfileArg, ProfileCommand};
 use crate::cmd::load_pack;
-use crate::output::{config, restore};
+use crate::output::{config, restore, restore_pooled};
 
 /// The channel for restore, detect and serve: the generic one over the thesauri in `mask`, or a
 /// learned profile backed by it (`Send`, so that the server can share it between threads).
@@ -170,13 +170,26 @@ fn learn_unpaired(a: LearnArgs) -> Result<u8> {
     let mut options = unspin_io::InputOptions::default();
     options.field = a.field.clone();
     let files = unspin_io::expand(&a.pairs, &options)?;
+    anyhow::ensure!(a.pool >= 1, "--pool must be at least 1 document");
     let mut discovery = Discovery::default();
     let (mut docs, mut errors) = (0usize, 0usize);
+    // Texts waiting to be restored together (`--pool`).
+    let mut pool: Vec<String> = Vec::new();
+    let flush = |pool: &mut Vec<String>, discovery: &mut Discovery| {
+        let texts: Vec<&str> = pool.iter().map(String::as_str).collect();
+        for (t, r) in texts.iter().zip(restorer.restore_pooled(&texts)) {
+            discovery.add(t, &r);
+        }
+        pool.clear();
+    };
     for record in unspin_io::scan(files, &options) {
-        match &record.body {
+        match record.body {
             Ok(text) => {
                 docs += 1;
-                discovery.add(text, &restorer.restore(text));
+                pool.push(text);
+                if pool.len() >= a.pool {
+                    flush(&mut pool, &mut discovery);
+                }
             }
             Err(e) => {
                 errors += 1;
@@ -184,6 +197,7 @@ fn learn_unpaired(a: LearnArgs) -> Result<u8> {
             }
         }
     }
+    flush(&mut pool, &mut discovery);
     if let Some(p) = &known {
         discovery.forget_known(p);
     }
@@ -282,6 +296,19 @@ struct EvalLearnReport {
     /// profile's restorations, substitutions of spun words it has no rule for, recurring in
     /// `MERGE_MIN_DOCS` documents (`unspin learn --unpaired --profile`).
     profile_and_discovery_damage_undone: f64,
+    /// The same three restorers with the test documents restored together, as texts of one
+    /// spinner (`Restorer::restore_pooled`): one spin rate, each word decided once for all.
+    generic_pooled_damage_undone: f64,
+    profile_pooled_damage_undone: f64,
+    profile_and_discovery_pooled_damage_undone: f64,
+    /// No pairs at all: the rules discovery proposed (in 3 or more documents) from the generic
+    /// restorations one by one, and from the pooled ones; the test documents restored together
+    /// with them.
+    discovery_only_pooled_damage_undone: f64,
+    pooled_discovery_only_pooled_damage_undone: f64,
+    /// Discovery from the pooled restorations (`unspin learn --unpaired --pool`).
+    pooled_unpaired_precision_at_100: f64,
+    pooled_unpaired_proposals: usize,
     /// What scored the restorations: "trigram", or the sentence model's name with --precise.
     scorer: String,
     test_words: usize,
@@ -310,6 +337,24 @@ fn half_documents(dir: &Path) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// Share of the 100 strongest proposals that are the spinner's true substitutions.
+fn precision_at_100(
+    proposals: &[unspin::learn::Proposal],
+    truth: &std::collections::HashSet<(String, String)>,
+) -> f64 {
+    let words = |t: &str| {
+        t.split_whitespace()
+            .map(unspin::text::normalize)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let top = &proposals[..proposals.len().min(100)];
+    top.iter()
+        .filter(|p| truth.contains(&(words(&p.spun), words(&p.original))))
+        .count() as f64
+        / top.len().max(1) as f64
 }
 
 /// Documents a substitution found beyond a profile must recur in before `eval learn` merges it
@@ -396,9 +441,28 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         let r = restore(&generic, s, &mut neural)?;
         discovery.add(s, &r);
         tg.add(d, s, &r.text);
-        let r = restore(&learned, s, &mut neural)?;
+        tp.add(d, s, &restore(&learned, s, &mut neural)?.text);
+    }
+    // The test documents restored together, as texts of one spinner: one spin rate, and each
+    // word decided once for all of them. Discovery reads these restorations too.
+    let spun_refs: Vec<&str> = spun_test.iter().map(String::as_str).collect();
+    let (mut tgp, mut tpp) = (Tally::default(), Tally::default());
+    let mut pooled_discovery = Discovery::default();
+    for ((d, s), r) in
+        test.iter()
+            .zip(&spun_refs)
+            .zip(restore_pooled(&generic, &spun_refs, &mut neural)?)
+    {
+        pooled_discovery.add(s, &r);
+        tgp.add(d, s, &r.text);
+    }
+    for ((d, s), r) in
+        test.iter()
+            .zip(&spun_refs)
+            .zip(restore_pooled(&learned, &spun_refs, &mut neural)?)
+    {
         beyond.add(s, &r);
-        tp.add(d, s, &r.text);
+        tpp.add(d, s, &r.text);
     }
     let proposals = discovery.proposals(2);
     beyond.forget_known(&profile);
@@ -418,6 +482,40 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     for (d, s) in test.iter().zip(&spun_test) {
         tb.add(d, s, &restore(&both, s, &mut neural)?.text);
     }
+    let mut tbp = Tally::default();
+    for ((d, s), r) in
+        test.iter()
+            .zip(&spun_refs)
+            .zip(restore_pooled(&both, &spun_refs, &mut neural)?)
+    {
+        tbp.add(d, s, &r.text);
+    }
+    // Unpaired alone: no pairs, only what discovery proposed (in 3 or more documents), the
+    // test documents restored together with those rules.
+    let mut unpaired = |d: &Discovery| -> Result<f64> {
+        let found = Restorer::with_channel(
+            &pack,
+            ProfileChannel::with_generic(
+                &pack,
+                &d.profile(MERGE_MIN_DOCS),
+                a.tuning.channel(c.restore_mask),
+                ProfileOptions::default(),
+            ),
+            a.tuning.options(),
+        );
+        let mut t = Tally::default();
+        for ((d, s), r) in
+            test.iter()
+                .zip(&spun_refs)
+                .zip(restore_pooled(&found, &spun_refs, &mut neural)?)
+        {
+            t.add(d, s, &r.text);
+        }
+        Ok(t.damage_undone())
+    };
+    let discovery_only = unpaired(&discovery)?;
+    let pooled_discovery_only = unpaired(&pooled_discovery)?;
+    let pooled_proposals = pooled_discovery.proposals(2);
     let report = EvalLearnReport {
         config: a.config.clone(),
         rate: a.rate,
@@ -426,25 +524,20 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         test_docs: test.len(),
         rules,
         coverage: covered as f64 / subs.max(1) as f64,
-        unpaired_precision_at_100: {
-            let top: Vec<_> = proposals.iter().take(100).collect();
-            let words = |t: &str| {
-                t.split_whitespace()
-                    .map(unspin::text::normalize)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            top.iter()
-                .filter(|p| truth.contains(&(words(&p.spun), words(&p.original))))
-                .count() as f64
-                / top.len().max(1) as f64
-        },
+        unpaired_precision_at_100: precision_at_100(&proposals, &truth),
         unpaired_proposals: proposals.len(),
+        pooled_unpaired_precision_at_100: precision_at_100(&pooled_proposals, &truth),
+        pooled_unpaired_proposals: pooled_proposals.len(),
         test_words: tg.words,
         spun_wer: tg.spun_wer(),
         generic_damage_undone: tg.damage_undone(),
         profile_damage_undone: tp.damage_undone(),
         profile_and_discovery_damage_undone: tb.damage_undone(),
+        generic_pooled_damage_undone: tgp.damage_undone(),
+        profile_pooled_damage_undone: tpp.damage_undone(),
+        profile_and_discovery_pooled_damage_undone: tbp.damage_undone(),
+        discovery_only_pooled_damage_undone: discovery_only,
+        pooled_discovery_only_pooled_damage_undone: pooled_discovery_only,
         scorer: neural.as_ref().map_or("trigram".to_string(), |n| {
             unspin::restore::SentenceScorer::name(n).to_string()
         }),
@@ -477,8 +570,20 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         )?;
         writeln!(
             out,
-            "unpaired discovery on the test documents: {} proposals recurring in 2+ documents; precision of the top 100 against the spinner's true substitutions {:.2}",
-            report.unpaired_proposals, report.unpaired_precision_at_100
+            "the test documents restored together (one spinner's texts): generic channel {:.4}, learned profile {:.4}, profile plus discovery {:.4}; no pairs, discovery's rules alone {:.4} (discovery from pooled restorations {:.4})",
+            report.generic_pooled_damage_undone,
+            report.profile_pooled_damage_undone,
+            report.profile_and_discovery_pooled_damage_undone,
+            report.discovery_only_pooled_damage_undone,
+            report.pooled_discovery_only_pooled_damage_undone
+        )?;
+        writeln!(
+            out,
+            "unpaired discovery on the test documents: {} proposals recurring in 2+ documents; precision of the top 100 against the spinner's true substitutions {:.2} (from pooled restorations: {} proposals, {:.2})",
+            report.unpaired_proposals,
+            report.unpaired_precision_at_100,
+            report.pooled_unpaired_proposals,
+            report.pooled_unpaired_precision_at_100
         )?;
     }
     Ok(0)

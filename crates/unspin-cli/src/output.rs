@@ -304,6 +304,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.weak_weight {
             c.weak_weight = x;
         }
+        if let Some(x) = self.channel_frequency_exponent {
+            c.frequency_exponent = x;
+        }
         c
     }
 
@@ -389,6 +392,18 @@ pub fn restore<C: unspin::decode::Channel>(
     Ok(match neural.as_mut() {
         Some(n) => restorer.restore_precise(text, n)?,
         None => restorer.restore(text),
+    })
+}
+
+/// Restores texts of one spinner together ([`Restorer::restore_pooled`]), precise or not.
+pub fn restore_pooled<C: unspin::decode::Channel>(
+    restorer: &Restorer<'_, C>,
+    texts: &[&str],
+    neural: &mut Option<Neural>,
+) -> Result<Vec<unspin::Restoration>> {
+    Ok(match neural.as_mut() {
+        Some(n) => restorer.restore_pooled_precise(texts, n)?,
+        None => restorer.restore_pooled(texts),
     })
 }
 

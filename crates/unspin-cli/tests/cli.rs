@@ -726,3 +726,31 @@ fn spin_takes_a_taste_for_common_words() {
     assert_ne!(any.stdout, default.stdout, "{}", stdout(&any));
     assert!(unspin(&args("-0.5"), text.as_bytes()).status.success());
 }
+
+#[test]
+fn learn_unpaired_pools_one_spinners_texts() {
+    // Six pages of one content farm: alone, each gives too little evidence that *troopers* was
+    // spun; restored together, the word is decided once for all six.
+    let dir = tempfile::tempdir().unwrap();
+    let spun = std::fs::read_to_string(root().join("examples/spun-news.txt")).unwrap();
+    let mut files = Vec::new();
+    for i in 0..6 {
+        let f = dir.path().join(format!("{i}.txt"));
+        std::fs::write(&f, &spun).unwrap();
+        files.push(f.to_str().unwrap().to_string());
+    }
+    let run = |pool: &str| {
+        let mut args = vec!["learn", "--unpaired", "--pool", pool];
+        args.extend(files.iter().map(String::as_str));
+        let o = unspin(&args, b"");
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let alone = run("1");
+    assert!(!alone.contains("troopers → soldiers"), "{alone}");
+    let pooled = run("10");
+    assert!(pooled.contains("troopers → soldiers"), "{pooled}");
+    let o = unspin(&["learn", "--unpaired", "--pool", "0", &files[0]], b"");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--pool"), "{}", stderr(&o));
+}

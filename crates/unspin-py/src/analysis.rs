@@ -169,13 +169,35 @@ struct PyRestorer {
 impl PyRestorer {
     fn run(&self, text: &str) -> PyResult<PyRestoration> {
         let r = self.cell.borrow_dependent();
-        let mut out = match &self.neural {
+        let out = match &self.neural {
             Some(n) => {
                 let mut n = n.lock().unwrap_or_else(PoisonError::into_inner);
                 r.restore_precise(text, &mut *n).map_err(scorer_failed)?
             }
             None => r.restore(text),
         };
+        Ok(self.finish(text, out))
+    }
+
+    fn run_pooled(&self, texts: &[&str]) -> PyResult<Vec<PyRestoration>> {
+        let r = self.cell.borrow_dependent();
+        let out = match &self.neural {
+            Some(n) => {
+                let mut n = n.lock().unwrap_or_else(PoisonError::into_inner);
+                r.restore_pooled_precise(texts, &mut *n)
+                    .map_err(scorer_failed)?
+            }
+            None => r.restore_pooled(texts),
+        };
+        Ok(texts
+            .iter()
+            .zip(out)
+            .map(|(t, o)| self.finish(t, o))
+            .collect())
+    }
+
+    /// Puts the fingerprint list's hits in, if a list is in use.
+    fn finish(&self, text: &str, mut out: unspin::Restoration) -> PyRestoration {
         if let Some(m) = &self.matcher {
             let hits: Vec<(usize, usize, String)> = m
                 .find(text)
@@ -184,7 +206,7 @@ impl PyRestorer {
                 .collect();
             out.apply_fingerprints(text, &hits);
         }
-        Ok(PyRestoration::new(text, out))
+        PyRestoration::new(text, out)
     }
 }
 
@@ -228,6 +250,17 @@ impl PyRestorer {
     /// Restores `text`; never fails for a `str` (in precise mode, only if the model does).
     fn restore(&self, py: Python<'_>, text: &str) -> PyResult<PyRestoration> {
         py.detach(|| self.run(text))
+    }
+
+    /// Restores texts that one spinner wrote together, in order: they share one spin rate and
+    /// each word is decided once for all of them, so each has the evidence of the others
+    /// behind it (a content farm's pages, a paper mill's papers). Do not pool texts of
+    /// different origins.
+    fn restore_pooled(&self, py: Python<'_>, texts: Vec<String>) -> PyResult<Vec<PyRestoration>> {
+        py.detach(|| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            self.run_pooled(&refs)
+        })
     }
 
     /// Restores each text of a list, in order (on up to `threads` threads).

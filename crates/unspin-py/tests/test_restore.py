@@ -82,6 +82,20 @@ def test_batch_equals_single_calls(corpus):
     assert [r.text for r in rs] == single
 
 
+def test_one_spinners_texts_restore_together(root):
+    # Six pages of one content farm: together, "troopers" is decided once for all of them.
+    spun = (root / "examples/spun-news.txt").read_text(encoding="utf-8")
+    alone = unspin.Restorer().restore(spun)
+    assert "soldiers" not in alone.text
+    pooled = unspin.Restorer().restore_pooled([spun] * 6)
+    assert len(pooled) == 6
+    for r in pooled:
+        assert "Russian soldiers" in r.text, r.text
+        for s in r.spans:
+            assert spun.encode()[s.start : s.end].decode() == s.spun
+    assert unspin.Restorer().restore_pooled([]) == []
+
+
 def test_empty_and_whitespace():
     assert unspin.restore("") == ""
     assert unspin.restore(" \n\t") == " \n\t"

@@ -360,6 +360,69 @@ impl<'p, C: Channel> Restorer<'p, C> {
         self.restore_with(text, Some(scorer), None)
     }
 
+    /// Restores texts that one spinner wrote, together: they share one spin rate, and a word
+    /// that recurs across them is decided once for all of them ([`RestoreOptions::consistent`]),
+    /// so each text has the evidence of the others behind it. A content farm's pages, or a
+    /// paper mill's papers, are restored better pooled than one by one; texts of different
+    /// origins should not be pooled (a clean text would take a spun corpus's rate). Returns
+    /// one restoration per text, in order, with offsets into that text.
+    pub fn restore_pooled(&self, texts: &[&str]) -> Vec<Restoration> {
+        self.restore_pooled_with(texts, None)
+            .unwrap_or_else(|e| unreachable!("only a sentence scorer can fail: {e}"))
+    }
+
+    /// [`Restorer::restore_pooled`] in precise mode (see [`Restorer::restore_precise`]).
+    ///
+    /// # Errors
+    /// Whatever the scorer reports.
+    pub fn restore_pooled_precise(
+        &self,
+        texts: &[&str],
+        scorer: &mut dyn SentenceScorer,
+    ) -> Result<Vec<Restoration>, ScorerError> {
+        self.restore_pooled_with(texts, Some(scorer))
+    }
+
+    fn restore_pooled_with(
+        &self,
+        texts: &[&str],
+        scorer: Option<&mut dyn SentenceScorer>,
+    ) -> Result<Vec<Restoration>, ScorerError> {
+        // One text of all of them, a blank line apart: a blank line ends a sentence, so no
+        // span or n-gram reaches from one text into the next.
+        let mut joined = String::with_capacity(texts.iter().map(|t| t.len() + 2).sum());
+        let mut starts = Vec::with_capacity(texts.len());
+        for t in texts {
+            starts.push(joined.len());
+            joined.push_str(t);
+            joined.push_str("\n\n");
+        }
+        let all = self.restore_with(&joined, scorer, None)?;
+        let mut spans = all.spans.into_iter().peekable();
+        Ok(texts
+            .iter()
+            .zip(&starts)
+            .map(|(t, &start)| {
+                let mut own = Vec::new();
+                while let Some(s) = spans.next_if(|s| s.start < start + t.len()) {
+                    own.push(Span {
+                        start: s.start - start,
+                        end: s.end - start,
+                        ..s
+                    });
+                }
+                let words = self.sentences(t, &tokenize(t)).iter().map(Vec::len).sum();
+                Restoration {
+                    text: splice(t, &own),
+                    spans: own,
+                    spin_rate: all.spin_rate,
+                    words,
+                    scorer: all.scorer.clone(),
+                }
+            })
+            .collect())
+    }
+
     /// Restores `text` and reports, for each free word, how likely it is to have been spun:
     /// what detection builds on.
     pub(crate) fn probe(

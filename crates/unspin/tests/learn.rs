@@ -216,3 +216,53 @@ fn aligned_copies_teach_like_pairs() {
     assert_eq!(q.rules, p.rules);
     assert_eq!(q.kept.get("six"), Some(&1));
 }
+
+/// Texts of one spinner restored together share a spin rate and decide each word once for all:
+/// more is undone than text by text, and each restoration is that text's own.
+#[test]
+fn one_spinners_texts_restore_better_together() {
+    let docs = common::brown_press(10);
+    if docs.is_empty() {
+        return;
+    }
+    let spun: Vec<String> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            spin_with_dictionary(
+                common::pack(),
+                d,
+                &SpinOptions {
+                    seed: 300 + i as u64,
+                    ..Default::default()
+                },
+                7,
+            )
+            .text
+        })
+        .collect();
+    let texts: Vec<&str> = spun.iter().map(String::as_str).collect();
+    let r = Restorer::new(common::pack());
+    let pooled = r.restore_pooled(&texts);
+    assert_eq!(pooled.len(), texts.len());
+    let (mut alone, mut together) = (Tally::default(), Tally::default());
+    for ((d, s), p) in docs.iter().zip(&texts).zip(&pooled) {
+        for sp in &p.spans {
+            assert_eq!(&s[sp.start..sp.end], sp.spun);
+        }
+        assert_eq!(p.words, r.restore(s).words);
+        alone.add(d, s, &r.restore(s).text);
+        together.add(d, s, &p.text);
+    }
+    assert!(
+        together.damage_undone() > alone.damage_undone() + 0.03,
+        "together {:.3}, alone {:.3}",
+        together.damage_undone(),
+        alone.damage_undone()
+    );
+    // One text pooled alone is restored as by itself.
+    assert_eq!(
+        r.restore_pooled(&texts[..1])[0].text,
+        r.restore(texts[0]).text
+    );
+}
