@@ -308,9 +308,9 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 2)]
     pub min_docs: usize,
     /// With --unpaired: restore up to this many documents together, as texts of one spinner
-    /// (one spin rate, each word decided once for all of them); 1 restores each alone. Pooling
-    /// finds more of the spinner's habits, at a lower precision among the strongest proposals.
-    #[arg(long, default_value_t = 1, value_name = "DOCS")]
+    /// (one spin rate, each word decided once for all of them); 1 restores each alone. Pooled,
+    /// the proposals restore more of the spinner's texts (BENCHMARKS.md, "Learning a spinner").
+    #[arg(long, default_value_t = 500, value_name = "DOCS")]
     pub pool: usize,
     /// With --unpaired: proposals printed.
     #[arg(long, default_value_t = 50)]

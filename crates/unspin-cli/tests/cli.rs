@@ -517,6 +517,8 @@ fn learn_writes_a_profile_that_restore_uses() {
         &[
             "learn",
             "--unpaired",
+            "--pool",
+            "1",
             a.to_str().unwrap(),
             b.to_str().unwrap(),
             "-o",
