@@ -339,6 +339,27 @@ fn half_documents(dir: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Restores the spun test documents together with `restorer`, hands each restoration to
+/// `each` with its spun text, and tallies them against the originals.
+fn tally_pooled<C: unspin::decode::Channel>(
+    restorer: &Restorer<'_, C>,
+    originals: &[&String],
+    spun: &[&str],
+    neural: &mut Option<crate::output::Neural>,
+    mut each: impl FnMut(&str, &unspin::Restoration),
+) -> Result<Tally> {
+    let mut t = Tally::default();
+    for ((d, s), r) in originals
+        .iter()
+        .zip(spun)
+        .zip(restore_pooled(restorer, spun, neural)?)
+    {
+        each(s, &r);
+        t.add(d, s, &r.text);
+    }
+    Ok(t)
+}
+
 /// Share of the 100 strongest proposals that are the spinner's true substitutions.
 fn precision_at_100(
     proposals: &[unspin::learn::Proposal],
@@ -446,24 +467,13 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     // The test documents restored together, as texts of one spinner: one spin rate, and each
     // word decided once for all of them. Discovery reads these restorations too.
     let spun_refs: Vec<&str> = spun_test.iter().map(String::as_str).collect();
-    let (mut tgp, mut tpp) = (Tally::default(), Tally::default());
     let mut pooled_discovery = Discovery::default();
-    for ((d, s), r) in
-        test.iter()
-            .zip(&spun_refs)
-            .zip(restore_pooled(&generic, &spun_refs, &mut neural)?)
-    {
-        pooled_discovery.add(s, &r);
-        tgp.add(d, s, &r.text);
-    }
-    for ((d, s), r) in
-        test.iter()
-            .zip(&spun_refs)
-            .zip(restore_pooled(&learned, &spun_refs, &mut neural)?)
-    {
-        beyond.add(s, &r);
-        tpp.add(d, s, &r.text);
-    }
+    let tgp = tally_pooled(&generic, test, &spun_refs, &mut neural, |s, r| {
+        pooled_discovery.add(s, r)
+    })?;
+    let tpp = tally_pooled(&learned, test, &spun_refs, &mut neural, |s, r| {
+        beyond.add(s, r)
+    })?;
     let proposals = discovery.proposals(2);
     beyond.forget_known(&profile);
     let mut merged = profile.clone();
@@ -482,14 +492,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     for (d, s) in test.iter().zip(&spun_test) {
         tb.add(d, s, &restore(&both, s, &mut neural)?.text);
     }
-    let mut tbp = Tally::default();
-    for ((d, s), r) in
-        test.iter()
-            .zip(&spun_refs)
-            .zip(restore_pooled(&both, &spun_refs, &mut neural)?)
-    {
-        tbp.add(d, s, &r.text);
-    }
+    let tbp = tally_pooled(&both, test, &spun_refs, &mut neural, |_, _| {})?;
     // Unpaired alone: no pairs, only what discovery proposed (in 3 or more documents), the
     // test documents restored together with those rules.
     let mut unpaired = |d: &Discovery| -> Result<f64> {
@@ -503,15 +506,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
             ),
             a.tuning.options(),
         );
-        let mut t = Tally::default();
-        for ((d, s), r) in
-            test.iter()
-                .zip(&spun_refs)
-                .zip(restore_pooled(&found, &spun_refs, &mut neural)?)
-        {
-            t.add(d, s, &r.text);
-        }
-        Ok(t.damage_undone())
+        Ok(tally_pooled(&found, test, &spun_refs, &mut neural, |_, _| {})?.damage_undone())
     };
     let discovery_only = unpaired(&discovery)?;
     let pooled_discovery_only = unpaired(&pooled_discovery)?;
