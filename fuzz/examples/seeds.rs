@@ -48,6 +48,9 @@ fn main() -> std::io::Result<()> {
     let mut seed = serde_json::to_vec(&profile).expect("a profile serialises");
     seed.extend_from_slice(b"\xffThe big troopers ran away.\xffThe large soldiers ran away.");
     put("profile", "learned", &seed)?;
+    let texts: Vec<&[u8]> = unspin_fuzz::TEXTS.iter().map(|t| t.as_bytes()).collect();
+    put("restore_pooled", "texts", &texts.join(&b'\xff'))?;
+    put("restore_pooled", "one", unspin_fuzz::TEXTS[0].as_bytes())?;
     println!("seeds written under {}", root.display());
     Ok(())
 }
