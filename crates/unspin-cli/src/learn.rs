@@ -306,6 +306,9 @@ struct EvalLearnReport {
     /// with them.
     discovery_only_pooled_damage_undone: f64,
     pooled_discovery_only_pooled_damage_undone: f64,
+    /// The rules of pooled discovery, each test document then restored alone with them (what
+    /// `learn --unpaired -o P` and `restore --profile P` give).
+    pooled_discovery_only_damage_undone: f64,
     /// Discovery from the pooled restorations (`unspin learn --unpaired --pool`).
     pooled_unpaired_precision_at_100: f64,
     pooled_unpaired_proposals: usize,
@@ -495,7 +498,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
     let tbp = tally_pooled(&both, test, &spun_refs, &mut neural, |_, _| {})?;
     // Unpaired alone: no pairs, only what discovery proposed (in 3 or more documents), the
     // test documents restored together with those rules.
-    let mut unpaired = |d: &Discovery| -> Result<f64> {
+    let mut unpaired = |d: &Discovery| -> Result<(f64, Restorer<'_, ProfileChannel>)> {
         let found = Restorer::with_channel(
             &pack,
             ProfileChannel::with_generic(
@@ -506,10 +509,16 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
             ),
             a.tuning.options(),
         );
-        Ok(tally_pooled(&found, test, &spun_refs, &mut neural, |_, _| {})?.damage_undone())
+        let pooled = tally_pooled(&found, test, &spun_refs, &mut neural, |_, _| {})?;
+        Ok((pooled.damage_undone(), found))
     };
-    let discovery_only = unpaired(&discovery)?;
-    let pooled_discovery_only = unpaired(&pooled_discovery)?;
+    let (discovery_only, _) = unpaired(&discovery)?;
+    let (pooled_discovery_only, found) = unpaired(&pooled_discovery)?;
+    // What `learn --unpaired -o P` then `restore --profile P` gives, one text at a time.
+    let mut tf = Tally::default();
+    for (d, s) in test.iter().zip(&spun_refs) {
+        tf.add(d, s, &restore(&found, s, &mut neural)?.text);
+    }
     let pooled_proposals = pooled_discovery.proposals(2);
     let report = EvalLearnReport {
         config: a.config.clone(),
@@ -533,6 +542,7 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         profile_and_discovery_pooled_damage_undone: tbp.damage_undone(),
         discovery_only_pooled_damage_undone: discovery_only,
         pooled_discovery_only_pooled_damage_undone: pooled_discovery_only,
+        pooled_discovery_only_damage_undone: tf.damage_undone(),
         scorer: neural.as_ref().map_or("trigram".to_string(), |n| {
             unspin::restore::SentenceScorer::name(n).to_string()
         }),
@@ -565,12 +575,13 @@ pub fn eval_learn(a: EvalLearnArgs) -> Result<u8> {
         )?;
         writeln!(
             out,
-            "the test documents restored together (one spinner's texts): generic channel {:.4}, learned profile {:.4}, profile plus discovery {:.4}; no pairs, discovery's rules alone {:.4} (discovery from pooled restorations {:.4})",
+            "the test documents restored together (one spinner's texts): generic channel {:.4}, learned profile {:.4}, profile plus discovery {:.4}; no pairs, discovery's rules alone {:.4} (discovery from pooled restorations {:.4}; with those rules, each document alone {:.4})",
             report.generic_pooled_damage_undone,
             report.profile_pooled_damage_undone,
             report.profile_and_discovery_pooled_damage_undone,
             report.discovery_only_pooled_damage_undone,
-            report.pooled_discovery_only_pooled_damage_undone
+            report.pooled_discovery_only_pooled_damage_undone,
+            report.pooled_discovery_only_damage_undone
         )?;
         writeln!(
             out,
