@@ -307,9 +307,10 @@ pub struct LearnArgs {
     /// With --unpaired: documents a substitution must recur in.
     #[arg(long, default_value_t = 2)]
     pub min_docs: usize,
-    /// With --unpaired: restore up to this many documents together, as texts of one spinner
-    /// (one spin rate, each word decided once for all of them); 1 restores each alone. Pooled,
-    /// the proposals restore more of the spinner's texts (BENCHMARKS.md, "Learning a spinner").
+    /// With --unpaired: restore up to this many documents (and at most 2 MB of text) together,
+    /// as texts of one spinner (one spin rate, each word decided once for all of them); 1
+    /// restores each alone. Pooled, the proposals restore more of the spinner's texts
+    /// (BENCHMARKS.md, "Learning a spinner").
     #[arg(long, default_value_t = 500, value_name = "DOCS")]
     pub pool: usize,
     /// With --unpaired: proposals printed.

@@ -158,6 +158,10 @@ pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Text `learn --unpaired` restores together at most, whatever `--pool` says: the analysis
+/// holds a few hundred bytes per byte of text (BENCHMARKS.md, "Learning a spinner").
+const POOL_BYTES: usize = 2 << 20;
+
 /// `unspin learn --unpaired`: restore every text, keep what recurs across documents.
 fn learn_unpaired(a: LearnArgs) -> Result<u8> {
     let pack = load_pack(&a.pack)?;
@@ -187,7 +191,8 @@ fn learn_unpaired(a: LearnArgs) -> Result<u8> {
             Ok(text) => {
                 docs += 1;
                 pool.push(text);
-                if pool.len() >= a.pool {
+                if pool.len() >= a.pool || pool.iter().map(String::len).sum::<usize>() >= POOL_BYTES
+                {
                     flush(&mut pool, &mut discovery);
                 }
             }
