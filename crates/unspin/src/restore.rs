@@ -1012,9 +1012,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     // Judge fit to context more than frequency: summed over occurrences, the
                     // LM's standing preference for the commoner word would otherwise win every
                     // time. The share discounted is the decoder's, so that a rule and the
-                    // occurrences it decides weigh frequency alike (discounting all of it made
-                    // rules pick rarer originals: `eval restore --docs 44` same 0.080 → 0.083,
-                    // clean changes 0.480 % → 0.468 %, BENCHMARKS.md).
+                    // occurrences it decides weigh frequency alike (against discounting all of
+                    // it, `eval restore --docs 44`: same 0.080 → 0.083, clean changes 0.480 % →
+                    // 0.468 %; BENCHMARKS.md).
                     let freq_gap = lm.lm.unigram(arc.words[0]) - lm.lm.unigram(s);
                     o.0 += sc - ls.keep - self.opts.decode.frequency_discount * freq_gap;
                     o.2 += 1;
