@@ -127,7 +127,7 @@ fn main() {
     println!("short: {short:?}");
     let opts = DetectOptions {
         model: model.clone(),
-        short_model: short.clone(),
+        short_model: short,
         ..DetectOptions::default()
     };
     // Where to cut the screen: how many spun documents (rate >= 0.1) would skip the lattice.
@@ -188,7 +188,7 @@ fn main() {
             .collect();
         let score = |f: &Features| {
             if doc || alone {
-                1.0 / (1.0 + (-opts.text_logit(f)).exp())
+                unspin::detect::probability(opts.text_logit(f))
             } else {
                 paragraph.score(f)
             }

@@ -197,7 +197,7 @@ impl Model {
 
     /// Probability that a text with these features was spun, in [0, 1].
     pub fn score(&self, f: &Features) -> f32 {
-        1.0 / (1.0 + (-self.shrunk_logit(f)).exp())
+        probability(self.shrunk_logit(f))
     }
 }
 
@@ -253,6 +253,11 @@ impl Default for DetectOptions {
             document_prior: 6.0,
         }
     }
+}
+
+/// The probability a log-odds stands for: σ(logit), in [0, 1].
+pub fn probability(logit: f32) -> f32 {
+    1.0 / (1.0 + (-logit).exp())
 }
 
 impl DetectOptions {
@@ -397,7 +402,7 @@ impl<'p, C: Channel> Detector<'p, C> {
         });
         let mut paragraphs =
             self.paragraphs(text, &probes, &spans, &self.opts.paragraph_model, prior);
-        let score = 1.0 / (1.0 + (-logit).exp());
+        let score = probability(logit);
         // A text of one paragraph is that paragraph: it has one score, the text's, whose model
         // saw texts of its length judged alone (the paragraph model saw paragraphs whose spin
         // rate came from a whole document).
