@@ -405,8 +405,9 @@ pub fn spelling_variants(a: &str, b: &str) -> bool {
     if a == b || a.len().abs_diff(b.len()) > 3 || a.as_bytes().first() != b.as_bytes().first() {
         return false;
     }
-    fn canon(s: &str) -> String {
-        let mut t = s.to_string();
+    // Most words hold none of the patterns: they are compared without allocating.
+    fn canon(s: &str) -> std::borrow::Cow<'_, str> {
+        let mut t = std::borrow::Cow::Borrowed(s);
         for (from, to) in [
             ("isation", "ization"),
             ("ise", "ize"),
@@ -419,7 +420,9 @@ pub fn spelling_variants(a: &str, b: &str) -> bool {
             ("oe", "e"),
             ("ll", "l"),
         ] {
-            t = t.replace(from, to);
+            if t.contains(from) {
+                t = std::borrow::Cow::Owned(t.replace(from, to));
+            }
         }
         t
     }
@@ -537,17 +540,31 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 *e = e.max(ch);
             }
         }
-        let mut v: Vec<(Words, f32)> = best.into_iter().collect();
-        // Prior for pruning: channel plus how common the original is.
-        let prior =
-            |(ws, ch): &(Words, f32)| ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>();
-        v.sort_by(|a, b| {
-            prior(b)
-                .total_cmp(&prior(a))
-                .then_with(|| a.0[..].cmp(&b.0[..]))
-        });
-        v.truncate(self.opts.max_candidates);
-        v
+        // Prior for pruning: channel plus how common the original is. The best
+        // `max_candidates` by prior (ties by words, so the order is total) are selected, then
+        // sorted.
+        let mut v: Vec<(f32, Words, f32)> = best
+            .into_iter()
+            .map(|(ws, ch)| {
+                (
+                    ch + ws.iter().map(|&w| self.lm.unigram(w)).sum::<f32>(),
+                    ws,
+                    ch,
+                )
+            })
+            .collect();
+        let order = |a: &(f32, Words, f32), b: &(f32, Words, f32)| {
+            b.0.total_cmp(&a.0).then_with(|| a.1[..].cmp(&b.1[..]))
+        };
+        let keep = self.opts.max_candidates;
+        if v.len() > keep {
+            if keep > 0 {
+                v.select_nth_unstable_by(keep - 1, order);
+            }
+            v.truncate(keep);
+        }
+        v.sort_unstable_by(order);
+        v.into_iter().map(|(_, ws, ch)| (ws, ch)).collect()
     }
 
     /// The arcs leaving every position of `sent`, with hopeless replacements pruned: an arc
