@@ -304,6 +304,12 @@ pub struct LearnArgs {
     /// restorer undoes in several documents, printed with counts and example contexts.
     #[arg(long)]
     pub unpaired: bool,
+    /// The inputs are tortured-phrase lists (Problematic Paper Screener CSV exports, or lists
+    /// saved by `unspin fingerprints import`): each entry's tortured phrase and its expected
+    /// form are a pair, so the profile holds the paper mills' word substitutions, which recur
+    /// in tortured phrases no list has yet (BENCHMARKS.md, "Tortured phrases").
+    #[arg(long, conflicts_with = "unpaired")]
+    pub from_list: bool,
     /// With --unpaired: documents a substitution must recur in.
     #[arg(long, default_value_t = 2)]
     pub min_docs: usize,
@@ -515,6 +521,17 @@ pub struct EvalTorturedArgs {
     /// Print each phrase with its restoration and expected form.
     #[arg(long)]
     pub verbose: bool,
+    /// Restore with this spinner profile (e.g. one `unspin learn --from-list` made from
+    /// another list).
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Cross-validate a profile learned from the list itself: split the entries into this many
+    /// folds by expected form (one expected form never in two folds), and restore each fold's
+    /// phrases with a profile learned from the other folds' entries (plus --profile's, if
+    /// given): how a list's profile does on tortured phrases it does not hold. 0 or 1: no
+    /// folds.
+    #[arg(long, default_value_t = 0)]
+    pub folds: usize,
     #[command(flatten)]
     pub precise: PreciseArgs,
     #[command(flatten)]

@@ -515,7 +515,9 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
 
 pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
     use anyhow::Context;
+    use unspin::decode::Channel;
     use unspin::fingerprint::FingerprintList;
+    use unspin::learn::{Learner, ProfileChannel};
     use unspin::restore::RestoreOptions;
     use unspin::Restorer;
     let bytes = std::fs::read(&a.csv).with_context(|| format!("reading {}", a.csv.display()))?;
@@ -526,6 +528,7 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
         "--rate must lie in [0.001, 0.9], not {}",
         a.rate
     );
+    let given = crate::learn::load_profile(&a.profile)?;
     // A phrase alone gives EM nothing to estimate a rate from: assume one.
     let opts = RestoreOptions {
         initial_rate: a.rate,
@@ -534,41 +537,92 @@ pub fn eval_tortured(a: EvalTorturedArgs) -> Result<u8> {
         consistent: false,
         ..a.tuning.options()
     };
-    let restorer =
-        Restorer::with_channel(&pack, a.tuning.channel(unspin::lexicon::flags::ALL), opts);
+    let folds = a.folds.max(1);
+    // Folds by expected form, so that no expected form is learned and tested on.
+    let fold_of = |expected: &str| -> usize {
+        let h = expected
+            .to_lowercase()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        (h % folds as u64) as usize
+    };
     let mut neural = crate::output::open_neural(&a.precise)?;
     let (mut n, mut exact, mut changed) = (0usize, 0usize, 0usize);
     // The control: the expected forms themselves (real technical terms) should stay as they are.
     let mut false_alarms = 0usize;
+    let mut learned_pairs = 0usize;
     let mut out = std::io::stdout().lock();
-    for (phrase, expected) in list.plain_phrases() {
-        n += 1;
-        let r = crate::output::restore(&restorer, phrase, &mut neural)?;
-        let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
-        exact += usize::from(hit);
-        changed += usize::from(!r.spans.is_empty());
-        let control = crate::output::restore(&restorer, expected, &mut neural)?;
-        false_alarms += usize::from(!control.spans.is_empty());
-        if a.verbose {
-            writeln!(
-                out,
-                "{}\t{}\t{}\t{}",
-                if hit {
-                    "exact"
-                } else if r.spans.is_empty() {
-                    "kept"
-                } else {
-                    "wrong"
-                },
-                phrase,
-                r.text,
-                expected
-            )?;
+    for fold in 0..folds {
+        let profile = if folds > 1 {
+            let mut learner = Learner::default();
+            for (phrase, expected) in list.substitution_pairs() {
+                if fold_of(expected) != fold {
+                    learner.pair(phrase, expected);
+                }
+            }
+            let mut p = learner.finish();
+            learned_pairs += p.pairs;
+            if let Some(g) = &given {
+                p.merge(g);
+            }
+            Some(p)
+        } else {
+            given.clone()
+        };
+        let generic = a.tuning.channel(unspin::lexicon::flags::ALL);
+        let channel: Box<dyn Channel + Send> = match &profile {
+            Some(p) => Box::new(ProfileChannel::with_generic(
+                &pack,
+                p,
+                generic,
+                Default::default(),
+            )),
+            None => Box::new(generic),
+        };
+        let restorer = Restorer::with_channel(&pack, channel, opts.clone());
+        for (phrase, expected) in list.plain_phrases() {
+            if fold_of(expected) != fold {
+                continue;
+            }
+            n += 1;
+            let r = crate::output::restore(&restorer, phrase, &mut neural)?;
+            let hit = r.text.trim().to_lowercase() == expected.trim().to_lowercase();
+            exact += usize::from(hit);
+            changed += usize::from(!r.spans.is_empty());
+            let control = crate::output::restore(&restorer, expected, &mut neural)?;
+            false_alarms += usize::from(!control.spans.is_empty());
+            if a.verbose {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    if hit {
+                        "exact"
+                    } else if r.spans.is_empty() {
+                        "kept"
+                    } else {
+                        "wrong"
+                    },
+                    phrase,
+                    r.text,
+                    expected
+                )?;
+            }
         }
     }
+    let channel = match (folds > 1, &a.profile.profile) {
+        (true, given) => format!(
+            "; {folds} folds, each restored with a profile learned from the other folds' entries ({} pairs on average{})",
+            learned_pairs / folds,
+            given.as_ref().map_or(String::new(), |p| format!(", plus {}", p.display()))
+        ),
+        (false, Some(p)) => format!("; profile {}", p.display()),
+        (false, None) => String::new(),
+    };
     writeln!(
         out,
-        "{}: {n} plain phrases with a known expected form ({} rows unreadable); restored exactly {exact} ({:.1} %), changed {changed} ({:.1} %); the expected forms themselves changed {false_alarms} ({:.1} %, false alarms); assumed rate {}; scorer {}",
+        "{}: {n} plain phrases with a known expected form ({} rows unreadable); restored exactly {exact} ({:.1} %), changed {changed} ({:.1} %); the expected forms themselves changed {false_alarms} ({:.1} %, false alarms); assumed rate {}; scorer {}{channel}",
         a.csv.display(),
         errors.len(),
         100.0 * exact as f64 / n.max(1) as f64,

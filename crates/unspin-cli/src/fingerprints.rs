@@ -28,7 +28,7 @@ pub fn installed_path() -> Option<PathBuf> {
 
 /// Reads a list: a saved one, or a PPS CSV (by its `.csv` extension) imported on the fly, in
 /// which case rows that cannot be read are reported on stderr.
-fn read_list(path: &Path) -> Result<FingerprintList> {
+pub fn read_list(path: &Path) -> Result<FingerprintList> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))

@@ -22,7 +22,7 @@ pub fn channel(pack: &Pack, mask: u8, p: &ProfileArg) -> Result<Box<dyn Channel 
 }
 
 /// The profile `--profile` names, if any.
-fn load_profile(p: &ProfileArg) -> Result<Option<Profile>> {
+pub fn load_profile(p: &ProfileArg) -> Result<Option<Profile>> {
     p.profile
         .as_deref()
         .map(|path| Profile::load(path).context("cannot use --profile"))
@@ -120,6 +120,23 @@ fn read_pairs(path: &Path, learner: &mut Learner, unused: &mut Unused) -> Result
     Ok(())
 }
 
+/// Learns from a tortured-phrase list: each entry with one tortured phrase and a known
+/// expected form is a (spun, original) pair; says on stderr how many entries were not.
+fn read_list_pairs(path: &Path, learner: &mut Learner) -> Result<()> {
+    let list = crate::fingerprints::read_list(path)?;
+    let mut used = 0usize;
+    for (phrase, expected) in list.substitution_pairs() {
+        learner.pair(phrase, expected);
+        used += 1;
+    }
+    eprintln!(
+        "{}: learned from {used} of {} entries (the others have no expected form, a proximity query or several tortured phrases)",
+        path.display(),
+        list.len()
+    );
+    Ok(())
+}
+
 pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
     if a.unpaired {
         return learn_unpaired(a);
@@ -135,7 +152,11 @@ pub fn learn_cmd(a: LearnArgs) -> Result<u8> {
     let mut learner = Learner::default();
     let mut unused = Unused::default();
     for p in &a.pairs {
-        read_pairs(p, &mut learner, &mut unused)?;
+        if a.from_list {
+            read_list_pairs(p, &mut learner)?;
+        } else {
+            read_pairs(p, &mut learner, &mut unused)?;
+        }
     }
     let profile = learner.finish();
     if unused.no_source + unused.errors > 0 {

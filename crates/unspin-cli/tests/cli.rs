@@ -756,3 +756,42 @@ fn learn_unpaired_pools_one_spinners_texts() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--pool"), "{}", stderr(&o));
 }
+
+#[test]
+fn learn_from_a_tortured_phrase_list_and_screen_new_phrases() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = root().join("crates/unspin/tests/data/pps_sample.csv");
+    let list = list.to_str().unwrap();
+    let profile = dir.path().join("paper-mill.json");
+    let profile = profile.to_str().unwrap();
+    let o = unspin(&["learn", "--from-list", list, "-o", profile], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The malformed row is named, the rest learned from.
+    let err = stderr(&o);
+    assert!(err.contains("row 30") && err.contains("ADN"), "{err}");
+    assert!(err.contains("learned from 39 of 50 entries"), "{err}");
+    let shown = stdout(&unspin(&["profile", "show", profile, "--top", "100"], b""));
+    assert!(shown.contains("fleecy → fuzzy"), "{shown}");
+    // A phrase the list does not hold.
+    let phrase = b"We use fleecy logic here.\n";
+    let plain = unspin(&["restore", "--no-fingerprints"], phrase);
+    assert_eq!(stdout(&plain), "We use fleecy logic here.\n");
+    let o = unspin(
+        &["restore", "--no-fingerprints", "--profile", profile],
+        phrase,
+    );
+    assert_eq!(stdout(&o), "We use fuzzy logic here.\n", "{}", stderr(&o));
+    // Cross-validated on the list itself.
+    let o = unspin(&["eval", "tortured", list, "--folds", "3"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "3 folds, each restored with a profile learned from the other folds' entries"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // Learning from a list is not learning without pairs.
+    let o = unspin(&["learn", "--from-list", "--unpaired", list], b"");
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -845,6 +845,16 @@ impl PyFingerprints {
         py.detach(|| par_map(&texts, threads, |t| hits_of(&self.matcher, t)))
     }
 
+    /// `(tortured phrase, expected form)` for every entry with one tortured phrase and a known
+    /// expected form, context and NOT terms aside: pairs for `Profile.learn`, whose profile
+    /// finds the paper mills' substitutions in tortured phrases the list does not hold.
+    fn substitution_pairs(&self) -> Vec<(String, String)> {
+        self.list
+            .substitution_pairs()
+            .map(|(p, e)| (p.to_string(), e.to_string()))
+            .collect()
+    }
+
     fn __len__(&self) -> usize {
         self.list.len()
     }

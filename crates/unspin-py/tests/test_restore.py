@@ -207,6 +207,16 @@ def test_fingerprints_import_find_restore(root, tmp_path):
         unspin.Fingerprints.import_csv(str(tmp_path / "missing.csv"))
 
 
+def test_a_lists_profile_finds_tortured_phrases_it_does_not_hold(root):
+    fp = unspin.Fingerprints.import_csv(str(root / "crates/unspin/tests/data/pps_sample.csv"))
+    pairs = fp.substitution_pairs()
+    assert ("fleecy set", "fuzzy set") in pairs and len(pairs) == 39
+    paper_mill = unspin.Profile.learn(pairs)
+    phrase = "We use fleecy logic here."
+    assert unspin.Restorer().restore(phrase).text == phrase
+    assert unspin.Restorer(profile=paper_mill).restore(phrase).text == "We use fuzzy logic here."
+
+
 def test_spin_then_restore_recovers_words(brown):
     text = excerpt(brown[1][1], 1500)
     spun, subs = unspin.spin(text, seed=3, rate=0.2)

@@ -556,6 +556,21 @@ impl ProfileChannel {
             v
         };
         let mut derived = Vec::new();
+        // Two or three neighbouring words replaced at once form one stretch ("distant
+        // detecting" for remote sensing); word for word, each content word is a substitution
+        // the spinner makes elsewhere too, at half weight. (Function words in a stretch of
+        // equal length are a phrase rewritten as a whole, "so as to" for "in order to".)
+        let content = |w: u32| lex.class(w) & crate::lexicon::class::FUNCTION == 0;
+        for (s, o, c) in &rules {
+            if s.len() == o.len() && s.len() > 1 {
+                for (&a, &b) in s.iter().zip(o) {
+                    if a != b && content(a) && content(b) && have.insert((vec![a], vec![b])) {
+                        derived.push((vec![a], vec![b], c * 0.5));
+                    }
+                }
+            }
+        }
+        rules.append(&mut derived);
         for (s, o, c) in &rules {
             let ([s], [o]) = (s.as_slice(), o.as_slice()) else {
                 continue;

@@ -929,4 +929,15 @@ fn plain_phrases_are_lone_quoted_tortured_phrases_with_an_expected_form() {
             ("counterfeit consciousness", "artificial intelligence"),
         ]
     );
+    // For learning, context terms do not matter: the tortured phrase still stands for the
+    // expected form. Proximity queries and unknown forms still say nothing word for word.
+    let pairs: Vec<(&str, &str)> = list.substitution_pairs().collect();
+    assert_eq!(
+        pairs,
+        [
+            ("profound learning", "deep learning"),
+            ("flag to clamor", "signal to noise"),
+            ("counterfeit consciousness", "artificial intelligence"),
+        ]
+    );
 }

@@ -266,3 +266,59 @@ fn one_spinners_texts_restore_better_together() {
         r.restore(texts[0]).text
     );
 }
+
+#[test]
+fn neighbouring_substitutions_teach_each_word() {
+    // A list entry replaces two neighbouring words at once; each is also a word the spinner
+    // replaces elsewhere ("criticism" for feedback in "criticism control").
+    let pack = common::pack();
+    let lex = pack.lexicon();
+    let id = |w: &str| lex.word_id(w).unwrap();
+    let p = Profile::learn([("criticism circle", "feedback loop")]);
+    assert_eq!(p.rules.len(), 1, "{:?}", p.rules);
+    let channel = ProfileChannel::new(pack, &p, Default::default());
+    for (spun, original) in [("criticism", "feedback"), ("circle", "loop")] {
+        assert!(
+            channel
+                .propose(&[id(spun)])
+                .iter()
+                .any(|(o, _)| o[..] == [id(original)]),
+            "{spun} → {original}"
+        );
+    }
+    // At half the weight of a substitution seen word for word.
+    let whole = Profile::learn([("criticism", "feedback")]);
+    assert!(
+        proposed(pack, &p, "criticism", "feedback")
+            <= proposed(pack, &whole, "criticism", "feedback")
+    );
+}
+
+#[test]
+fn a_tortured_phrase_lists_profile_restores_phrases_it_does_not_hold() {
+    // The paper mills' dictionary, learned from the sample list: its substitutions come back
+    // in tortured phrases the list does not hold.
+    let pack = common::pack();
+    let csv =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/pps_sample.csv"))
+            .unwrap();
+    let (list, _) = unspin::fingerprint::FingerprintList::import_csv(&csv, "pps_sample.csv");
+    let profile = Profile::learn(list.substitution_pairs());
+    assert!(profile.pairs >= 30, "{}", profile.pairs);
+    let generic = Restorer::new(pack);
+    let learned = Restorer::with_channel(
+        pack,
+        ProfileChannel::new(pack, &profile, Default::default()),
+        RestoreOptions::default(),
+    );
+    for (phrase, want) in [
+        ("We use fleecy logic here.", "We use fuzzy logic here."),
+        (
+            "A remote detecting satellite.",
+            "A remote sensing satellite.",
+        ),
+    ] {
+        assert_eq!(generic.restore(phrase).text, phrase);
+        assert_eq!(learned.restore(phrase).text, want);
+    }
+}

@@ -303,6 +303,29 @@ impl FingerprintList {
         })
     }
 
+    /// What the list shows its spinners writing for what: the entries whose query has one
+    /// tortured phrase (quoted, no proximity) and a known expected form, whatever context or
+    /// NOT terms it adds, as `(phrase, expected)`, in CSV order. Learning from these
+    /// (`unspin learn --from-list`) gives a profile of the paper mills' dictionary: its word
+    /// substitutions recur in tortured phrases that no list has yet. A superset of
+    /// [`FingerprintList::plain_phrases`].
+    pub fn substitution_pairs(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().filter_map(|e| {
+            let expected = e.expected.as_deref()?;
+            let mut tortured = e
+                .parsed()
+                .atoms()
+                .iter()
+                .filter(|a| a.role == super::query::Role::Tortured);
+            match (tortured.next(), tortured.next()) {
+                (Some(atom), None) if atom.proximity.is_none() && atom.quoted => {
+                    Some((atom.text.as_str(), expected))
+                }
+                _ => None,
+            }
+        })
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
