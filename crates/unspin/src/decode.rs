@@ -37,6 +37,12 @@ pub trait Channel: Sync {
         let _ = spun;
         false
     }
+
+    /// A hint that [`Channel::substitute`] will soon be asked about the original `orig`: the
+    /// channel may start fetching what it will read. Changes nothing.
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        let _ = (lex, lm, orig);
+    }
 }
 
 /// A borrowed channel is a channel, so one built once (the generic channel's tables take tens of
@@ -57,6 +63,10 @@ impl<C: Channel + ?Sized> Channel for &C {
     fn learned(&self, spun: &[u32]) -> bool {
         (**self).learned(spun)
     }
+
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        (**self).prefetch(lex, lm, orig)
+    }
 }
 
 /// A boxed channel is a channel, so a program can choose one at run time.
@@ -75,6 +85,10 @@ impl<C: Channel + ?Sized> Channel for Box<C> {
 
     fn learned(&self, spun: &[u32]) -> bool {
         (**self).learned(spun)
+    }
+
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        (**self).prefetch(lex, lm, orig)
     }
 }
 
@@ -201,6 +215,13 @@ impl Channel for GenericChannel {
 
     fn mask(&self) -> u8 {
         self.mask
+    }
+
+    #[inline]
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        if let Some(z) = self.tables(lex, lm).log_norm.get(orig as usize) {
+            crate::lm::prefetch(z);
+        }
     }
 }
 
@@ -505,11 +526,28 @@ impl<'a, C: Channel> Lattice<'a, C> {
             _ => None,
         };
         let mut outs: Vec<Words> = Vec::new();
+        // Neighbours lie all over the lexicon's tables: what expanding one reads is fetched
+        // `AHEAD` neighbours early, so that the cache misses overlap.
+        const AHEAD: usize = 8;
         for (node, form) in sources {
+            let mut ahead = lex
+                .neighbors(node)
+                .filter(|&(_, f)| f & mask != 0)
+                .map(|(o, _)| o);
+            let hint = |o: Option<u32>| {
+                if let Some(o) = o {
+                    lex.prefetch_node(o, form);
+                    self.channel.prefetch(lex, &self.lm, o);
+                }
+            };
+            for _ in 0..AHEAD {
+                hint(ahead.next());
+            }
             for (orig, f) in lex.neighbors(node) {
                 if f & mask == 0 {
                     continue;
                 }
+                hint(ahead.next());
                 let ch = self.channel.substitute(lex, &self.lm, orig, node, f);
                 if !ch.is_finite() {
                     continue;

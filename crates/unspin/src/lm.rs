@@ -156,7 +156,7 @@ fn probe(table: &[u64], key: u64, shift: u32) -> Option<u64> {
 /// (the candidates at one position) then wait for memory together instead of one after
 /// another. A hint only; nothing is read.
 #[inline]
-fn prefetch<T>(slot: &T) {
+pub(crate) fn prefetch<T>(slot: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE is part of the x86_64 baseline, and a prefetch reads nothing and faults on no
     // address; this one names a live slot anyway.
