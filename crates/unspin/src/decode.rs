@@ -419,6 +419,28 @@ pub struct Lattice<'a, C: Channel> {
     opts: DecodeOptions,
     cache: FxHashMap<Words, Candidates>,
     shared: Option<&'a CandidateCache>,
+    /// Scratch space reused position after position: the arcs before pruning, and the pruning
+    /// state of each (most positions' arcs are nearly all pruned, so a lattice keeps only
+    /// exact-size copies of the survivors).
+    scratch: Vec<Arc>,
+    pending: Vec<Pending>,
+}
+
+/// A replacement arc being scored for pruning (see [`Lattice::prune`]).
+struct Pending {
+    /// The arc's words then the right context.
+    buf: [u32; 8],
+    n: usize,
+    /// Words scored so far.
+    k: usize,
+    first: f32,
+    rest: f32,
+    ctx: Context,
+    /// The arc's channel plus the generous spin rate, and the floor it must reach.
+    bonus: f32,
+    floor: f32,
+    /// `Some(kept)` once decided.
+    done: Option<bool>,
 }
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
@@ -460,6 +482,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
             opts,
             cache: FxHashMap::default(),
             shared: None,
+            scratch: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -612,7 +636,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
     pub fn sentence(&mut self, sent: &[Position], lm: &mut CachedLm<'_>) -> Vec<Vec<Arc>> {
         let obs: Vec<u32> = sent.iter().map(|p| p.id.unwrap_or(NONE)).collect();
         let bos = lm.lm.bos;
-        (0..sent.len())
+        let mut arcs = std::mem::take(&mut self.scratch);
+        let lattice = (0..sent.len())
             .map(|i| {
                 // The two words before position `i`, as observed.
                 let (h1, h2) = match i {
@@ -635,19 +660,22 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     };
                     fits_left && lm.lm.has_bigram(obs[i], next)
                 };
-                let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
+                arcs.clear();
+                self.arcs_from(sent, i, if fluent { 2 } else { 1 }, &mut arcs);
                 if !fluent && self.opts.two_hop_penalty.is_finite() {
                     self.two_hop_arcs(sent, i, h1, h2, &mut arcs);
                 }
                 if self.opts.pair_arcs > 0 {
                     self.pair_arcs(sent, i, &mut arcs);
                 }
-                if arcs.len() == 1 {
-                    return arcs;
+                if arcs.len() > 1 {
+                    self.prune(lm, &obs, i, h1, h2, &mut arcs);
                 }
-                self.prune(lm, &obs, i, h1, h2, arcs)
+                arcs.to_vec()
             })
-            .collect()
+            .collect();
+        self.scratch = arcs;
+        lattice
     }
 
     /// Drops the replacement arcs at position `i` that cannot come within the margin of keeping
@@ -658,42 +686,27 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// that only arcs the full sum would drop are). The arcs advance together, one word per
     /// round, so that the lookups of a round are fetched from memory at once.
     fn prune(
-        &self,
+        &mut self,
         lm: &mut CachedLm<'_>,
         obs: &[u32],
         i: usize,
         h1: u32,
         h2: u32,
-        mut arcs: Vec<Arc>,
-    ) -> Vec<Arc> {
-        struct Pending {
-            /// The arc's words then the right context.
-            buf: [u32; 8],
-            n: usize,
-            /// Words scored so far.
-            k: usize,
-            first: f32,
-            rest: f32,
-            ctx: Context,
-            /// The arc's channel plus the generous spin rate, and the floor it must reach.
-            bonus: f32,
-            floor: f32,
-            /// `Some(kept)` once decided.
-            done: Option<bool>,
-        }
+        arcs: &mut Vec<Arc>,
+    ) {
         let margin = self.opts.prune_margin;
         let generous = 0.5f32.log10();
         let max_score = lm.lm.max_score();
         let mut keep_by_len = [f32::NAN; 4];
         let ctx = lm.lm.context(h1, h2);
-        let mut pending: Vec<Pending> = Vec::with_capacity(arcs.len());
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
         for a in arcs.iter().filter(|a| !a.keep) {
             let end = i + a.len;
             let right = &obs[end..(end + 2).min(obs.len())];
             if keep_by_len[a.len].is_nan() {
-                let mut ws = obs[i..end].to_vec();
-                ws.extend_from_slice(right);
-                keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
+                let (ws, n) = Words::from_slice(&obs[i..end]).then(right);
+                keep_by_len[a.len] = lm.sequence(h1, h2, &ws[..n]).0;
             }
             let (buf, n) = a.words.then(right);
             pending.push(Pending {
@@ -743,7 +756,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
         }
         let mut verdicts = pending.iter().map(|p| p.done == Some(true));
         arcs.retain(|a| a.keep || verdicts.next().unwrap_or(false));
-        arcs
+        self.pending = pending;
     }
 
     /// Beam width in use.
@@ -876,14 +889,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
     }
 
     /// The arcs leaving position `i`, replacing at least `min_len` words.
-    fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize) -> Vec<Arc> {
-        let mut arcs = vec![Arc {
+    fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize, arcs: &mut Vec<Arc>) {
+        arcs.push(Arc {
             len: 1,
             words: Words::from_slice(&[sent[i].id.unwrap_or(NONE)]),
             channel: 0.0,
             keep: true,
-        }];
-        let mut ids = Vec::with_capacity(3);
+        });
+        let mut buf = [0u32; 3];
         for len in 1..=3 {
             let j = i + len - 1;
             if j >= sent.len() || !sent[j].free {
@@ -893,7 +906,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
             if len > 1 && !sent[j - 1].joins_next {
                 break;
             }
-            ids.push(id);
+            buf[len - 1] = id;
+            let ids = &buf[..len];
             let id = ids[0];
             // A single function word is never restored: spinners write them out as phrases,
             // and those phrases are what gets restored.
@@ -905,9 +919,9 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let bonus = self.opts.length_bonus;
             let disc = self.opts.frequency_discount;
             let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
-            let cands = self.candidates(&ids);
-            let learned = if self.channel.learned(&ids) {
-                self.channel.propose(&ids)
+            let cands = self.candidates(ids);
+            let learned = if self.channel.learned(ids) {
+                self.channel.propose(ids)
             } else {
                 Vec::new()
             };
@@ -930,7 +944,6 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 });
             }
         }
-        arcs
     }
 }
 
