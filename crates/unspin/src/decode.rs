@@ -1081,12 +1081,58 @@ pub fn decode(
     log_keep: f32,
     beam: usize,
 ) -> Path {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<DecodeScratch> = Default::default();
+    }
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => decode_in(&mut s, lm, lattice, sent, log_rho, log_keep, beam),
+        Err(_) => decode_in(
+            &mut DecodeScratch::default(),
+            lm,
+            lattice,
+            sent,
+            log_rho,
+            log_keep,
+            beam,
+        ),
+    })
+}
+
+/// What [`decode`] allocates, kept from sentence to sentence (per thread).
+#[derive(Default)]
+struct DecodeScratch {
+    /// (hyp, arc index into `arc_store`, previous arena index)
+    arena: Vec<(Hyp, u32, u32)>,
+    arc_store: Vec<(usize, usize)>,
+    /// The hypotheses reaching each position.
+    at: Vec<Vec<u32>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_in(
+    scratch: &mut DecodeScratch,
+    lm: &mut CachedLm<'_>,
+    lattice: &[Vec<Arc>],
+    sent: &[Position],
+    log_rho: f32,
+    log_keep: f32,
+    beam: usize,
+) -> Path {
     let n = sent.len();
     let (bos, eos) = (lm.lm.bos, lm.lm.eos);
-    // arena of (hyp, arc index into `arc_store`, previous arena index)
-    let mut arena: Vec<(Hyp, u32, u32)> = Vec::new();
-    let mut arc_store: Vec<(usize, usize)> = Vec::new();
-    let mut at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let DecodeScratch {
+        arena,
+        arc_store,
+        at,
+    } = scratch;
+    arena.clear();
+    arc_store.clear();
+    for v in at.iter_mut() {
+        v.clear();
+    }
+    if at.len() < n + 1 {
+        at.resize_with(n + 1, Vec::new);
+    }
     arena.push((
         Hyp {
             score: 0.0,
@@ -1100,8 +1146,9 @@ pub fn decode(
     at[0].push(0);
     for i in 0..n {
         let mut here = std::mem::take(&mut at[i]);
-        prune(&mut here, &arena, beam);
+        prune(&mut here, arena, beam);
         if here.is_empty() {
+            at[i] = here;
             continue;
         }
         for (j, arc) in lattice[i].iter().enumerate() {
@@ -1129,6 +1176,8 @@ pub fn decode(
             }
             arc_store.push((i, j));
         }
+        here.clear();
+        at[i] = here;
     }
     // Close the sentence.
     let mut best: Option<(f32, u32)> = None;
