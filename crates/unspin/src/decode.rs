@@ -37,6 +37,12 @@ pub trait Channel: Sync {
         let _ = spun;
         false
     }
+
+    /// A hint that [`Channel::substitute`] will soon be asked about the original `orig`: the
+    /// channel may start fetching what it will read. Changes nothing.
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        let _ = (lex, lm, orig);
+    }
 }
 
 /// A borrowed channel is a channel, so one built once (the generic channel's tables take tens of
@@ -57,6 +63,10 @@ impl<C: Channel + ?Sized> Channel for &C {
     fn learned(&self, spun: &[u32]) -> bool {
         (**self).learned(spun)
     }
+
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        (**self).prefetch(lex, lm, orig)
+    }
 }
 
 /// A boxed channel is a channel, so a program can choose one at run time.
@@ -75,6 +85,10 @@ impl<C: Channel + ?Sized> Channel for Box<C> {
 
     fn learned(&self, spun: &[u32]) -> bool {
         (**self).learned(spun)
+    }
+
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        (**self).prefetch(lex, lm, orig)
     }
 }
 
@@ -201,6 +215,13 @@ impl Channel for GenericChannel {
 
     fn mask(&self) -> u8 {
         self.mask
+    }
+
+    #[inline]
+    fn prefetch(&self, lex: &Lexicon<'_>, lm: &Lm<'_>, orig: u32) {
+        if let Some(z) = self.tables(lex, lm).log_norm.get(orig as usize) {
+            crate::lm::prefetch(z);
+        }
     }
 }
 
@@ -398,6 +419,28 @@ pub struct Lattice<'a, C: Channel> {
     opts: DecodeOptions,
     cache: FxHashMap<Words, Candidates>,
     shared: Option<&'a CandidateCache>,
+    /// Scratch space reused position after position: the arcs before pruning, and the pruning
+    /// state of each (most positions' arcs are nearly all pruned, so a lattice keeps only
+    /// exact-size copies of the survivors).
+    scratch: Vec<Arc>,
+    pending: Vec<Pending>,
+}
+
+/// A replacement arc being scored for pruning (see [`Lattice::prune`]).
+struct Pending {
+    /// The arc's words then the right context.
+    buf: [u32; 8],
+    n: usize,
+    /// Words scored so far.
+    k: usize,
+    first: f32,
+    rest: f32,
+    ctx: Context,
+    /// The arc's channel plus the generous spin rate, and the floor it must reach.
+    bonus: f32,
+    floor: f32,
+    /// `Some(kept)` once decided.
+    done: Option<bool>,
 }
 
 /// Whether `a` and `b` are spellings of one word (British/American, doubled consonants).
@@ -439,6 +482,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
             opts,
             cache: FxHashMap::default(),
             shared: None,
+            scratch: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -505,11 +550,28 @@ impl<'a, C: Channel> Lattice<'a, C> {
             _ => None,
         };
         let mut outs: Vec<Words> = Vec::new();
+        // Neighbours lie all over the lexicon's tables: what expanding one reads is fetched
+        // `AHEAD` neighbours early, so that the cache misses overlap.
+        const AHEAD: usize = 8;
         for (node, form) in sources {
+            let mut ahead = lex
+                .neighbors(node)
+                .filter(|&(_, f)| f & mask != 0)
+                .map(|(o, _)| o);
+            let hint = |o: Option<u32>| {
+                if let Some(o) = o {
+                    lex.prefetch_node(o, form);
+                    self.channel.prefetch(lex, &self.lm, o);
+                }
+            };
+            for _ in 0..AHEAD {
+                hint(ahead.next());
+            }
             for (orig, f) in lex.neighbors(node) {
                 if f & mask == 0 {
                     continue;
                 }
+                hint(ahead.next());
                 let ch = self.channel.substitute(lex, &self.lm, orig, node, f);
                 if !ch.is_finite() {
                     continue;
@@ -574,7 +636,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
     pub fn sentence(&mut self, sent: &[Position], lm: &mut CachedLm<'_>) -> Vec<Vec<Arc>> {
         let obs: Vec<u32> = sent.iter().map(|p| p.id.unwrap_or(NONE)).collect();
         let bos = lm.lm.bos;
-        (0..sent.len())
+        let mut arcs = std::mem::take(&mut self.scratch);
+        let lattice = (0..sent.len())
             .map(|i| {
                 // The two words before position `i`, as observed.
                 let (h1, h2) = match i {
@@ -597,19 +660,22 @@ impl<'a, C: Channel> Lattice<'a, C> {
                     };
                     fits_left && lm.lm.has_bigram(obs[i], next)
                 };
-                let mut arcs = self.arcs_from(sent, i, if fluent { 2 } else { 1 });
+                arcs.clear();
+                self.arcs_from(sent, i, if fluent { 2 } else { 1 }, &mut arcs);
                 if !fluent && self.opts.two_hop_penalty.is_finite() {
                     self.two_hop_arcs(sent, i, h1, h2, &mut arcs);
                 }
                 if self.opts.pair_arcs > 0 {
                     self.pair_arcs(sent, i, &mut arcs);
                 }
-                if arcs.len() == 1 {
-                    return arcs;
+                if arcs.len() > 1 {
+                    self.prune(lm, &obs, i, h1, h2, &mut arcs);
                 }
-                self.prune(lm, &obs, i, h1, h2, arcs)
+                arcs.to_vec()
             })
-            .collect()
+            .collect();
+        self.scratch = arcs;
+        lattice
     }
 
     /// Drops the replacement arcs at position `i` that cannot come within the margin of keeping
@@ -620,42 +686,27 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// that only arcs the full sum would drop are). The arcs advance together, one word per
     /// round, so that the lookups of a round are fetched from memory at once.
     fn prune(
-        &self,
+        &mut self,
         lm: &mut CachedLm<'_>,
         obs: &[u32],
         i: usize,
         h1: u32,
         h2: u32,
-        mut arcs: Vec<Arc>,
-    ) -> Vec<Arc> {
-        struct Pending {
-            /// The arc's words then the right context.
-            buf: [u32; 8],
-            n: usize,
-            /// Words scored so far.
-            k: usize,
-            first: f32,
-            rest: f32,
-            ctx: Context,
-            /// The arc's channel plus the generous spin rate, and the floor it must reach.
-            bonus: f32,
-            floor: f32,
-            /// `Some(kept)` once decided.
-            done: Option<bool>,
-        }
+        arcs: &mut Vec<Arc>,
+    ) {
         let margin = self.opts.prune_margin;
         let generous = 0.5f32.log10();
         let max_score = lm.lm.max_score();
         let mut keep_by_len = [f32::NAN; 4];
         let ctx = lm.lm.context(h1, h2);
-        let mut pending: Vec<Pending> = Vec::with_capacity(arcs.len());
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
         for a in arcs.iter().filter(|a| !a.keep) {
             let end = i + a.len;
             let right = &obs[end..(end + 2).min(obs.len())];
             if keep_by_len[a.len].is_nan() {
-                let mut ws = obs[i..end].to_vec();
-                ws.extend_from_slice(right);
-                keep_by_len[a.len] = lm.sequence(h1, h2, &ws).0;
+                let (ws, n) = Words::from_slice(&obs[i..end]).then(right);
+                keep_by_len[a.len] = lm.sequence(h1, h2, &ws[..n]).0;
             }
             let (buf, n) = a.words.then(right);
             pending.push(Pending {
@@ -705,7 +756,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
         }
         let mut verdicts = pending.iter().map(|p| p.done == Some(true));
         arcs.retain(|a| a.keep || verdicts.next().unwrap_or(false));
-        arcs
+        self.pending = pending;
     }
 
     /// Beam width in use.
@@ -838,14 +889,14 @@ impl<'a, C: Channel> Lattice<'a, C> {
     }
 
     /// The arcs leaving position `i`, replacing at least `min_len` words.
-    fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize) -> Vec<Arc> {
-        let mut arcs = vec![Arc {
+    fn arcs_from(&mut self, sent: &[Position], i: usize, min_len: usize, arcs: &mut Vec<Arc>) {
+        arcs.push(Arc {
             len: 1,
             words: Words::from_slice(&[sent[i].id.unwrap_or(NONE)]),
             channel: 0.0,
             keep: true,
-        }];
-        let mut ids = Vec::with_capacity(3);
+        });
+        let mut buf = [0u32; 3];
         for len in 1..=3 {
             let j = i + len - 1;
             if j >= sent.len() || !sent[j].free {
@@ -855,7 +906,8 @@ impl<'a, C: Channel> Lattice<'a, C> {
             if len > 1 && !sent[j - 1].joins_next {
                 break;
             }
-            ids.push(id);
+            buf[len - 1] = id;
+            let ids = &buf[..len];
             let id = ids[0];
             // A single function word is never restored: spinners write them out as phrases,
             // and those phrases are what gets restored.
@@ -867,9 +919,9 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let bonus = self.opts.length_bonus;
             let disc = self.opts.frequency_discount;
             let spun_freq: f32 = ids.iter().map(|&w| self.lm.unigram(w)).sum();
-            let cands = self.candidates(&ids);
-            let learned = if self.channel.learned(&ids) {
-                self.channel.propose(&ids)
+            let cands = self.candidates(ids);
+            let learned = if self.channel.learned(ids) {
+                self.channel.propose(ids)
             } else {
                 Vec::new()
             };
@@ -892,7 +944,6 @@ impl<'a, C: Channel> Lattice<'a, C> {
                 });
             }
         }
-        arcs
     }
 }
 
@@ -1030,12 +1081,58 @@ pub fn decode(
     log_keep: f32,
     beam: usize,
 ) -> Path {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<DecodeScratch> = Default::default();
+    }
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => decode_in(&mut s, lm, lattice, sent, log_rho, log_keep, beam),
+        Err(_) => decode_in(
+            &mut DecodeScratch::default(),
+            lm,
+            lattice,
+            sent,
+            log_rho,
+            log_keep,
+            beam,
+        ),
+    })
+}
+
+/// What [`decode`] allocates, kept from sentence to sentence (per thread).
+#[derive(Default)]
+struct DecodeScratch {
+    /// (hyp, arc index into `arc_store`, previous arena index)
+    arena: Vec<(Hyp, u32, u32)>,
+    arc_store: Vec<(usize, usize)>,
+    /// The hypotheses reaching each position.
+    at: Vec<Vec<u32>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_in(
+    scratch: &mut DecodeScratch,
+    lm: &mut CachedLm<'_>,
+    lattice: &[Vec<Arc>],
+    sent: &[Position],
+    log_rho: f32,
+    log_keep: f32,
+    beam: usize,
+) -> Path {
     let n = sent.len();
     let (bos, eos) = (lm.lm.bos, lm.lm.eos);
-    // arena of (hyp, arc index into `arc_store`, previous arena index)
-    let mut arena: Vec<(Hyp, u32, u32)> = Vec::new();
-    let mut arc_store: Vec<(usize, usize)> = Vec::new();
-    let mut at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let DecodeScratch {
+        arena,
+        arc_store,
+        at,
+    } = scratch;
+    arena.clear();
+    arc_store.clear();
+    for v in at.iter_mut() {
+        v.clear();
+    }
+    if at.len() < n + 1 {
+        at.resize_with(n + 1, Vec::new);
+    }
     arena.push((
         Hyp {
             score: 0.0,
@@ -1049,8 +1146,9 @@ pub fn decode(
     at[0].push(0);
     for i in 0..n {
         let mut here = std::mem::take(&mut at[i]);
-        prune(&mut here, &arena, beam);
+        prune(&mut here, arena, beam);
         if here.is_empty() {
+            at[i] = here;
             continue;
         }
         for (j, arc) in lattice[i].iter().enumerate() {
@@ -1078,6 +1176,8 @@ pub fn decode(
             }
             arc_store.push((i, j));
         }
+        here.clear();
+        at[i] = here;
     }
     // Close the sentence.
     let mut best: Option<(f32, u32)> = None;

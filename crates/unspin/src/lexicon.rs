@@ -349,6 +349,25 @@ impl<'a> Lexicon<'a> {
         s
     }
 
+    /// Starts fetching what expanding the neighbour `node` into candidates reads (see
+    /// [`crate::lm`]'s prefetch): its class, its spelling's offsets, its phrase words, and its
+    /// inflections when `form` needs them. A hint only; changes nothing.
+    #[inline]
+    pub(crate) fn prefetch_node(&self, node: u32, form: Form) {
+        use crate::lm::prefetch;
+        let n = self.n_words();
+        if node < n {
+            let w = node as usize;
+            prefetch(&self.class[w.min(self.class.len().saturating_sub(1))]);
+            prefetch(&self.word_off[w]);
+            if form != Form::Base {
+                prefetch(&self.gen_off[w]);
+            }
+        } else if let Some(off) = self.phrase_off.get((node - n) as usize) {
+            prefetch(off);
+        }
+    }
+
     /// Word-class bits ([`class`]) of word `w`.
     pub fn class(&self, w: u32) -> u8 {
         self.class.get(w as usize).copied().unwrap_or(0)

@@ -156,7 +156,7 @@ fn probe(table: &[u64], key: u64, shift: u32) -> Option<u64> {
 /// (the candidates at one position) then wait for memory together instead of one after
 /// another. A hint only; nothing is read.
 #[inline]
-fn prefetch<T>(slot: &T) {
+pub(crate) fn prefetch<T>(slot: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE is part of the x86_64 baseline, and a prefetch reads nothing and faults on no
     // address; this one names a live slot anyway.
@@ -509,6 +509,11 @@ pub struct CachedLm<'a> {
     /// The model.
     pub lm: Lm<'a>,
     cache: rustc_hash::FxHashMap<u64, f32>,
+    /// A memo per sentence, for the sentence in [`CachedLm::focus`]: a text's sentences are
+    /// decoded again and again (EM iterations, the calibrated rate, document rules), and a
+    /// sentence's own small memo stays in the processor's cache where a whole text's does not.
+    local: Vec<rustc_hash::FxHashMap<u64, f32>>,
+    focus: Option<usize>,
 }
 
 impl<'a> CachedLm<'a> {
@@ -517,7 +522,21 @@ impl<'a> CachedLm<'a> {
         CachedLm {
             lm,
             cache: rustc_hash::FxHashMap::default(),
+            local: Vec::new(),
+            focus: None,
         }
+    }
+
+    /// Scores for sentence `sentence` (of a text's, counted from 0) are memoised apart from
+    /// now on, until the focus moves again; `None` goes back to the shared memo. The scores
+    /// are the same either way.
+    pub fn focus(&mut self, sentence: Option<usize>) {
+        if let Some(s) = sentence {
+            if self.local.len() <= s {
+                self.local.resize_with(s + 1, Default::default);
+            }
+        }
+        self.focus = sentence;
     }
 
     /// As [`Lm::score`], memoised.
@@ -525,10 +544,11 @@ impl<'a> CachedLm<'a> {
         let k = |w: u32| (w.min((1 << 21) - 1)) as u64;
         let key = k(w1) << 42 | k(w2) << 21 | k(w3);
         let lm = self.lm;
-        *self
-            .cache
-            .entry(key)
-            .or_insert_with(|| lm.score(w1, w2, w3))
+        let memo = match self.focus {
+            Some(s) => &mut self.local[s],
+            None => &mut self.cache,
+        };
+        *memo.entry(key).or_insert_with(|| lm.score(w1, w2, w3))
     }
 
     /// As [`Lm::sequence`], memoised.

@@ -484,8 +484,13 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 .iter()
                 .zip(&lattices)
                 .zip(&paths)
-                .map(|((pos, l), p)| self.expected_changes(&mut clm, l, pos, p, lr, lk))
+                .enumerate()
+                .map(|(si, ((pos, l), p))| {
+                    clm.focus(Some(si));
+                    self.expected_changes(&mut clm, l, pos, p, lr, lk)
+                })
                 .sum();
+            clm.focus(None);
             let (pc, pn) = self.opts.rate_prior;
             let next = ((changed + pc) / (free as f32 + pn)).clamp(0.002, 0.6);
             if (next - rate).abs() < 0.002 {
@@ -541,14 +546,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .zip(&lattices)
                     .zip(std::mem::take(&mut paths))
                     .zip(touched)
-                    .map(|(((pos, l), path), touched)| {
+                    .enumerate()
+                    .map(|(si, (((pos, l), path), touched))| {
                         if touched {
+                            clm.focus(Some(si));
                             decode(&mut clm, l, pos, lr, lk, beam)
                         } else {
                             path
                         }
                     })
                     .collect();
+                clm.focus(None);
             }
         }
         // Precise mode: revisit each choice with the sentence-level model.
@@ -1342,11 +1350,17 @@ fn decode_all(
     lk: f32,
     beam: usize,
 ) -> Vec<Path> {
-    positions
+    let paths = positions
         .iter()
         .zip(lattices)
-        .map(|(pos, l)| decode(lm, l, pos, lr, lk, beam))
-        .collect()
+        .enumerate()
+        .map(|(si, (pos, l))| {
+            lm.focus(Some(si));
+            decode(lm, l, pos, lr, lk, beam)
+        })
+        .collect();
+    lm.focus(None);
+    paths
 }
 
 /// Whether `word` is spoken with a vowel first, for "a" or "an" before it. Spelling decides,
