@@ -147,7 +147,8 @@ struct EvalReport {
     restore_mb_per_s: f64,
 }
 
-/// The first `n` Brown files of a genre as plain texts, or an error that says how to get them.
+/// `n` Brown files of a genre, after the first `skip`, as plain texts, or an error that says how
+/// to get them.
 pub fn brown_docs(sample: &crate::args::BrownSample) -> Result<Vec<(String, String)>> {
     let (dir, genre, n) = (&sample.brown, &sample.genre, sample.docs);
     let docs = read_brown(dir, genre).with_context(|| {
@@ -156,11 +157,12 @@ pub fn brown_docs(sample: &crate::args::BrownSample) -> Result<Vec<(String, Stri
             dir.display()
         )
     })?;
-    let docs: Vec<_> = docs.into_iter().take(n).collect();
+    let docs: Vec<_> = docs.into_iter().skip(sample.skip).take(n).collect();
     anyhow::ensure!(
         !docs.is_empty(),
-        "no Brown files starting with {genre:?} in {}",
-        dir.display()
+        "no Brown files starting with {genre:?} in {} (after skipping {})",
+        dir.display(),
+        sample.skip
     );
     Ok(docs)
 }
