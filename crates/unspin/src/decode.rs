@@ -1084,17 +1084,15 @@ pub fn decode(
     thread_local! {
         static SCRATCH: std::cell::RefCell<DecodeScratch> = Default::default();
     }
-    SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut s) => decode_in(&mut s, lm, lattice, sent, log_rho, log_keep, beam),
-        Err(_) => decode_in(
-            &mut DecodeScratch::default(),
-            lm,
-            lattice,
-            sent,
-            log_rho,
-            log_keep,
-            beam,
-        ),
+    SCRATCH.with(|s| {
+        // A re-entrant call (none today) would find the scratch borrowed: it gets its own.
+        let mut fresh = DecodeScratch::default();
+        let mut kept = s.try_borrow_mut();
+        let scratch = match kept.as_deref_mut() {
+            Ok(s) => s,
+            Err(_) => &mut fresh,
+        };
+        decode_in(scratch, lm, lattice, sent, log_rho, log_keep, beam)
     })
 }
 
