@@ -1084,15 +1084,93 @@ pub fn decode(
     thread_local! {
         static SCRATCH: std::cell::RefCell<DecodeScratch> = Default::default();
     }
-    SCRATCH.with(|s| {
-        // A re-entrant call (none today) would find the scratch borrowed: it gets its own.
-        let mut fresh = DecodeScratch::default();
-        let mut kept = s.try_borrow_mut();
-        let scratch = match kept.as_deref_mut() {
-            Ok(s) => s,
-            Err(_) => &mut fresh,
+    // `decode` never calls itself, so the thread's scratch is free whenever it is entered.
+    SCRATCH.with_borrow_mut(|scratch| {
+        let DecodeScratch {
+            arena,
+            arc_store,
+            at,
+        } = scratch;
+        let n = sent.len();
+        let (bos, eos) = (lm.lm.bos, lm.lm.eos);
+        arena.clear();
+        arc_store.clear();
+        for v in at.iter_mut() {
+            v.clear();
+        }
+        if at.len() < n + 1 {
+            at.resize_with(n + 1, Vec::new);
+        }
+        arena.push((
+            Hyp {
+                score: 0.0,
+                h1: NONE,
+                h2: bos,
+                back: u32::MAX,
+            },
+            u32::MAX,
+            u32::MAX,
+        ));
+        at[0].push(0);
+        for i in 0..n {
+            let mut here = std::mem::take(&mut at[i]);
+            prune(&mut here, arena, beam);
+            if here.is_empty() {
+                at[i] = here;
+                continue;
+            }
+            for (j, arc) in lattice[i].iter().enumerate() {
+                let arc_id = arc_store.len() as u32;
+                let extra = if arc.keep {
+                    if sent[i].free && sent[i].id.is_some() {
+                        log_keep
+                    } else {
+                        0.0
+                    }
+                } else {
+                    log_rho + arc.channel
+                };
+                for &hid in &here {
+                    let h = arena[hid as usize].0;
+                    let (lmscore, h1, h2) = lm.sequence(h.h1, h.h2, &arc.words);
+                    let next = Hyp {
+                        score: h.score + lmscore + extra,
+                        h1,
+                        h2,
+                        back: hid,
+                    };
+                    arena.push((next, arc_id, hid));
+                    at[i + arc.len].push((arena.len() - 1) as u32);
+                }
+                arc_store.push((i, j));
+            }
+            here.clear();
+            at[i] = here;
+        }
+        // Close the sentence.
+        let mut best: Option<(f32, u32)> = None;
+        for &hid in &at[n] {
+            let h = arena[hid as usize].0;
+            let s = h.score + lm.score(h.h1, h.h2, eos);
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, hid));
+            }
+        }
+        let Some((score, mut hid)) = best else {
+            return Path {
+                arcs: Vec::new(),
+                score: 0.0,
+            };
         };
-        decode_in(scratch, lm, lattice, sent, log_rho, log_keep, beam)
+        let mut arcs = Vec::new();
+        while hid != 0 {
+            let (h, arc, _) = arena[hid as usize];
+            let (i, j) = arc_store[arc as usize];
+            arcs.push((i, lattice[i][j].clone()));
+            hid = h.back;
+        }
+        arcs.reverse();
+        Path { arcs, score }
     })
 }
 
@@ -1104,103 +1182,6 @@ struct DecodeScratch {
     arc_store: Vec<(usize, usize)>,
     /// The hypotheses reaching each position.
     at: Vec<Vec<u32>>,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn decode_in(
-    scratch: &mut DecodeScratch,
-    lm: &mut CachedLm<'_>,
-    lattice: &[Vec<Arc>],
-    sent: &[Position],
-    log_rho: f32,
-    log_keep: f32,
-    beam: usize,
-) -> Path {
-    let n = sent.len();
-    let (bos, eos) = (lm.lm.bos, lm.lm.eos);
-    let DecodeScratch {
-        arena,
-        arc_store,
-        at,
-    } = scratch;
-    arena.clear();
-    arc_store.clear();
-    for v in at.iter_mut() {
-        v.clear();
-    }
-    if at.len() < n + 1 {
-        at.resize_with(n + 1, Vec::new);
-    }
-    arena.push((
-        Hyp {
-            score: 0.0,
-            h1: NONE,
-            h2: bos,
-            back: u32::MAX,
-        },
-        u32::MAX,
-        u32::MAX,
-    ));
-    at[0].push(0);
-    for i in 0..n {
-        let mut here = std::mem::take(&mut at[i]);
-        prune(&mut here, arena, beam);
-        if here.is_empty() {
-            at[i] = here;
-            continue;
-        }
-        for (j, arc) in lattice[i].iter().enumerate() {
-            let arc_id = arc_store.len() as u32;
-            let extra = if arc.keep {
-                if sent[i].free && sent[i].id.is_some() {
-                    log_keep
-                } else {
-                    0.0
-                }
-            } else {
-                log_rho + arc.channel
-            };
-            for &hid in &here {
-                let h = arena[hid as usize].0;
-                let (lmscore, h1, h2) = lm.sequence(h.h1, h.h2, &arc.words);
-                let next = Hyp {
-                    score: h.score + lmscore + extra,
-                    h1,
-                    h2,
-                    back: hid,
-                };
-                arena.push((next, arc_id, hid));
-                at[i + arc.len].push((arena.len() - 1) as u32);
-            }
-            arc_store.push((i, j));
-        }
-        here.clear();
-        at[i] = here;
-    }
-    // Close the sentence.
-    let mut best: Option<(f32, u32)> = None;
-    for &hid in &at[n] {
-        let h = arena[hid as usize].0;
-        let s = h.score + lm.score(h.h1, h.h2, eos);
-        if best.is_none_or(|(b, _)| s > b) {
-            best = Some((s, hid));
-        }
-    }
-    let Some((score, mut hid)) = best else {
-        return Path {
-            arcs: Vec::new(),
-            score: 0.0,
-        };
-    };
-    let mut arcs = Vec::new();
-    while hid != 0 {
-        let (h, arc, _) = arena[hid as usize];
-        let (i, j) = arc_store[arc as usize];
-        arcs.push((i, lattice[i][j].clone()));
-        hid = h.back;
-    }
-    arcs.reverse();
-    Path { arcs, score }
 }
 
 /// Keeps the best hypothesis per LM state, then the `beam` best of those.
