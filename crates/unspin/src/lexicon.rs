@@ -358,7 +358,8 @@ impl<'a> Lexicon<'a> {
         let n = self.n_words();
         if node < n {
             let w = node as usize;
-            prefetch(&self.class[w.min(self.class.len().saturating_sub(1))]);
+            // Both have a row per word (checked on load).
+            prefetch(&self.class[w]);
             prefetch(&self.word_off[w]);
             if form != Form::Base {
                 prefetch(&self.gen_off[w]);

@@ -288,19 +288,10 @@ impl FingerprintList {
     /// terms, no proximity) with a known expected form, as `(phrase, expected)`, in CSV order.
     /// What phrase restoration is measured on.
     pub fn plain_phrases(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().filter_map(|e| {
-            let expected = e.expected.as_deref()?;
-            match e.parsed().atoms() {
-                [atom]
-                    if atom.role == super::query::Role::Tortured
-                        && atom.proximity.is_none()
-                        && atom.quoted =>
-                {
-                    Some((atom.text.as_str(), expected))
-                }
-                _ => None,
-            }
-        })
+        self.entries
+            .iter()
+            .filter(|e| e.parsed().atoms().len() == 1)
+            .filter_map(substitution)
     }
 
     /// What the list shows its spinners writing for what: the entries whose query has one
@@ -310,20 +301,7 @@ impl FingerprintList {
     /// substitutions recur in tortured phrases that no list has yet. A superset of
     /// [`FingerprintList::plain_phrases`].
     pub fn substitution_pairs(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().filter_map(|e| {
-            let expected = e.expected.as_deref()?;
-            let mut tortured = e
-                .parsed()
-                .atoms()
-                .iter()
-                .filter(|a| a.role == super::query::Role::Tortured);
-            match (tortured.next(), tortured.next()) {
-                (Some(atom), None) if atom.proximity.is_none() && atom.quoted => {
-                    Some((atom.text.as_str(), expected))
-                }
-                _ => None,
-            }
-        })
+        self.entries.iter().filter_map(substitution)
     }
 
     /// Number of entries.
@@ -615,6 +593,23 @@ fn parse_count(s: &str) -> Result<Option<u64>, String> {
         .parse()
         .map(Some)
         .map_err(|_| format!("`{s}` is too large"))
+}
+
+/// An entry's one tortured phrase (quoted, no proximity) and its known expected form, if it
+/// has both, whatever context or NOT terms the query adds.
+fn substitution(e: &Entry) -> Option<(&str, &str)> {
+    let expected = e.expected.as_deref()?;
+    let mut tortured = e
+        .parsed()
+        .atoms()
+        .iter()
+        .filter(|a| a.role == super::query::Role::Tortured);
+    match (tortured.next(), tortured.next()) {
+        (Some(atom), None) if atom.proximity.is_none() && atom.quoted => {
+            Some((atom.text.as_str(), expected))
+        }
+        _ => None,
+    }
 }
 
 /// The display form of an expected phrase; see [`Entry::expected`].
