@@ -26,7 +26,7 @@
 //! # Ok::<(), unspin::PackError>(())
 //! ```
 
-use crate::lexicon::{class, flags, fx, Lexicon};
+use crate::lexicon::{flags, fx, Lexicon};
 use crate::text::{tokens, Token, TokenKind};
 use crate::Pack;
 
@@ -110,7 +110,7 @@ impl<'p> Canon<'p> {
         let related = |w: u32| -> bool { lex.neighbors(w).any(|(_, f)| f & FREE_MASK != 0) };
         let kinds = (0..n)
             .map(|w| {
-                if lex.class(w) & class::FUNCTION != 0 {
+                if lex.is_function(w) {
                     let phrase = lex.neighbors(w).any(|(o, _)| o >= n);
                     Kind::Function as u8 | if phrase { PHRASE_PRONE } else { 0 }
                 } else if related(w) || lex.analyses(w).any(|(l, _)| related(l)) {

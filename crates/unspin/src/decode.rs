@@ -769,11 +769,10 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// before: a spinner's dictionary is not any one thesaurus, so its pairs are often related
     /// only through a third word, and the model's proposals keep the two-step set small.
     fn two_hop_arcs(&mut self, sent: &[Position], i: usize, h1: u32, h2: u32, arcs: &mut Vec<Arc>) {
-        use crate::lexicon::class;
         let (Some(s), true) = (sent[i].id, sent[i].free) else {
             return;
         };
-        if self.lex.class(s) & class::FUNCTION != 0 {
+        if self.lex.is_function(s) {
             return;
         }
         let lex = self.lex;
@@ -826,12 +825,11 @@ impl<'a, C: Channel> Lattice<'a, C> {
     /// the candidate pairs that form a stored bigram, best first (see
     /// [`DecodeOptions::pair_arcs`]).
     fn pair_arcs(&mut self, sent: &[Position], i: usize, arcs: &mut Vec<Arc>) {
-        use crate::lexicon::class;
         let (Some(a), Some(b)) = (sent[i].id, sent.get(i + 1).and_then(|p| p.id)) else {
             return;
         };
         let n = self.lm.n_words();
-        let content = |w: u32| self.lex.class(w) & class::FUNCTION == 0;
+        let content = |w: u32| !self.lex.is_function(w);
         if !sent[i].free
             || !sent[i + 1].free
             || !sent[i].joins_next
@@ -911,9 +909,7 @@ impl<'a, C: Channel> Lattice<'a, C> {
             let id = ids[0];
             // A single function word is never restored: spinners write them out as phrases,
             // and those phrases are what gets restored.
-            if len < min_len
-                || (len == 1 && self.lex.class(id) & crate::lexicon::class::FUNCTION != 0)
-            {
+            if len < min_len || (len == 1 && self.lex.is_function(id)) {
                 continue;
             }
             let bonus = self.opts.length_bonus;

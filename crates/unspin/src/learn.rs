@@ -560,7 +560,7 @@ impl ProfileChannel {
         // detecting" for remote sensing); word for word, each content word is a substitution
         // the spinner makes elsewhere too, at half weight. (Function words in a stretch of
         // equal length are a phrase rewritten as a whole, "so as to" for "in order to".)
-        let content = |w: u32| lex.class(w) & crate::lexicon::class::FUNCTION == 0;
+        let content = |w: u32| !lex.is_function(w);
         for (s, o, c) in &rules {
             if s.len() == o.len() && s.len() > 1 {
                 for (&a, &b) in s.iter().zip(o) {

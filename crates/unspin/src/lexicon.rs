@@ -369,6 +369,12 @@ impl<'a> Lexicon<'a> {
         }
     }
 
+    /// Whether `w` is a function word ([`class::FUNCTION`]): an article, pronoun, preposition,
+    /// auxiliary and the like, which spinners leave alone or rewrite only within phrases.
+    pub fn is_function(&self, w: u32) -> bool {
+        self.class(w) & class::FUNCTION != 0
+    }
+
     /// Word-class bits ([`class`]) of word `w`.
     pub fn class(&self, w: u32) -> u8 {
         self.class.get(w as usize).copied().unwrap_or(0)

@@ -805,7 +805,6 @@ impl<'p, C: Channel> Restorer<'p, C> {
         sent: &[WordTok],
         path: &Path,
     ) -> Result<HashMap<usize, Vec<Arc>>, ScorerError> {
-        use crate::lexicon::class;
         let mut out = HashMap::new();
         let k = self.opts.precise_proposals;
         if k == 0 {
@@ -820,7 +819,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 a.len == 1
                     && p.free
                     && p.id
-                        .is_some_and(|w| w < lex.n_words() && lex.class(w) & class::FUNCTION == 0)
+                        .is_some_and(|w| w < lex.n_words() && !lex.is_function(w))
             })
             .collect();
         if asked.is_empty() {
@@ -1224,7 +1223,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         for (i, w) in sent.iter().enumerate() {
             let id = w.pos.id.filter(|&id| id < n);
             if w.pos.free {
-                let content = id.filter(|&id| lex.class(id) & crate::lexicon::class::FUNCTION == 0);
+                let content = id.filter(|&id| !lex.is_function(id));
                 let fit = content.map(|id| lm.score(h1, h2, id) - lm.unigram(id));
                 let next = sent.get(i + 1).and_then(|x| x.pos.id).filter(|&x| x < n);
                 let right_fit = content

@@ -196,9 +196,7 @@ fn spin_with(pack: &Pack, text: &str, opts: &SpinOptions, dictionary: u64) -> Sp
     }
 
     // Plan: candidate substitutions per start position.
-    let is_function = |w: &Word| {
-        w.id.is_some_and(|id| lex.class(id) & crate::lexicon::class::FUNCTION != 0)
-    };
+    let is_function = |w: &Word| w.id.is_some_and(|id| lex.is_function(id));
     let mut options: Vec<Vec<(usize, Vec<u32>)>> = Vec::with_capacity(words.len());
     for i in 0..words.len() {
         let mut opts_here = Vec::new();
