@@ -551,7 +551,7 @@ pub struct BrownSample {
     #[arg(long, default_value_t = 44)]
     pub docs: usize,
     /// Documents of the genre passed over before the sample (calibrate_detect fits the
-    /// detection models on the first 5 of each genre but press: `--skip 5` holds them out).
+    /// detection models on the first 10 of each genre but press: `--skip 10` holds them out).
     #[arg(long, default_value_t = 0)]
     pub skip: usize,
     /// Random seed.

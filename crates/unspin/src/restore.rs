@@ -172,6 +172,11 @@ pub struct Expected {
 /// A span's confidence, its alternatives, and the probability of keeping the spun words.
 type Judgement = (f32, Vec<Alternative>, f32);
 
+/// The probability that log10 odds stand for.
+fn odds_probability(log_odds: f32) -> f32 {
+    1.0 / (1.0 + 10f32.powf(-log_odds))
+}
+
 /// How one free word of the input looks to the restorer: evidence for detection.
 #[derive(Clone, Debug)]
 pub(crate) struct WordProbe {
@@ -510,13 +515,22 @@ impl<'p, C: Channel> Restorer<'p, C> {
             paths_rate = rate;
         }
         let (lr, lk) = (rate.log10(), (1.0 - rate).log10());
+        // (sentence, word) → log10 odds that this occurrence was spun, for the words a
+        // document-level rule restored: the rule's odds, shared among its occurrences. (The rule
+        // left one arc there, so a local posterior would be certainty.)
+        let mut ruled: HashMap<(usize, usize), f32> = HashMap::new();
         if self.opts.consistent {
             let rules = self.consistent_rules(&mut clm, &lattices, &positions, &paths, lr, lk);
             if !rules.is_empty() {
                 // Sentences no rule touches keep their paths when those were decoded at this
                 // rate: decoding is deterministic.
                 let mut touched = vec![paths_rate != rate; lattices.len()];
-                for ((l, pos), touched) in lattices.iter_mut().zip(&positions).zip(&mut touched) {
+                for (si, ((l, pos), touched)) in lattices
+                    .iter_mut()
+                    .zip(&positions)
+                    .zip(&mut touched)
+                    .enumerate()
+                {
                     for (i, p) in pos.iter().enumerate() {
                         let Some(&rule) = p.id.filter(|_| p.free).and_then(|s| rules.get(&s))
                         else {
@@ -524,7 +538,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                         };
                         *touched = true;
                         match rule {
-                            Some(o) => {
+                            Some((o, log_odds)) => {
                                 if let Some(mut arc) = l[i]
                                     .iter()
                                     .find(|a| a.len == 1 && a.words[..] == [o])
@@ -534,6 +548,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                                     // what keeping it would.
                                     arc.channel = lk - lr;
                                     l[i] = vec![arc];
+                                    ruled.insert((si, i), log_odds);
                                 }
                             }
                             // Phrases starting here are judged on their own.
@@ -574,6 +589,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
             }
         }
         let mut spans = Vec::new();
+        // (sentence, word) → probability that a replacement of more than one word on the path
+        // is right, for detection's probes.
+        let mut longer: HashMap<(usize, usize), f32> = HashMap::new();
         for (si, ((s, path), l)) in sentences.iter().zip(&paths).zip(&lattices).enumerate() {
             for (k, (i, arc)) in path.arcs.iter().enumerate() {
                 if arc.keep {
@@ -584,10 +602,24 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 let spun = &text[first.start..last.end];
                 let case = Case::of(first.text(text));
                 let restored = self.render(&arc.words, case);
-                let (confidence, alternatives, p_keep) = match precise.remove(&(si, k)) {
-                    Some(c) => c,
-                    None => self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk),
-                };
+                let (confidence, alternatives, p_keep) =
+                    match (precise.remove(&(si, k)), ruled.get(&(si, *i))) {
+                        (Some(c), _) => c,
+                        (None, Some(&log_odds)) => {
+                            let p = odds_probability(log_odds);
+                            let kept = Alternative {
+                                text: spun.to_string(),
+                                confidence: 1.0 - p,
+                            };
+                            (p, vec![kept], 1.0 - p)
+                        }
+                        (None, None) => {
+                            self.posterior(&mut clm, l, path, k, text, &toks, s, lr, lk)
+                        }
+                    };
+                if arc.len > 1 || arc.words.len() > 1 {
+                    longer.insert((si, *i), 1.0 - p_keep);
+                }
                 let log_odds = (confidence.max(1e-12) / p_keep.max(1e-12))
                     .log10()
                     .clamp(-MAX_LOG_ODDS, MAX_LOG_ODDS);
@@ -604,12 +636,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
             }
         }
         if let Some(probes) = probes {
-            for ((s, path), (l, pos)) in sentences
+            for (si, ((s, path), (l, pos))) in sentences
                 .iter()
                 .zip(&paths)
                 .zip(lattices.iter().zip(&positions))
+                .enumerate()
             {
-                self.probe_sentence(&mut clm, text, &toks, s, l, pos, path, lr, lk, probes);
+                let known = |i: usize| {
+                    (ruled.get(&(si, i)).map(|&lo| odds_probability(lo)))
+                        .or_else(|| longer.get(&(si, i)).copied())
+                };
+                self.probe_sentence(&mut clm, &toks, s, l, pos, path, lr, lk, known, probes);
             }
         }
         fix_articles(text, &toks, &mut spans);
@@ -1004,7 +1041,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         paths: &[Path],
         lr: f32,
         lk: f32,
-    ) -> HashMap<u32, Option<u32>> {
+    ) -> HashMap<u32, Option<(u32, f32)>> {
         // spun word → (occurrences, original → (sum of LM gains, channel, occurrences seen));
         // a word that recurs and earns no rule is kept everywhere (`None`).
         let mut by_type: HashMap<u32, (usize, HashMap<u32, Evidence>)> = HashMap::new();
@@ -1047,7 +1084,9 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some((o, score)) = best {
                 if score > self.opts.consistency_threshold {
-                    rules.insert(s, Some(o));
+                    // The odds are the document's; each occurrence carries its share, so a
+                    // term a text repeats twenty times does not count as twenty findings.
+                    rules.insert(s, Some((o, score / n as f32)));
                 }
             }
         }
@@ -1169,7 +1208,6 @@ impl<'p, C: Channel> Restorer<'p, C> {
     fn probe_sentence(
         &self,
         lm: &mut CachedLm<'_>,
-        text: &str,
         toks: &[Token],
         sent: &[WordTok],
         lattice: &[Vec<Arc>],
@@ -1177,16 +1215,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
         path: &Path,
         lr: f32,
         lk: f32,
+        known: impl Fn(usize) -> Option<f32>,
         out: &mut Vec<WordProbe>,
     ) {
-        let _ = text;
         let mut p_spun = vec![0f32; sent.len()];
-        // Longer replacements on the path count as spun; one-word choices get their local
-        // posterior.
+        // Longer replacements on the path count with their span's posterior (`known`); one-word
+        // choices get their local posterior.
         for (i, a) in &path.arcs {
             if !a.keep && (a.len > 1 || a.words.len() > 1) {
+                let p_changed = known(*i).unwrap_or(1.0);
                 for p in &mut p_spun[*i..*i + a.len] {
-                    *p = 1.0;
+                    *p = p_changed;
                 }
             }
         }
@@ -1203,6 +1242,14 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .map(|&(j, s)| 10f32.powf(s + lr + lattice[l.i][j].channel - max))
                     .sum::<f32>();
             p_spun[l.i] = 1.0 - 10f32.powf(keep - max) / z;
+        }
+        // A word a rule restored has no local alternatives left: its rule's share of odds.
+        for (i, a) in &path.arcs {
+            if !a.keep && a.len == 1 && a.words.len() == 1 {
+                if let Some(p) = known(*i) {
+                    p_spun[*i] = p;
+                }
+            }
         }
         self.fit_sentence(lm.lm, toks, sent, &p_spun, out);
     }

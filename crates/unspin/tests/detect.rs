@@ -220,7 +220,8 @@ fn clean_learned_writing_is_rarely_flagged() {
     // Brown's learned genre (cj) is the register of papers; its technical collocations are
     // what a broadcast-news trigram calls misfits. Texts cj11–cj30, which calibration never
     // saw: session 10's models flagged 2 of the 20 documents and 32 of their 354 paragraphs
-    // (9.0 %); capping each model's clean flags at fitting time brought that to 0 and 19.
+    // (9.0 %); capping each model's clean flags at fitting time brought that to 0 and 19, and
+    // document-level rules counted once per document (session 12) to 0 and 11.
     let Some(dir) = common::brown_dir() else {
         return;
     };
@@ -242,7 +243,7 @@ fn clean_learned_writing_is_rarely_flagged() {
     }
     assert_eq!(flagged, 0, "clean learned documents flagged");
     assert!(
-        flagged_paragraphs * 100 <= paragraphs * 7,
+        flagged_paragraphs * 1000 <= paragraphs * 45,
         "{flagged_paragraphs} of {paragraphs} clean learned paragraphs flagged"
     );
 }

@@ -55,6 +55,37 @@ fn clean_text_is_left_almost_alone() {
 }
 
 #[test]
+fn a_recurring_words_rule_shares_its_odds_among_its_occurrences() {
+    // "warfare" four times: the document-level rule decides it once for all of them. Each
+    // occurrence must carry a share of the rule's odds, not certainty: a technical term a paper
+    // repeats twenty times would otherwise count as twenty findings of a million to one each
+    // (what flagged clean learned writing before).
+    let p = pack();
+    let text = "The troopers fled the warfare in the east. Many families left the region \
+                because of the warfare. The warfare has lasted three years. Officials said the \
+                warfare would end soon.";
+    let r = Restorer::new(&p).restore(text);
+    let spans: Vec<_> = r.spans.iter().filter(|s| s.spun == "warfare").collect();
+    assert_eq!(spans.len(), 4, "{:?}", r.spans);
+    let total: f32 = spans.iter().map(|s| s.log_odds).sum();
+    for s in &spans {
+        assert_eq!(s.restored, "war");
+        assert_eq!(s.log_odds, spans[0].log_odds, "one rule, one share");
+        assert!(s.log_odds < unspin::restore::MAX_LOG_ODDS, "{s:?}");
+        assert!(s.confidence < 1.0 && s.confidence > 0.5, "{s:?}");
+        assert_eq!(
+            s.alternatives.len(),
+            1,
+            "keeping the word is the alternative"
+        );
+        assert_eq!(s.alternatives[0].text, "warfare");
+        assert!((s.confidence + s.alternatives[0].confidence - 1.0).abs() < 1e-5);
+    }
+    // Together they hold the rule's odds, which cleared the rule's threshold.
+    assert!(total > 5.0, "{total}");
+}
+
+#[test]
 fn phrase_spinning_is_partly_undone() {
     let p = pack();
     let original = example("spun-news.original.txt");
