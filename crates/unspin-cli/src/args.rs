@@ -673,6 +673,10 @@ pub struct TuningArgs {
     /// (0: the whole rest of the sentence).
     #[arg(long)]
     pub precise_window: Option<usize>,
+    /// In precise mode, judge once more the positions whose left neighbours the first sweep
+    /// changed, in the sentence as it then reads (about 1.2x the time).
+    #[arg(long)]
+    pub precise_second_sweep: bool,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

@@ -354,6 +354,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.precise_window {
             o.precise_window = x;
         }
+        if self.precise_second_sweep {
+            o.precise_second_sweep = true;
+        }
         if let Some(x) = self.rate_gain {
             o.rate_calibration.0 = x;
         }

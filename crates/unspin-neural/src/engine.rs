@@ -35,6 +35,16 @@ pub(crate) struct Engine {
     memo: Option<(Vec<u32>, f64, KvCache)>,
 }
 
+/// One variant's continuation in [`Engine::score_groups`]: which group and variant it scores,
+/// the position it starts at (its prefix of the sentence), and its inputs and targets.
+struct Row {
+    group: usize,
+    variant: usize,
+    start: usize,
+    inputs: Vec<u32>,
+    targets: Vec<u32>,
+}
+
 /// The inputs that predict `targets`: the token before them, then all of them but the last
 /// (empty for no targets).
 fn shifted(before: u32, targets: &[u32]) -> Vec<u32> {
@@ -254,6 +264,138 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// [`Engine::score_variants`] for many positions of one sentence at once: `groups[g]` is a
+    /// position's `(prefix, variants)`, and `prefix + variant` reads as `sentence` up to where
+    /// the variants start. One pass over `sentence` gives every group its prefix (the summed
+    /// ln P up to where the group's rows differ, and the cache there), and the rows of all
+    /// groups then run together, each row seeing only its own prefix of the sentence: two
+    /// forward calls or a few for a sentence, instead of two for each of its positions. Each
+    /// group's scores equal what `score_variants` gives for it alone (up to rounding).
+    pub(crate) fn score_groups(
+        &mut self,
+        sentence: &str,
+        groups: &[(&str, Vec<&str>)],
+        window: Option<usize>,
+    ) -> Result<Vec<Vec<f32>>, NeuralError> {
+        let spine = self.encode(sentence)?;
+        if spine.is_empty() {
+            return groups
+                .iter()
+                .map(|(prefix, vs)| self.score_variants(prefix, vs, window))
+                .collect();
+        }
+        // The sentence's own pass: ln P of each token and the cache after all of them.
+        let inputs = shifted(self.start, &spine);
+        let (hidden, cache) = self.model.forward(&inputs, 1, None).map_err(run_err)?;
+        let hidden = hidden.reshape((spine.len(), ())).map_err(run_err)?;
+        let mut cum = vec![0f64; spine.len() + 1];
+        for from in (0..spine.len()).step_by(LOGIT_ROWS) {
+            let to = (from + LOGIT_ROWS).min(spine.len());
+            let rows = hidden.narrow(0, from, to - from).map_err(run_err)?;
+            let lps = self
+                .model
+                .log_probs(&rows, &spine[from..to])
+                .map_err(run_err)?;
+            for (i, lp) in (from..to).zip(lps) {
+                cum[i + 1] = cum[i] + lp as f64;
+            }
+        }
+        // Every row: its group, where it starts, its inputs and targets.
+        let mut out: Vec<Vec<f64>> = Vec::with_capacity(groups.len());
+        let mut rows: Vec<Row> = Vec::new();
+        for (g, (prefix, variants)) in groups.iter().enumerate() {
+            let mut toks = variants
+                .iter()
+                .map(|v| self.encode(&format!("{prefix}{v}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(first_row) = toks.first() else {
+                out.push(Vec::new());
+                continue;
+            };
+            let mut shared = first_row
+                .iter()
+                .zip(&spine)
+                .take_while(|(a, b)| a == b)
+                .count();
+            for row in &toks {
+                shared = shared.min(row.iter().zip(&spine).take_while(|(a, b)| a == b).count());
+            }
+            if let (Some(w), true) = (window, toks.len() > 1) {
+                let mut same_end = toks[0].len() - shared;
+                for row in &toks[1..] {
+                    let n = row[shared..]
+                        .iter()
+                        .rev()
+                        .zip(toks[0][shared..].iter().rev())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    same_end = same_end.min(n);
+                }
+                let cut = same_end.saturating_sub(w);
+                for row in &mut toks {
+                    row.truncate(row.len() - cut);
+                }
+            }
+            let before = if shared > 0 {
+                spine[shared - 1]
+            } else {
+                self.start
+            };
+            out.push(vec![cum[shared]; toks.len()]);
+            for (r, row) in toks.iter().enumerate() {
+                let targets = row[shared..].to_vec();
+                rows.push(Row {
+                    group: g,
+                    variant: r,
+                    start: shared,
+                    inputs: shifted(before, &targets),
+                    targets,
+                });
+            }
+        }
+        let lens: Vec<usize> = rows.iter().map(|r| r.targets.len()).collect();
+        for batch in Self::batches(&lens) {
+            let len = batch.iter().map(|&i| lens[i]).max().unwrap_or(0);
+            if len == 0 {
+                continue;
+            }
+            let mut flat = Vec::with_capacity(batch.len() * len);
+            let mut starts = Vec::with_capacity(batch.len());
+            for &i in &batch {
+                let row = &rows[i];
+                flat.extend((0..len).map(|j| row.inputs.get(j).copied().unwrap_or(self.start)));
+                starts.push(row.start);
+            }
+            let hidden = self
+                .model
+                .forward_rows(&flat, batch.len(), &starts, &cache)
+                .map_err(run_err)?;
+            let hidden = hidden.reshape((batch.len() * len, ())).map_err(run_err)?;
+            let mut picks = Vec::new();
+            let mut wanted = Vec::new();
+            for (b, &i) in batch.iter().enumerate() {
+                for (j, &t) in rows[i].targets.iter().enumerate() {
+                    picks.push((b * len + j) as u32);
+                    wanted.push((i, t));
+                }
+            }
+            for (chunk, want) in picks.chunks(LOGIT_ROWS).zip(wanted.chunks(LOGIT_ROWS)) {
+                let idx =
+                    Tensor::from_slice(chunk, chunk.len(), hidden.device()).map_err(run_err)?;
+                let states = hidden.index_select(&idx, 0).map_err(run_err)?;
+                let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
+                let lps = self.model.log_probs(&states, &ids).map_err(run_err)?;
+                for (lp, &(i, _)) in lps.iter().zip(want) {
+                    out[rows[i].group][rows[i].variant] += *lp as f64;
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|g| g.into_iter().map(|x| x as f32).collect())
+            .collect())
     }
 
     /// The summed ln P of `tokens` (each given those before, after `<|endoftext|>`) and the

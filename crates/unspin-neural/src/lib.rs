@@ -190,6 +190,31 @@ impl NeuralScorer {
         }
     }
 
+    /// [`NeuralScorer::score_variants`] (`window` 0) or [`NeuralScorer::score_variants_near`]
+    /// for many positions of one sentence at once: `groups[g]` is a position's `(prefix,
+    /// variants)`, each `prefix + variant` reading as `sentence` up to where its group's
+    /// variants differ. One pass over `sentence` serves every group's prefix, and the rows of all
+    /// groups run as one batch (or a few), each seeing only its own prefix: a few forward calls
+    /// per sentence instead of two per position. Each group's scores are what it would get
+    /// alone (up to rounding).
+    pub fn score_groups(
+        &mut self,
+        sentence: &str,
+        groups: &[(&str, Vec<&str>)],
+        window: usize,
+    ) -> Result<Vec<Vec<f32>>, NeuralError> {
+        #[cfg(feature = "candle")]
+        {
+            self.engine
+                .score_groups(sentence, groups, (window > 0).then_some(window))
+        }
+        #[cfg(not(feature = "candle"))]
+        {
+            let _ = (sentence, groups, window);
+            match self._never {}
+        }
+    }
+
     /// What the model expects at byte offsets `at` of `sentence` (where words start), each
     /// given the text before it, from one forward pass over the sentence: for each offset ln P
     /// of the first token that is there and up to `k` (lower-cased word, ln P of its first
@@ -270,6 +295,15 @@ impl unspin::restore::SentenceScorer for NeuralScorer {
         window: usize,
     ) -> Result<Vec<f32>, String> {
         NeuralScorer::score_variants_near(self, prefix, variants, window).map_err(|e| e.to_string())
+    }
+
+    fn score_groups(
+        &mut self,
+        sentence: &str,
+        groups: &[(&str, Vec<&str>)],
+        window: usize,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        NeuralScorer::score_groups(self, sentence, groups, window).map_err(|e| e.to_string())
     }
 
     fn next_words(

@@ -283,6 +283,106 @@ impl Llama {
         ))
     }
 
+    /// Feeds rows that each continue a different prefix of one shared sequence: row `r`'s
+    /// `len` tokens (`tokens` is `batch × len`, row-major) sit at positions `starts[r]..` and
+    /// see the first `starts[r]` positions of `shared` (a batch-1 cache) and their own tokens
+    /// before them, nothing else. So the variants at every position of a sentence run as one
+    /// batch after one pass over the sentence. Returns the final hidden states `(batch, len,
+    /// embd)`; a row's states past its own last token are padding.
+    pub(crate) fn forward_rows(
+        &self,
+        tokens: &[u32],
+        batch: usize,
+        starts: &[usize],
+        shared: &KvCache,
+    ) -> Result<Tensor> {
+        let len = tokens.len() / batch.max(1);
+        let t = shared.len;
+        if starts.len() != batch || starts.iter().any(|&p| p > t) {
+            candle_core::bail!("row starts {starts:?} beyond the {t} shared positions");
+        }
+        if let Some(&p) = starts.iter().max() {
+            if p + len > self.max_len {
+                candle_core::bail!(
+                    "{} positions exceed the context of {}",
+                    p + len,
+                    self.max_len
+                );
+            }
+        }
+        let ids = Tensor::from_slice(tokens, (batch * len,), &self.device)?;
+        let mut x =
+            self.embedding
+                .index_select(&ids, 0)?
+                .reshape((batch, len, self.embedding.dim(1)?))?;
+        // Each row's own positions for the rotary embedding.
+        let at: Vec<u32> = starts
+            .iter()
+            .flat_map(|&p| (p..p + len).map(|i| i as u32))
+            .collect();
+        let at = Tensor::from_slice(&at, (batch * len,), &self.device)?;
+        let half = self.head_dim / 2;
+        let cos = self.cos.index_select(&at, 0)?.reshape((batch, len, half))?;
+        let sin = self.sin.index_select(&at, 0)?.reshape((batch, len, half))?;
+        // 1 = hidden: shared positions from the row's start on, and its own later tokens.
+        let mask: Vec<u8> = starts
+            .iter()
+            .flat_map(|&p| {
+                (0..len).flat_map(move |i| {
+                    (0..t + len).map(move |j| u8::from(if j < t { j >= p } else { j - t > i }))
+                })
+            })
+            .collect();
+        let mask = Tensor::from_slice(&mask, (batch, 1, len, t + len), &self.device)?
+            .broadcast_as((batch, self.n_head, len, t + len))?;
+        let neg_inf = self.neg_inf.broadcast_as(mask.shape())?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let residual = &x;
+            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.eps)?;
+            let q = layer
+                .wq
+                .forward(&h)?
+                .reshape((batch, len, self.n_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let k = layer
+                .wk
+                .forward(&h)?
+                .reshape((batch, len, self.n_kv_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let v = layer
+                .wv
+                .forward(&h)?
+                .reshape((batch, len, self.n_kv_head, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()?;
+            let q = candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?;
+            let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
+            let (ck, cv) = &shared.layers[i];
+            let shape = (batch, self.n_kv_head, t, self.head_dim);
+            let k = Tensor::cat(&[&ck.broadcast_as(shape)?.contiguous()?, &k], 2)?;
+            let v = Tensor::cat(&[&cv.broadcast_as(shape)?.contiguous()?, &v], 2)?;
+            let rep = self.n_head / self.n_kv_head;
+            let k = candle_transformers::utils::repeat_kv(k, rep)?;
+            let v = candle_transformers::utils::repeat_kv(v, rep)?;
+            let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
+            let att = mask.where_cond(&neg_inf, &att)?;
+            let att = candle_nn::ops::softmax_last_dim(&att)?;
+            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((
+                batch,
+                len,
+                self.n_head * self.head_dim,
+            ))?;
+            let x1 = (layer.wo.forward(&y)? + residual)?;
+            let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
+            let gated =
+                (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
+            x = (layer.down.forward(&gated)? + &x1)?;
+        }
+        candle_nn::ops::rms_norm(&x, &self.norm, self.eps)
+    }
+
     /// ln softmax(logits) over the whole vocabulary for one hidden state `(embd,)`.
     pub(crate) fn log_softmax(&self, hidden: &Tensor) -> Result<Vec<f32>> {
         let logits = self.output.forward(&hidden.unsqueeze(0)?.contiguous()?)?;

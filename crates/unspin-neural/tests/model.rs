@@ -372,3 +372,61 @@ fn a_window_leaves_out_the_shared_tail_but_keeps_the_ranking() {
         );
     }
 }
+
+#[test]
+fn groups_of_one_sentence_score_as_each_group_alone() {
+    let Some(mut s) = scorer() else { return };
+    // Precise mode's groups: at each of several positions, the word there and its
+    // alternatives, every variant read in the same sentence, the first group at its very
+    // first word and one in the middle of a word's tokens.
+    let sentence =
+        "Six Russian soldiers who fled the war in Ukraine have been granted temporary visas.";
+    let at = |w: &str| sentence.find(w).unwrap();
+    let swaps: [(&str, &[&str]); 4] = [
+        ("Six", &["Seven", "Half a dozen"]),
+        ("soldiers", &["troopers", "men", "warriors"]),
+        ("war", &["warfare", "conflict"]),
+        ("temporary", &["momentary", "provisional"]),
+    ];
+    let mut owned: Vec<(String, Vec<String>)> = Vec::new();
+    for (word, alts) in swaps {
+        let (prefix, rest) = sentence.split_at(at(word));
+        let tail = &rest[word.len()..];
+        let mut variants = vec![format!("{word}{tail}")];
+        variants.extend(alts.iter().map(|a| format!("{a}{tail}")));
+        owned.push((prefix.to_string(), variants));
+    }
+    let groups: Vec<(&str, Vec<&str>)> = owned
+        .iter()
+        .map(|(p, vs)| (p.as_str(), vs.iter().map(String::as_str).collect()))
+        .collect();
+    for window in [0, 6] {
+        let together = s.score_groups(sentence, &groups, window).unwrap();
+        assert_eq!(together.len(), groups.len());
+        for ((prefix, variants), got) in groups.iter().zip(&together) {
+            let alone = match window {
+                0 => s.score_variants(prefix, variants).unwrap(),
+                w => s.score_variants_near(prefix, variants, w).unwrap(),
+            };
+            assert_eq!(got.len(), alone.len());
+            for (a, b) in got.iter().zip(&alone) {
+                assert!(
+                    close(*a, *b, 1e-3),
+                    "window {window}, {prefix:?}: {a} vs {b}"
+                );
+            }
+        }
+    }
+    // A group whose variants do not read as the sentence still scores as it would alone: the
+    // shared part is only what its rows have in common with the sentence.
+    let odd = [(
+        "Temporary visas were granted to ",
+        vec!["soldiers.", "troopers."],
+    )];
+    let odd: Vec<(&str, Vec<&str>)> = odd.iter().map(|(p, v)| (*p, v.clone())).collect();
+    let got = s.score_groups(sentence, &odd, 0).unwrap();
+    let alone = s.score_variants(odd[0].0, &odd[0].1).unwrap();
+    for (a, b) in got[0].iter().zip(&alone) {
+        assert!(close(*a, *b, 1e-3), "{a} vs {b}");
+    }
+}

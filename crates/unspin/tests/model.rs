@@ -248,3 +248,77 @@ fn precise_mode_asks_the_sentence_model_for_candidates_at_word_starts() {
     r0.restore_precise(text, &mut m0).unwrap();
     assert_eq!(m0.asked, 0);
 }
+
+/// A stand-in sentence model that dislikes "main" and records what precise mode asks of it.
+#[derive(Default)]
+struct RecordsGroups {
+    /// Per `score_groups` call: the sentence, and each group's prefix.
+    calls: Vec<(String, Vec<String>)>,
+}
+
+impl unspin::restore::SentenceScorer for RecordsGroups {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        Ok(variants
+            .iter()
+            .map(|v| -20.0 * format!("{prefix}{v}").matches(" main ").count() as f32)
+            .collect())
+    }
+
+    fn score_groups(
+        &mut self,
+        sentence: &str,
+        groups: &[(&str, Vec<&str>)],
+        window: usize,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        assert_eq!(window, 6);
+        for (prefix, variants) in groups {
+            // Each group reads as the sentence up to where its variants differ.
+            assert!(sentence.starts_with(prefix), "{prefix:?} / {sentence:?}");
+            assert!(variants.len() >= 2);
+        }
+        let prefixes = groups.iter().map(|(p, _)| p.to_string()).collect();
+        self.calls.push((sentence.to_string(), prefixes));
+        groups
+            .iter()
+            .map(|(p, vs)| self.score_variants(p, vs))
+            .collect()
+    }
+
+    fn name(&self) -> &str {
+        "records-groups"
+    }
+}
+
+#[test]
+fn precise_mode_asks_once_per_sentence_and_a_second_sweep_after_changes() {
+    let p = pack();
+    let text = "Activists describe it as the primary main case of its kind. Hello.";
+    // One sweep (the default): one call per sentence, every position in the trigram's reading.
+    let mut m = RecordsGroups::default();
+    let out = Restorer::new(&p).restore_precise(text, &mut m).unwrap();
+    // "main" is replaced (the stand-in dislikes it), in the trigram's reading of the sentence.
+    assert!(!out.text.contains(" main "), "{} {:?}", out.text, m.calls);
+    assert_eq!(m.calls.len(), 1, "{:?}", m.calls);
+    assert!(m.calls[0].0.contains("primary main "), "{:?}", m.calls[0]);
+    // The second sweep asks again, in the sentence as the first sweep left it, only for the
+    // positions within two words after a change.
+    let opts = unspin::restore::RestoreOptions {
+        precise_second_sweep: true,
+        ..Default::default()
+    };
+    let r = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), opts);
+    let mut m2 = RecordsGroups::default();
+    let out2 = r.restore_precise(text, &mut m2).unwrap();
+    assert_eq!(out2.text, out.text);
+    assert_eq!(m2.calls.len(), 2, "{:?}", m2.calls);
+    let (sentence, prefixes) = &m2.calls[1];
+    assert!(!sentence.contains(" main "), "{sentence:?}");
+    assert!(!prefixes.is_empty() && prefixes.len() < m2.calls[0].1.len());
+    for p in prefixes {
+        // Only "case" and later words within two of the change: "primary" came before it.
+        assert!(
+            sentence.starts_with(p.as_str()) && !p.ends_with("the "),
+            "{p:?}"
+        );
+    }
+}
