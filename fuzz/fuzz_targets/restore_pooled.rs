@@ -3,8 +3,9 @@
 //!
 //! What must hold: nothing panics; one restoration per text; each restoration's spans are in
 //! order, do not overlap, lie on char boundaries of their own text and slice it to their spun
-//! words; its text is its input with the spans spliced in; and a text pooled alone is restored
-//! exactly as `Restorer::restore` restores it.
+//! words, with a confidence and alternatives that are probabilities and capped finite odds; its
+//! text is its input with the spans spliced in; and a text pooled alone is restored exactly as
+//! `Restorer::restore` restores it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,6 +28,13 @@ fuzz_target!(|data: &[u8]| {
             assert!(s.start >= at && s.start <= s.end && s.end <= t.len(), "span {s:?} in {t:?}");
             assert!(t.is_char_boundary(s.start) && t.is_char_boundary(s.end));
             assert_eq!(&t[s.start..s.end], s.spun);
+            // A span's confidence and its alternatives' are probabilities that add up to at
+            // most one; its odds are finite and within the cap (a document-level rule's
+            // occurrences share its odds).
+            let alts: f32 = s.alternatives.iter().map(|a| a.confidence).sum();
+            assert!((0.0..=1.0).contains(&s.confidence), "{s:?}");
+            assert!(s.confidence + alts <= 1.0 + 1e-4, "{s:?}");
+            assert!(s.log_odds.abs() <= unspin::restore::MAX_LOG_ODDS, "{s:?}");
             spliced.push_str(&t[at..s.start]);
             spliced.push_str(&s.restored);
             at = s.end;

@@ -152,19 +152,34 @@ impl Engine {
                 }
             }
             let hidden = hidden.reshape((batch * len, ())).map_err(run_err)?;
-            for (chunk, want) in picks.chunks(LOGIT_ROWS).zip(wanted.chunks(LOGIT_ROWS)) {
-                let idx =
-                    Tensor::from_slice(chunk, chunk.len(), hidden.device()).map_err(run_err)?;
-                let rows = hidden.index_select(&idx, 0).map_err(run_err)?;
-                let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
-                let lps = self.model.log_probs(&rows, &ids).map_err(run_err)?;
-                for (lp, (r, _)) in lps.iter().zip(want) {
-                    totals[*r] += *lp as f64;
-                }
+            for (lp, (r, _)) in self
+                .picked_log_probs(&hidden, &picks, &wanted)?
+                .iter()
+                .zip(&wanted)
+            {
+                totals[*r] += *lp as f64;
             }
             from = to;
         }
         Ok((totals, cache))
+    }
+
+    /// ln P of `wanted[j].1` at hidden state `picks[j]` (rows of `hidden`, `(n, embd)`), the
+    /// output layer run on those rows only, `LOGIT_ROWS` at a time.
+    fn picked_log_probs(
+        &self,
+        hidden: &Tensor,
+        picks: &[u32],
+        wanted: &[(usize, u32)],
+    ) -> Result<Vec<f32>, NeuralError> {
+        let mut out = Vec::with_capacity(picks.len());
+        for (chunk, want) in picks.chunks(LOGIT_ROWS).zip(wanted.chunks(LOGIT_ROWS)) {
+            let idx = Tensor::from_slice(chunk, chunk.len(), hidden.device()).map_err(run_err)?;
+            let states = hidden.index_select(&idx, 0).map_err(run_err)?;
+            let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
+            out.extend(self.model.log_probs(&states, &ids).map_err(run_err)?);
+        }
+        Ok(out)
     }
 
     /// Groups row indices (sorted by length) so each batch stays within `BATCH_POSITIONS`.
@@ -381,15 +396,12 @@ impl Engine {
                     wanted.push((i, t));
                 }
             }
-            for (chunk, want) in picks.chunks(LOGIT_ROWS).zip(wanted.chunks(LOGIT_ROWS)) {
-                let idx =
-                    Tensor::from_slice(chunk, chunk.len(), hidden.device()).map_err(run_err)?;
-                let states = hidden.index_select(&idx, 0).map_err(run_err)?;
-                let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
-                let lps = self.model.log_probs(&states, &ids).map_err(run_err)?;
-                for (lp, &(i, _)) in lps.iter().zip(want) {
-                    out[rows[i].group][rows[i].variant] += *lp as f64;
-                }
+            for (lp, &(i, _)) in self
+                .picked_log_probs(&hidden, &picks, &wanted)?
+                .iter()
+                .zip(&wanted)
+            {
+                out[rows[i].group][rows[i].variant] += *lp as f64;
             }
         }
         Ok(out

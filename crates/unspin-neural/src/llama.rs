@@ -201,18 +201,7 @@ impl Llama {
     ) -> Result<(Tensor, KvCache)> {
         let len = tokens.len() / batch.max(1);
         let pos = cache.map_or(0, KvCache::len);
-        if pos + len > self.max_len {
-            candle_core::bail!(
-                "{} positions exceed the context of {}",
-                pos + len,
-                self.max_len
-            );
-        }
-        let ids = Tensor::from_slice(tokens, (batch * len,), &self.device)?;
-        let mut x =
-            self.embedding
-                .index_select(&ids, 0)?
-                .reshape((batch, len, self.embedding.dim(1)?))?;
+        let mut x = self.embed(tokens, batch, pos)?;
         let mask = if len > 1 {
             let mask = candle_transformers::utils::build_causal_mask(len, pos, &self.device)?;
             Some(mask.broadcast_as((batch, self.n_head, len, pos + len))?)
@@ -221,57 +210,16 @@ impl Llama {
         };
         let cos = self.cos.narrow(0, pos, len)?;
         let sin = self.sin.narrow(0, pos, len)?;
+        let mask = match &mask {
+            Some(m) => Some((m, self.neg_inf.broadcast_as(m.shape())?)),
+            None => None,
+        };
         let mut kv = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
-            let residual = &x;
-            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.eps)?;
-            let q = layer
-                .wq
-                .forward(&h)?
-                .reshape((batch, len, self.n_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let k = layer
-                .wk
-                .forward(&h)?
-                .reshape((batch, len, self.n_kv_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let v = layer
-                .wv
-                .forward(&h)?
-                .reshape((batch, len, self.n_kv_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let q = candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?;
-            let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
-            let (k, v) = match cache {
-                Some(c) => {
-                    let (ck, cv) = &c.layers[i];
-                    (Tensor::cat(&[ck, &k], 2)?, Tensor::cat(&[cv, &v], 2)?)
-                }
-                None => (k, v),
-            };
-            kv.push((k.clone(), v.clone()));
-            let rep = self.n_head / self.n_kv_head;
-            let k = candle_transformers::utils::repeat_kv(k, rep)?;
-            let v = candle_transformers::utils::repeat_kv(v, rep)?;
-            let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-            let att = match &mask {
-                Some(m) => m.where_cond(&self.neg_inf.broadcast_as(m.shape())?, &att)?,
-                None => att,
-            };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((
-                batch,
-                len,
-                self.n_head * self.head_dim,
-            ))?;
-            let x1 = (layer.wo.forward(&y)? + residual)?;
-            let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
-            let gated =
-                (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
-            x = (layer.down.forward(&gated)? + &x1)?;
+            let past = cache.map(|c| (&c.layers[i].0, &c.layers[i].1));
+            let (next, k, v) = self.block(layer, &x, &cos, &sin, past, mask.as_ref())?;
+            kv.push((k, v));
+            x = next;
         }
         let hidden = candle_nn::ops::rms_norm(&x, &self.norm, self.eps)?;
         Ok((
@@ -301,20 +249,7 @@ impl Llama {
         if starts.len() != batch || starts.iter().any(|&p| p > t) {
             candle_core::bail!("row starts {starts:?} beyond the {t} shared positions");
         }
-        if let Some(&p) = starts.iter().max() {
-            if p + len > self.max_len {
-                candle_core::bail!(
-                    "{} positions exceed the context of {}",
-                    p + len,
-                    self.max_len
-                );
-            }
-        }
-        let ids = Tensor::from_slice(tokens, (batch * len,), &self.device)?;
-        let mut x =
-            self.embedding
-                .index_select(&ids, 0)?
-                .reshape((batch, len, self.embedding.dim(1)?))?;
+        let mut x = self.embed(tokens, batch, starts.iter().copied().max().unwrap_or(0))?;
         // Each row's own positions for the rotary embedding.
         let at: Vec<u32> = starts
             .iter()
@@ -335,52 +270,84 @@ impl Llama {
             .collect();
         let mask = Tensor::from_slice(&mask, (batch, 1, len, t + len), &self.device)?
             .broadcast_as((batch, self.n_head, len, t + len))?;
-        let neg_inf = self.neg_inf.broadcast_as(mask.shape())?;
+        let mask = (&mask, self.neg_inf.broadcast_as(mask.shape())?);
+        let shape = (batch, self.n_kv_head, t, self.head_dim);
         for (i, layer) in self.layers.iter().enumerate() {
-            let residual = &x;
-            let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, self.eps)?;
-            let q = layer
-                .wq
-                .forward(&h)?
-                .reshape((batch, len, self.n_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let k = layer
-                .wk
-                .forward(&h)?
-                .reshape((batch, len, self.n_kv_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let v = layer
-                .wv
-                .forward(&h)?
-                .reshape((batch, len, self.n_kv_head, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()?;
-            let q = candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?;
-            let k = candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?;
             let (ck, cv) = &shared.layers[i];
-            let shape = (batch, self.n_kv_head, t, self.head_dim);
-            let k = Tensor::cat(&[&ck.broadcast_as(shape)?.contiguous()?, &k], 2)?;
-            let v = Tensor::cat(&[&cv.broadcast_as(shape)?.contiguous()?, &v], 2)?;
-            let rep = self.n_head / self.n_kv_head;
-            let k = candle_transformers::utils::repeat_kv(k, rep)?;
-            let v = candle_transformers::utils::repeat_kv(v, rep)?;
-            let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-            let att = mask.where_cond(&neg_inf, &att)?;
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v.contiguous()?)?.transpose(1, 2)?.reshape((
-                batch,
-                len,
-                self.n_head * self.head_dim,
-            ))?;
-            let x1 = (layer.wo.forward(&y)? + residual)?;
-            let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
-            let gated =
-                (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
-            x = (layer.down.forward(&gated)? + &x1)?;
+            let (ck, cv) = (
+                ck.broadcast_as(shape)?.contiguous()?,
+                cv.broadcast_as(shape)?.contiguous()?,
+            );
+            x = self
+                .block(layer, &x, &cos, &sin, Some((&ck, &cv)), Some(&mask))?
+                .0;
         }
         candle_nn::ops::rms_norm(&x, &self.norm, self.eps)
+    }
+
+    /// The embeddings `(batch, len, embd)` of `tokens` (`batch × len`, row-major), whose rows
+    /// start at most at position `start`: an error past the context length.
+    fn embed(&self, tokens: &[u32], batch: usize, start: usize) -> Result<Tensor> {
+        let len = tokens.len() / batch.max(1);
+        if start + len > self.max_len {
+            candle_core::bail!(
+                "{} positions exceed the context of {}",
+                start + len,
+                self.max_len
+            );
+        }
+        let ids = Tensor::from_slice(tokens, (batch * len,), &self.device)?;
+        self.embedding
+            .index_select(&ids, 0)?
+            .reshape((batch, len, self.embedding.dim(1)?))
+    }
+
+    /// One transformer block over `x` `(batch, len, embd)` at the rotary angles `cos`/`sin`,
+    /// attending to the keys and values `past` (each `(batch, kv_heads, t, head_dim)`) before its
+    /// own, under `mask` (1 = hidden, with `-inf` of its shape). Returns the block's output and
+    /// the keys and values of `past` and `x` together.
+    fn block(
+        &self,
+        layer: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        past: Option<(&Tensor, &Tensor)>,
+        mask: Option<&(&Tensor, Tensor)>,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let (batch, len, _) = x.dims3()?;
+        let h = candle_nn::ops::rms_norm(x, &layer.attn_norm, self.eps)?;
+        let heads = |w: &QMatMul, n: usize| -> Result<Tensor> {
+            w.forward(&h)?
+                .reshape((batch, len, n, self.head_dim))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = candle_nn::rotary_emb::rope_i(&heads(&layer.wq, self.n_head)?, cos, sin)?;
+        let k = candle_nn::rotary_emb::rope_i(&heads(&layer.wk, self.n_kv_head)?, cos, sin)?;
+        let v = heads(&layer.wv, self.n_kv_head)?;
+        let (k, v) = match past {
+            Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
+            None => (k, v),
+        };
+        let rep = self.n_head / self.n_kv_head;
+        let kr = candle_transformers::utils::repeat_kv(k.clone(), rep)?;
+        let vr = candle_transformers::utils::repeat_kv(v.clone(), rep)?;
+        let att = (q.matmul(&kr.t()?)? / (self.head_dim as f64).sqrt())?;
+        let att = match mask {
+            Some((m, neg_inf)) => m.where_cond(neg_inf, &att)?,
+            None => att,
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        let y = att.matmul(&vr.contiguous()?)?.transpose(1, 2)?.reshape((
+            batch,
+            len,
+            self.n_head * self.head_dim,
+        ))?;
+        let x1 = (layer.wo.forward(&y)? + x)?;
+        let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
+        let gated = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
+        Ok(((layer.down.forward(&gated)? + &x1)?, k, v))
     }
 
     /// ln softmax(logits) over the whole vocabulary for one hidden state `(embd,)`.
