@@ -21,6 +21,9 @@ use crate::NeuralError;
 const WINDOW: usize = 256;
 /// Padded positions (rows × window) per forward call: bounds activations and attention.
 const BATCH_POSITIONS: usize = 1024;
+/// Rows × keys per call of [`Engine::score_groups`] (each row attends to the sentence's keys and
+/// its own): bounds the copies of the sentence's keys and values when the sentence is long.
+const KEY_POSITIONS: usize = 16_384;
 /// Positions whose logits are materialised at once (each takes a vocabulary of f32s, twice).
 const LOGIT_ROWS: usize = 256;
 
@@ -371,7 +374,17 @@ impl Engine {
             }
         }
         let lens: Vec<usize> = rows.iter().map(|r| r.targets.len()).collect();
-        for batch in Self::batches(&lens) {
+        // Every row attends to the whole sentence's keys (masked beyond its prefix): in a long
+        // sentence, fewer rows per call keep those copies bounded.
+        let batches = Self::batches(&lens).into_iter().flat_map(|batch| {
+            let len = batch.iter().map(|&i| lens[i]).max().unwrap_or(0);
+            let rows = (KEY_POSITIONS / (spine.len() + len).max(1)).max(1);
+            batch
+                .chunks(rows)
+                .map(<[usize]>::to_vec)
+                .collect::<Vec<_>>()
+        });
+        for batch in batches {
             let len = batch.iter().map(|&i| lens[i]).max().unwrap_or(0);
             if len == 0 {
                 continue;
