@@ -48,6 +48,33 @@ struct Row {
     targets: Vec<u32>,
 }
 
+/// Leaves out of `rows` (token rows that agree on their first `shared` tokens) the tokens that
+/// every row ends with beyond `window` tokens past the last one where they differ: the shared
+/// tail is scored in no row, which keeps their ranking and saves a forward pass per token per
+/// row. A single row is left whole.
+fn cut_shared_tail(rows: &mut [Vec<u32>], shared: usize, window: usize) {
+    let Some((first, others)) = rows.split_first() else {
+        return;
+    };
+    if others.is_empty() {
+        return;
+    }
+    let mut same_end = first.len() - shared;
+    for row in others {
+        let n = row[shared..]
+            .iter()
+            .rev()
+            .zip(first[shared..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        same_end = same_end.min(n);
+    }
+    let cut = same_end.saturating_sub(window);
+    for row in rows {
+        row.truncate(row.len() - cut);
+    }
+}
+
 /// The inputs that predict `targets`: the token before them, then all of them but the last
 /// (empty for no targets).
 fn shifted(before: u32, targets: &[u32]) -> Vec<u32> {
@@ -245,22 +272,8 @@ impl Engine {
         for row in &rows[1..] {
             shared = shared.min(row.iter().zip(&rows[0]).take_while(|(a, b)| a == b).count());
         }
-        if let (Some(w), true) = (window, rows.len() > 1) {
-            // The tokens every variant ends with, beyond the window, are not scored.
-            let mut same_end = rows[0].len() - shared;
-            for row in &rows[1..] {
-                let n = row[shared..]
-                    .iter()
-                    .rev()
-                    .zip(rows[0][shared..].iter().rev())
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                same_end = same_end.min(n);
-            }
-            let cut = same_end.saturating_sub(w);
-            for row in &mut rows {
-                row.truncate(row.len() - cut);
-            }
+        if let Some(w) = window {
+            cut_shared_tail(&mut rows, shared, w);
         }
         let (head, cache) = self.prefix(&rows[0][..shared])?;
         // Each continuation starts from the last shared token (or `<|endoftext|>`).
@@ -308,17 +321,15 @@ impl Engine {
         let inputs = shifted(self.start, &spine);
         let (hidden, cache) = self.model.forward(&inputs, 1, None).map_err(run_err)?;
         let hidden = hidden.reshape((spine.len(), ())).map_err(run_err)?;
+        let picks: Vec<u32> = (0..spine.len() as u32).collect();
+        let wanted: Vec<(usize, u32)> = spine.iter().copied().enumerate().collect();
         let mut cum = vec![0f64; spine.len() + 1];
-        for from in (0..spine.len()).step_by(LOGIT_ROWS) {
-            let to = (from + LOGIT_ROWS).min(spine.len());
-            let rows = hidden.narrow(0, from, to - from).map_err(run_err)?;
-            let lps = self
-                .model
-                .log_probs(&rows, &spine[from..to])
-                .map_err(run_err)?;
-            for (i, lp) in (from..to).zip(lps) {
-                cum[i + 1] = cum[i] + lp as f64;
-            }
+        for (i, lp) in self
+            .picked_log_probs(&hidden, &picks, &wanted)?
+            .into_iter()
+            .enumerate()
+        {
+            cum[i + 1] = cum[i] + lp as f64;
         }
         // Every row: its group, where it starts, its inputs and targets.
         let mut out: Vec<Vec<f64>> = Vec::with_capacity(groups.len());
@@ -328,33 +339,17 @@ impl Engine {
                 .iter()
                 .map(|v| self.encode(&format!("{prefix}{v}")))
                 .collect::<Result<Vec<_>, _>>()?;
-            let Some(first_row) = toks.first() else {
+            if toks.is_empty() {
                 out.push(Vec::new());
                 continue;
-            };
-            let mut shared = first_row
-                .iter()
-                .zip(&spine)
-                .take_while(|(a, b)| a == b)
-                .count();
-            for row in &toks {
-                shared = shared.min(row.iter().zip(&spine).take_while(|(a, b)| a == b).count());
             }
-            if let (Some(w), true) = (window, toks.len() > 1) {
-                let mut same_end = toks[0].len() - shared;
-                for row in &toks[1..] {
-                    let n = row[shared..]
-                        .iter()
-                        .rev()
-                        .zip(toks[0][shared..].iter().rev())
-                        .take_while(|(a, b)| a == b)
-                        .count();
-                    same_end = same_end.min(n);
-                }
-                let cut = same_end.saturating_sub(w);
-                for row in &mut toks {
-                    row.truncate(row.len() - cut);
-                }
+            let shared = toks
+                .iter()
+                .map(|row| row.iter().zip(&spine).take_while(|(a, b)| a == b).count())
+                .min()
+                .unwrap_or(0);
+            if let Some(w) = window {
+                cut_shared_tail(&mut toks, shared, w);
             }
             let before = if shared > 0 {
                 spine[shared - 1]

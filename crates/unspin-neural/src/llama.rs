@@ -273,6 +273,8 @@ impl Llama {
         let mask = (&mask, self.neg_inf.broadcast_as(mask.shape())?);
         let shape = (batch, self.n_kv_head, t, self.head_dim);
         for (i, layer) in self.layers.iter().enumerate() {
+            // One layer's copy at a time (not `KvCache::expand`, which copies every layer at
+            // once): the rows × keys of a call times 30 layers would be held together.
             let (ck, cv) = &shared.layers[i];
             let (ck, cv) = (
                 ck.broadcast_as(shape)?.contiguous()?,

@@ -1348,14 +1348,18 @@ impl<'p, C: Channel> Restorer<'p, C> {
         out: &mut Vec<WordProbe>,
     ) {
         let mut p_spun = vec![0f32; sent.len()];
-        // Longer replacements on the path count with their span's posterior (`known`); one-word
-        // choices get their local posterior.
+        // Longer replacements on the path count with their span's posterior (`known`), and so do
+        // words a rule restored: the rule left them no keep arc, so they have no local
+        // posterior. Other one-word choices get their local posterior.
         for (i, a) in &path.arcs {
-            if !a.keep && (a.len > 1 || a.words.len() > 1) {
+            if a.keep {
+                continue;
+            }
+            if a.len > 1 || a.words.len() > 1 {
                 let p_changed = known(*i).unwrap_or(1.0);
-                for p in &mut p_spun[*i..*i + a.len] {
-                    *p = p_changed;
-                }
+                p_spun[*i..*i + a.len].fill(p_changed);
+            } else if let Some(p) = known(*i) {
+                p_spun[*i] = p;
             }
         }
         for l in self.local_one_word(lm, lattice, pos, path) {
@@ -1371,14 +1375,6 @@ impl<'p, C: Channel> Restorer<'p, C> {
                     .map(|&(j, s)| 10f32.powf(s + lr + lattice[l.i][j].channel - max))
                     .sum::<f32>();
             p_spun[l.i] = 1.0 - 10f32.powf(keep - max) / z;
-        }
-        // A word a rule restored has no local alternatives left: its rule's share of odds.
-        for (i, a) in &path.arcs {
-            if !a.keep && a.len == 1 && a.words.len() == 1 {
-                if let Some(p) = known(*i) {
-                    p_spun[*i] = p;
-                }
-            }
         }
         self.fit_sentence(lm.lm, toks, sent, &p_spun, out);
     }
