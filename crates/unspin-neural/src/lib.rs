@@ -89,6 +89,30 @@ impl std::fmt::Debug for NeuralScorer {
     }
 }
 
+/// Sizes candle's thread pools to the CPUs this process may run on, unless the user has.
+///
+/// candle counts the machine's cores, not the process's CPU affinity or cgroup quota, so a
+/// scorer pinned to one core (`taskset -c 0`, a one-CPU container) ran two threads that took
+/// turns on it, the idle one spinning at a barrier: 1.3x the CPU time of one thread for the same
+/// scores. `available_parallelism` sees the affinity mask and the quota. candle reads
+/// `RAYON_NUM_THREADS` for its matrix products and, when `CANDLE_NUM_THREADS` is unset, for its
+/// other pool, each when first used, which is after this (the first `open`); rayon's own default
+/// is the same number, so other rayon users in the process see no change. Set once, before any
+/// model runs; `std::env` serialises this with every other `std::env` call.
+#[cfg(feature = "candle")]
+fn threads_as_allowed() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if set("RAYON_NUM_THREADS") || set("CANDLE_NUM_THREADS") {
+            return;
+        }
+        if let Ok(n) = std::thread::available_parallelism() {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+    });
+}
+
 impl NeuralScorer {
     /// Opens the GGUF at `path`; a missing or corrupt file is an error naming the path (never a
     /// silent fallback).
@@ -99,6 +123,7 @@ impl NeuralScorer {
     pub fn open(path: &Path) -> Result<NeuralScorer, NeuralError> {
         #[cfg(feature = "candle")]
         {
+            threads_as_allowed();
             Ok(NeuralScorer {
                 engine: engine::Engine::open(path)?,
             })
