@@ -39,7 +39,8 @@ pub(crate) struct Engine {
 }
 
 /// One variant's continuation in [`Engine::score_groups`]: which group and variant it scores,
-/// the position it starts at (its prefix of the sentence), and its inputs and targets.
+/// the position of its first input (the sentence's keys before it are its prefix), and its
+/// inputs and targets. Its first token is not among them when the sentence's own pass scored it.
 struct Row {
     group: usize,
     variant: usize,
@@ -317,23 +318,21 @@ impl Engine {
                 .map(|(prefix, vs)| self.score_variants(prefix, vs, window))
                 .collect();
         }
-        // The sentence's own pass: ln P of each token and the cache after all of them.
+        // The sentence's own pass: the cache after all its tokens, and the state at each
+        // position, which gives ln P of the sentence's own token there and of each row's first.
         let inputs = shifted(self.start, &spine);
         let (hidden, cache) = self.model.forward(&inputs, 1, None).map_err(run_err)?;
         let hidden = hidden.reshape((spine.len(), ())).map_err(run_err)?;
-        let picks: Vec<u32> = (0..spine.len() as u32).collect();
-        let wanted: Vec<(usize, u32)> = spine.iter().copied().enumerate().collect();
-        let mut cum = vec![0f64; spine.len() + 1];
-        for (i, lp) in self
-            .picked_log_probs(&hidden, &picks, &wanted)?
-            .into_iter()
-            .enumerate()
-        {
-            cum[i + 1] = cum[i] + lp as f64;
-        }
+        let mut picks: Vec<u32> = (0..spine.len() as u32).collect();
+        let mut wanted: Vec<(usize, u32)> = spine.iter().copied().enumerate().collect();
         // Every row: its group, where it starts, its inputs and targets.
         let mut out: Vec<Vec<f64>> = Vec::with_capacity(groups.len());
         let mut rows: Vec<Row> = Vec::new();
+        // (group, variant) of each row whose first token the sentence's pass scores, in the
+        // order of `wanted` after the sentence's own tokens.
+        let mut firsts: Vec<(usize, usize)> = Vec::new();
+        // Where each group's variants part from the sentence.
+        let mut parts: Vec<usize> = Vec::with_capacity(groups.len());
         for (g, (prefix, variants)) in groups.iter().enumerate() {
             let mut toks = variants
                 .iter()
@@ -341,6 +340,7 @@ impl Engine {
                 .collect::<Result<Vec<_>, _>>()?;
             if toks.is_empty() {
                 out.push(Vec::new());
+                parts.push(0);
                 continue;
             }
             let shared = toks
@@ -351,21 +351,50 @@ impl Engine {
             if let Some(w) = window {
                 cut_shared_tail(&mut toks, shared, w);
             }
-            let before = if shared > 0 {
-                spine[shared - 1]
-            } else {
-                self.start
-            };
-            out.push(vec![cum[shared]; toks.len()]);
             for (r, row) in toks.iter().enumerate() {
-                let targets = row[shared..].to_vec();
+                let mut targets = row[shared..].to_vec();
+                // The state before a row's first token is the sentence's at `shared` (the same
+                // tokens before it): read its ln P there instead of running that position again.
+                let (start, before) = if shared < spine.len() && !targets.is_empty() {
+                    picks.push(shared as u32);
+                    wanted.push((spine.len() + firsts.len(), targets[0]));
+                    firsts.push((g, r));
+                    let first = targets.remove(0);
+                    (shared + 1, first)
+                } else if shared > 0 {
+                    (shared, spine[shared - 1])
+                } else {
+                    (0, self.start)
+                };
                 rows.push(Row {
                     group: g,
                     variant: r,
-                    start: shared,
+                    start,
                     inputs: shifted(before, &targets),
                     targets,
                 });
+            }
+            out.push(vec![0.0; toks.len()]);
+            parts.push(shared);
+        }
+        let mut cum = vec![0f64; spine.len() + 1];
+        for (i, lp) in self
+            .picked_log_probs(&hidden, &picks, &wanted)?
+            .into_iter()
+            .enumerate()
+        {
+            match i.checked_sub(spine.len()) {
+                None => cum[i + 1] = cum[i] + lp as f64,
+                Some(f) => {
+                    let (g, r) = firsts[f];
+                    out[g][r] += lp as f64;
+                }
+            }
+        }
+        // Each variant starts from the sentence's ln P up to where its group's variants part.
+        for (g, &shared) in parts.iter().enumerate() {
+            for x in &mut out[g] {
+                *x += cum[shared];
             }
         }
         let lens: Vec<usize> = rows.iter().map(|r| r.targets.len()).collect();
