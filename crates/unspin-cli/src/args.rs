@@ -589,6 +589,11 @@ pub struct EvalDetectArgs {
     /// model's fixed prior) [default: the library's].
     #[arg(long, value_name = "LOGIT")]
     pub document_prior: Option<f32>,
+    /// Free words at which a paragraph's own evidence and its document's log-odds count alike
+    /// in its score (0: the paragraph model's own, as for the own score) [default: the
+    /// library's].
+    #[arg(long, value_name = "WORDS")]
+    pub document_words: Option<f32>,
     /// Free words at which a text's score weighs the document and short-text models alike (0:
     /// the document model alone) [default: the library's].
     #[arg(long, value_name = "WORDS")]

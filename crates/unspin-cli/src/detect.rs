@@ -330,6 +330,9 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     if let Some(x) = a.document_prior {
         opts.document_prior = x;
     }
+    if let Some(x) = a.document_words {
+        opts.document_words = x;
+    }
     if let Some(x) = a.short_words {
         opts.short_words = x;
     }

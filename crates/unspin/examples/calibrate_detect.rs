@@ -260,6 +260,11 @@ fn in_document_fp(examples: &[Example], opts: &DetectOptions, paragraph: &Model)
         let Some(doc_f) = &e.doc_f else { continue };
         let m = Model {
             prior: opts.text_logit(doc_f).clamp(-cap, cap),
+            half_words: if opts.document_words > 0.0 {
+                opts.document_words
+            } else {
+                paragraph.half_words
+            },
             ..paragraph.clone()
         };
         n += 1;

@@ -118,12 +118,19 @@ fn paragraphs_lean_on_their_document_and_own_scores_do_not() {
             phrases: false,
             ..Default::default()
         };
-        // A clean document pulls its paragraphs down, a spun one up.
+        // A clean document pulls its paragraphs down, a spun one up (toward its log-odds,
+        // clamped: evidence beyond the clamp is pulled back a little, within certainty).
         let clean = det.detect(doc);
-        assert!(clean.paragraphs.iter().all(|p| p.score <= p.own_score));
+        assert!(clean
+            .paragraphs
+            .iter()
+            .all(|p| p.score <= p.own_score.max(0.01)));
         let spun = det.detect(&spin(pack(), doc, &opts(i as u64)).text);
         assert!(spun.flagged);
-        assert!(spun.paragraphs.iter().all(|p| p.score >= p.own_score));
+        assert!(spun
+            .paragraphs
+            .iter()
+            .all(|p| p.score >= p.own_score.min(0.99)));
         // Partly spun: every other paragraph. Own scores tell the spun ones apart.
         let (text, n) = spin_every_other_paragraph(pack(), doc, opts);
         let d = det.detect(&text);
@@ -220,8 +227,9 @@ fn clean_learned_writing_is_rarely_flagged() {
     // Brown's learned genre (cj) is the register of papers; its technical collocations are
     // what a broadcast-news trigram calls misfits. Texts cj11–cj30, which calibration never
     // saw: session 10's models flagged 2 of the 20 documents and 32 of their 354 paragraphs
-    // (9.0 %); capping each model's clean flags at fitting time brought that to 0 and 19, and
-    // document-level rules counted once per document (session 12) to 0 and 11.
+    // (9.0 %); capping each model's clean flags at fitting time brought that to 0 and 19,
+    // document-level rules counted once per document (session 12) to 0 and 11, and paragraphs
+    // leaning on their document up to 40 free words (session 13) to 0 and 9.
     let Some(dir) = common::brown_dir() else {
         return;
     };
@@ -243,7 +251,36 @@ fn clean_learned_writing_is_rarely_flagged() {
     }
     assert_eq!(flagged, 0, "clean learned documents flagged");
     assert!(
-        flagged_paragraphs * 1000 <= paragraphs * 45,
+        flagged_paragraphs * 1000 <= paragraphs * 30,
         "{flagged_paragraphs} of {paragraphs} clean learned paragraphs flagged"
+    );
+}
+
+#[test]
+fn short_clean_paragraphs_lean_on_their_clean_document() {
+    // Fiction (ck, cn) is told in short paragraphs, lines of dialogue among them, where one or
+    // two restorable words look like a high spin rate. Texts 11–29 of each, which calibration
+    // never saw: with paragraphs shrunk toward their document only as far as toward the fixed
+    // prior (20 free words), 20 of their 1,607 paragraphs were flagged (1.2 %) in documents
+    // none of which was; up to 40 free words, 5.
+    let Some(dir) = common::brown_dir() else {
+        return;
+    };
+    let det = Detector::new(common::pack());
+    let (mut flagged, mut paragraphs, mut flagged_paragraphs) = (0, 0, 0);
+    for genre in ["ck", "cn"] {
+        let docs = unspin::eval::read_brown(&dir, genre).unwrap();
+        assert!(docs.len() >= 29, "{genre}: {} texts", docs.len());
+        for (_, d) in docs.iter().skip(10).take(20) {
+            let r = det.detect(d);
+            flagged += usize::from(r.flagged);
+            paragraphs += r.paragraphs.len();
+            flagged_paragraphs += r.paragraphs.iter().filter(|p| p.score >= 0.5).count();
+        }
+    }
+    assert_eq!(flagged, 0, "clean fiction documents flagged");
+    assert!(
+        flagged_paragraphs * 1000 <= paragraphs * 5,
+        "{flagged_paragraphs} of {paragraphs} clean fiction paragraphs flagged"
     );
 }
