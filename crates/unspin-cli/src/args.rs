@@ -674,6 +674,10 @@ pub struct TuningArgs {
     /// In precise mode, log10 channel of a proposed original two thesaurus steps away.
     #[arg(long, allow_negative_numbers = true)]
     pub precise_two_hop: Option<f32>,
+    /// In precise mode, share of the original/spun frequency gap discounted (the trigram
+    /// decoder's is --frequency-discount).
+    #[arg(long)]
+    pub precise_frequency_discount: Option<f32>,
     /// In precise mode, tokens scored past the last difference between a position's variants
     /// (0: the whole rest of the sentence).
     #[arg(long)]

@@ -351,6 +351,9 @@ impl crate::args::TuningArgs {
         if let Some(x) = self.precise_two_hop {
             o.precise_two_hop = x;
         }
+        if let Some(x) = self.precise_frequency_discount {
+            o.precise_frequency_discount = Some(x);
+        }
         if let Some(x) = self.precise_window {
             o.precise_window = x;
         }

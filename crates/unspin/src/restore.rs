@@ -264,6 +264,11 @@ pub struct RestoreOptions {
     /// In precise mode, after every position of a sentence was judged in the trigram path's
     /// context (one batch), judge once more those whose left neighbours (two arcs back) changed.
     pub precise_second_sweep: bool,
+    /// In precise mode, the share of the original/spun frequency gap discounted (the trigram
+    /// decoder's is `decode.frequency_discount`): how much of the sentence model's taste for
+    /// common words is taken for a spinner's taste for rare ones. Not applied to what a learned
+    /// profile proposes, which the decoder does not discount either. `None`: the decoder's.
+    pub precise_frequency_discount: Option<f32>,
 }
 
 impl Default for RestoreOptions {
@@ -286,6 +291,7 @@ impl Default for RestoreOptions {
             // Measured on Brown ca01 (BENCHMARKS.md): 6 tokens keep the whole sentences' figures
             // (same 0.138 vs 0.132, cross 0.020 vs 0.022, phrase 0.557 vs 0.558) at 1.8x less time.
             precise_window: 6,
+            precise_frequency_discount: None,
             // Measured on Brown ca01 (BENCHMARKS.md): phrase 0.5485 → 0.5525, same and cross
             // unchanged, for 1.17x the time of one sweep.
             precise_second_sweep: false,
@@ -921,12 +927,28 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let i = path.arcs[k].0;
         let first = &toks[sent[i].tok];
         let w = self.opts.precise_channel_weight;
+        let lm = self.pack.lm();
+        let spun: Vec<u32> = (0..path.arcs[k].1.len)
+            .map(|j| sent[i + j].pos.id.unwrap_or(NONE))
+            .collect();
+        // The decoder discounted `frequency_discount` of each same-length candidate's frequency
+        // gap; precise mode's own share replaces it.
+        let redisc = match self.opts.precise_frequency_discount {
+            Some(d) if !spun.contains(&NONE) && !self.channel.learned(&spun) => {
+                self.opts.decode.frequency_discount - d
+            }
+            _ => 0.0,
+        };
+        let spun_freq: f32 = spun.iter().map(|&s| lm.unigram(s)).sum();
         let scores: Vec<f32> = alts
             .iter()
             .zip(neural)
             .map(|(a, &ln)| {
                 let prior = if a.keep {
                     lk * a.len as f32
+                } else if redisc != 0.0 && a.words.len() == a.len {
+                    let gap = a.words.iter().map(|&o| lm.unigram(o)).sum::<f32>() - spun_freq;
+                    lr + a.channel + redisc * gap
                 } else {
                     lr + a.channel
                 };

@@ -322,3 +322,34 @@ fn precise_mode_asks_once_per_sentence_and_a_second_sweep_after_changes() {
         );
     }
 }
+
+#[test]
+fn precise_mode_can_discount_the_frequency_gap_its_own_way() {
+    let p = pack();
+    let text = "Activists describe it as the primary main case of its kind. Hello.";
+    let run = |d: Option<f32>| {
+        let opts = unspin::restore::RestoreOptions {
+            precise_frequency_discount: d,
+            ..Default::default()
+        };
+        let r = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), opts);
+        r.restore_precise(text, &mut RecordsGroups::default())
+            .unwrap()
+    };
+    let default = run(None);
+    // The decoder's own share changes nothing.
+    let same = run(Some(
+        unspin::decode::DecodeOptions::default().frequency_discount,
+    ));
+    assert_eq!(same.spans, default.spans);
+    // Another share moves the alternatives' odds where candidates differ in frequency.
+    let none = run(Some(0.0));
+    let confidences =
+        |r: &unspin::Restoration| -> Vec<f32> { r.spans.iter().map(|s| s.confidence).collect() };
+    assert_ne!(
+        confidences(&none),
+        confidences(&default),
+        "{:?}",
+        none.spans
+    );
+}
