@@ -222,6 +222,24 @@ fn paragraphs_pasted_alone_are_judged_as_short_texts() {
     );
 }
 
+/// Clean documents flagged, paragraphs, and clean paragraphs flagged among texts 11 to 10 + `n`
+/// of each Brown genre (which calibration never saw; each genre must have them all).
+fn held_out_flags(dir: &std::path::Path, genres: &[&str], n: usize) -> (usize, usize, usize) {
+    let det = Detector::new(common::pack());
+    let (mut flagged, mut paragraphs, mut flagged_paragraphs) = (0, 0, 0);
+    for genre in genres {
+        let docs = unspin::eval::read_brown(dir, genre).unwrap();
+        assert!(docs.len() >= 10 + n, "{genre}: {} texts", docs.len());
+        for (_, d) in docs.iter().skip(10).take(n) {
+            let r = det.detect(d);
+            flagged += usize::from(r.flagged);
+            paragraphs += r.paragraphs.len();
+            flagged_paragraphs += r.paragraphs.iter().filter(|p| p.score >= 0.5).count();
+        }
+    }
+    (flagged, paragraphs, flagged_paragraphs)
+}
+
 #[test]
 fn clean_learned_writing_is_rarely_flagged() {
     // Brown's learned genre (cj) is the register of papers; its technical collocations are
@@ -233,22 +251,7 @@ fn clean_learned_writing_is_rarely_flagged() {
     let Some(dir) = common::brown_dir() else {
         return;
     };
-    let docs: Vec<String> = unspin::eval::read_brown(&dir, "cj")
-        .unwrap()
-        .into_iter()
-        .skip(10)
-        .take(20)
-        .map(|(_, t)| t)
-        .collect();
-    assert_eq!(docs.len(), 20);
-    let det = Detector::new(common::pack());
-    let (mut flagged, mut paragraphs, mut flagged_paragraphs) = (0, 0, 0);
-    for d in &docs {
-        let r = det.detect(d);
-        flagged += usize::from(r.flagged);
-        paragraphs += r.paragraphs.len();
-        flagged_paragraphs += r.paragraphs.iter().filter(|p| p.score >= 0.5).count();
-    }
+    let (flagged, paragraphs, flagged_paragraphs) = held_out_flags(&dir, &["cj"], 20);
     assert_eq!(flagged, 0, "clean learned documents flagged");
     assert!(
         flagged_paragraphs * 1000 <= paragraphs * 30,
@@ -266,18 +269,7 @@ fn short_clean_paragraphs_lean_on_their_clean_document() {
     let Some(dir) = common::brown_dir() else {
         return;
     };
-    let det = Detector::new(common::pack());
-    let (mut flagged, mut paragraphs, mut flagged_paragraphs) = (0, 0, 0);
-    for genre in ["ck", "cn"] {
-        let docs = unspin::eval::read_brown(&dir, genre).unwrap();
-        assert!(docs.len() >= 29, "{genre}: {} texts", docs.len());
-        for (_, d) in docs.iter().skip(10).take(20) {
-            let r = det.detect(d);
-            flagged += usize::from(r.flagged);
-            paragraphs += r.paragraphs.len();
-            flagged_paragraphs += r.paragraphs.iter().filter(|p| p.score >= 0.5).count();
-        }
-    }
+    let (flagged, paragraphs, flagged_paragraphs) = held_out_flags(&dir, &["ck", "cn"], 19);
     assert_eq!(flagged, 0, "clean fiction documents flagged");
     assert!(
         flagged_paragraphs * 1000 <= paragraphs * 5,
