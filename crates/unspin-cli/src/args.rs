@@ -686,6 +686,10 @@ pub struct TuningArgs {
     /// changed, in the sentence as it then reads (about 1.2x the time).
     #[arg(long)]
     pub precise_second_sweep: bool,
+    /// In precise mode, judge once more two neighbouring words read one by one where the
+    /// lattice also replaces them together (about 1.4x the time).
+    #[arg(long)]
+    pub precise_pairs: bool,
     /// Spin rate EM starts from.
     #[arg(long)]
     pub initial_rate: Option<f32>,

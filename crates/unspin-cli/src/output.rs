@@ -360,6 +360,9 @@ impl crate::args::TuningArgs {
         if self.precise_second_sweep {
             o.precise_second_sweep = true;
         }
+        if self.precise_pairs {
+            o.precise_pairs = true;
+        }
         if let Some(x) = self.rate_gain {
             o.rate_calibration.0 = x;
         }

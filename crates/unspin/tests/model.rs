@@ -353,3 +353,58 @@ fn precise_mode_can_discount_the_frequency_gap_its_own_way() {
         none.spans
     );
 }
+
+/// A stand-in sentence model that likes one phrase and dislikes everything else.
+struct LikesPhrase(&'static str);
+
+impl unspin::restore::SentenceScorer for LikesPhrase {
+    fn score_variants(&mut self, prefix: &str, variants: &[&str]) -> Result<Vec<f32>, String> {
+        Ok(variants
+            .iter()
+            .map(|v| {
+                if format!("{prefix}{v}").contains(self.0) {
+                    0.0
+                } else {
+                    -60.0
+                }
+            })
+            .collect())
+    }
+
+    fn name(&self) -> &str {
+        "likes-phrase"
+    }
+}
+
+#[test]
+fn precise_pairs_reach_what_two_words_replaced_together_say() {
+    // "granted momentary" has a pair arc ("given temporary"), but neither word alone has
+    // "given" among its alternatives: only judging the pair can reach it.
+    let p = pack();
+    let text = "Six Russian troopers have been granted momentary visas as they apply for asylum.";
+    let with = |pairs: bool| {
+        let opts = unspin::restore::RestoreOptions {
+            precise_pairs: pairs,
+            ..Default::default()
+        };
+        let r = Restorer::with_channel(&p, unspin::decode::GenericChannel::default(), opts);
+        r.restore_precise(text, &mut LikesPhrase("given temporary visas"))
+            .unwrap()
+    };
+    let without = with(false);
+    assert!(!without.text.contains("given"), "{}", without.text);
+    let paired = with(true);
+    assert!(
+        paired.text.contains("been given temporary visas"),
+        "{}",
+        paired.text
+    );
+    // One span covers both words, with a probability as its confidence.
+    let span = paired
+        .spans
+        .iter()
+        .find(|s| s.restored == "given temporary")
+        .expect("a span for the pair");
+    assert_eq!(span.spun, "granted momentary");
+    assert!((0.0..=1.0).contains(&span.confidence), "{span:?}");
+}
