@@ -814,38 +814,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
                 .iter()
                 .map(|&q| self.precise_group(text, toks, sent, path, asked[q].0, &asked[q].1))
                 .collect();
-            let sentence = self.render_sentence(
-                text,
-                toks,
-                sent,
-                &path.arcs,
-                0,
-                usize::MAX,
-                &path.arcs[0].1,
-                true,
-            );
-            let groups: Vec<(&str, Vec<&str>)> = rendered
-                .iter()
-                .map(|(prefix, variants)| {
-                    (
-                        prefix.as_str(),
-                        variants.iter().map(String::as_str).collect(),
-                    )
-                })
-                .collect();
-            let scored = scorer
-                .score_groups(&sentence, &groups, self.opts.precise_window)
-                .map_err(ScorerError)?;
-            if scored.len() != sweep.len()
-                || scored
-                    .iter()
-                    .zip(&sweep)
-                    .any(|(s, &q)| s.len() != asked[q].1.len())
-            {
-                return Err(ScorerError(
-                    "the sentence model scored a different number of variants".into(),
-                ));
-            }
+            let scored = self.score_rendered(scorer, text, toks, sent, path, &rendered)?;
             for (&q, neural) in sweep.iter().zip(&scored) {
                 let (k, alts) = &asked[q];
                 let (best, judgement) =
@@ -966,6 +935,29 @@ impl<'p, C: Channel> Restorer<'p, C> {
             .iter()
             .map(|(k, merged, alts, _)| self.precise_group(text, toks, sent, merged, *k, alts))
             .collect();
+        let scored = self.score_rendered(scorer, text, toks, sent, path, &rendered)?;
+        for ((k, merged, alts, first_pair), neural) in pairs.iter().zip(&scored) {
+            let (best, judgement) =
+                self.precise_judgement(text, toks, sent, merged, *k, alts, neural, lr, lk);
+            if best >= *first_pair {
+                won.insert(*k, (alts[best].clone(), judgement));
+            }
+        }
+        Ok(won)
+    }
+
+    /// The sentence model's scores of precise mode's groups (prefix and variants, as
+    /// `precise_group` renders them) in the sentence as `path` reads it: one call to the
+    /// scorer, which must answer every variant.
+    fn score_rendered(
+        &self,
+        scorer: &mut dyn SentenceScorer,
+        text: &str,
+        toks: &[Token],
+        sent: &[WordTok],
+        path: &Path,
+        rendered: &[(String, Vec<String>)],
+    ) -> Result<Vec<Vec<f32>>, ScorerError> {
         let sentence = self.render_sentence(
             text,
             toks,
@@ -988,24 +980,17 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let scored = scorer
             .score_groups(&sentence, &groups, self.opts.precise_window)
             .map_err(ScorerError)?;
-        if scored.len() != pairs.len()
+        if scored.len() != rendered.len()
             || scored
                 .iter()
-                .zip(&pairs)
-                .any(|(s, (_, _, alts, _))| s.len() != alts.len())
+                .zip(rendered)
+                .any(|(s, (_, variants))| s.len() != variants.len())
         {
             return Err(ScorerError(
                 "the sentence model scored a different number of variants".into(),
             ));
         }
-        for ((k, merged, alts, first_pair), neural) in pairs.iter().zip(&scored) {
-            let (best, judgement) =
-                self.precise_judgement(text, toks, sent, merged, *k, alts, neural, lr, lk);
-            if best >= *first_pair {
-                won.insert(*k, (alts[best].clone(), judgement));
-            }
-        }
-        Ok(won)
+        Ok(scored)
     }
 
     /// Puts the pair arcs that won (by the index of their first arc) into the path in place of
