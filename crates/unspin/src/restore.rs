@@ -770,17 +770,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let mut asked: Vec<(usize, Vec<Arc>)> = Vec::new();
         for k in 0..path.arcs.len() {
             let (i, current) = &path.arcs[k];
-            let keep = Arc {
-                len: current.len,
-                words: Words::from_slice(
-                    &(0..current.len)
-                        .map(|j| sent[i + j].pos.id.unwrap_or(NONE))
-                        .collect::<Vec<_>>(),
-                ),
-                channel: 0.0,
-                keep: true,
-            };
-            let mut alts: Vec<Arc> = vec![keep];
+            let mut alts: Vec<Arc> = vec![keep_arc(sent, *i, current.len)];
             alts.extend(
                 lattice[*i]
                     .iter()
@@ -871,13 +861,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             if joint.is_empty() {
                 continue;
             }
-            let ids = |w: usize| sent[w].pos.id.unwrap_or(NONE);
-            let keep = Arc {
-                len: 2,
-                words: Words::from_slice(&[ids(*i), ids(*j)]),
-                channel: 0.0,
-                keep: true,
-            };
+            let keep = keep_arc(sent, *i, 2);
             let mut alts = vec![keep.clone()];
             let read = if a.keep && b.keep {
                 keep
@@ -1085,13 +1069,12 @@ impl<'p, C: Channel> Restorer<'p, C> {
         let first = &toks[sent[i].tok];
         let w = self.opts.precise_channel_weight;
         let lm = self.pack.lm();
-        let spun: Vec<u32> = (0..path.arcs[k].1.len)
-            .map(|j| sent[i + j].pos.id.unwrap_or(NONE))
-            .collect();
+        // alts[0] keeps the spun words.
+        let spun = &alts[0].words;
         // The decoder discounted `frequency_discount` of each same-length candidate's frequency
         // gap; precise mode's own share replaces it.
         let redisc = match self.opts.precise_frequency_discount {
-            Some(d) if !spun.contains(&NONE) && !self.channel.learned(&spun) => {
+            Some(d) if !spun.contains(&NONE) && !self.channel.learned(spun) => {
                 self.opts.decode.frequency_discount - d
             }
             _ => 0.0,
@@ -1471,15 +1454,7 @@ impl<'p, C: Channel> Restorer<'p, C> {
             };
             if arc.keep && chosen.len > 1 {
                 // Keeping a multi-word span: score all its words kept.
-                let ids: Vec<u32> = (0..chosen.len)
-                    .map(|j| sent[*i + j].pos.id.unwrap_or(NONE))
-                    .collect();
-                let keep = Arc {
-                    len: chosen.len,
-                    words: Words::from_slice(&ids),
-                    channel: 0.0,
-                    keep: true,
-                };
+                let keep = keep_arc(sent, *i, chosen.len);
                 cands.push((score(&keep) + lk * (chosen.len as f32 - 1.0), t, true));
             } else {
                 cands.push((s, t, arc.keep));
@@ -1726,6 +1701,20 @@ fn vowel_sound(word: &str) -> bool {
         return false;
     }
     w.starts_with(['a', 'e', 'i', 'o', 'u'])
+}
+
+/// The arc that keeps words `i..i + len` of a sentence as they are.
+fn keep_arc(sent: &[WordTok], i: usize, len: usize) -> Arc {
+    let ids: Vec<u32> = sent[i..i + len]
+        .iter()
+        .map(|w| w.pos.id.unwrap_or(NONE))
+        .collect();
+    Arc {
+        len,
+        words: Words::from_slice(&ids),
+        channel: 0.0,
+        keep: true,
+    }
 }
 
 /// When a restored span follows "a" or "an" and starts with the other kind of sound, the article
