@@ -428,7 +428,12 @@ pub fn open_neural(args: &crate::args::PreciseArgs) -> Result<Option<Neural>> {
         .neural_model
         .clone()
         .unwrap_or_else(Neural::default_path);
-    match Neural::open(&path) {
+    let products = if args.neural_exact {
+        unspin_neural::Products::Exact
+    } else {
+        unspin_neural::Products::Fast
+    };
+    match Neural::open_with(&path, products) {
         Ok(s) => Ok(Some(s)),
         Err(unspin_neural::NeuralError::NotBuilt) => anyhow::bail!(
             "--precise: this unspin was built without precise mode; rebuild with `cargo build --release --features precise` and fetch the model with scripts/fetch-neural.sh"

@@ -262,24 +262,33 @@ fn precise_mode_restores_with_the_sentence_model() {
         return;
     };
     let p = root().join("examples/spun-news.txt");
-    let o = unspin(
-        &[
+    // 8-bit products (the default where the CPU has AVX-512 VNNI) and f32 ones.
+    for extra in [None, Some("--neural-exact")] {
+        let mut args = vec![
             "restore",
             "--precise",
             "--json",
             "--neural-model",
             model.to_str().unwrap(),
             p.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["scorer"], "smollm2-135m");
-    let text = v["text"].as_str().unwrap();
-    assert!(text.contains("temporary visas"), "{text}");
-    // The trigram's false change ("main event") is one the sentence model does not make.
-    assert!(text.contains("main case"), "{text}");
+        ];
+        args.extend(extra);
+        let o = unspin(&args, b"");
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["scorer"], "smollm2-135m");
+        let text = v["text"].as_str().unwrap();
+        assert!(text.contains("temporary visas"), "{extra:?}: {text}");
+        // The trigram's false change ("main event") is one the sentence model does not make.
+        assert!(text.contains("main case"), "{extra:?}: {text}");
+    }
+}
+
+#[test]
+fn neural_exact_needs_precise() {
+    let o = unspin(&["restore", "--neural-exact"], b"They fled the warfare.");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--precise"), "{}", stderr(&o));
 }
 
 /// Brown press texts, from the sources scripts/test.sh fetches (required there).

@@ -15,7 +15,7 @@ use candle_core::{Device, Tensor};
 
 use crate::llama::{KvCache, Llama};
 use crate::tokenizer::GgufTokenizer;
-use crate::NeuralError;
+use crate::{NeuralError, Products};
 
 /// Positions of one row fed per forward call.
 const WINDOW: usize = 256;
@@ -92,7 +92,7 @@ fn run_err(e: candle_core::Error) -> NeuralError {
 }
 
 impl Engine {
-    pub(crate) fn open(path: &Path) -> Result<Engine, NeuralError> {
+    pub(crate) fn open(path: &Path, products: Products) -> Result<Engine, NeuralError> {
         let bad = |message: String| NeuralError::Model {
             path: path.to_path_buf(),
             message,
@@ -107,7 +107,8 @@ impl Engine {
         let start = tokenizer
             .token_id("<|endoftext|>")
             .ok_or_else(|| bad("no `<|endoftext|>` token".into()))?;
-        let model = Llama::load(&ct, &mut reader, &Device::Cpu).map_err(|e| bad(e.to_string()))?;
+        let model = Llama::load(&ct, &mut reader, &Device::Cpu, products)
+            .map_err(|e| bad(e.to_string()))?;
         let rows = model.vocab_size().map_err(|e| bad(e.to_string()))?;
         if rows != tokenizer.vocab_size() {
             return Err(bad(format!(

@@ -11,20 +11,86 @@
 
 use std::io::{Read, Seek};
 
+use std::cell::OnceCell;
+
 use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::QMatMul;
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 
+use crate::int8::{Int8Matrix, Rows};
+use crate::Products;
+
 struct Layer {
     attn_norm: Tensor,
-    wq: QMatMul,
-    wk: QMatMul,
-    wv: QMatMul,
-    wo: QMatMul,
+    wq: Linear,
+    wk: Linear,
+    wv: Linear,
+    wo: Linear,
     ffn_norm: Tensor,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// A linear layer's weights `(out, in)`: f32, multiplied through candle's gemm, or 8-bit
+/// ([`Int8Matrix`]).
+enum Linear {
+    F32(QMatMul),
+    Int8(Int8Matrix),
+}
+
+/// The input of one or more linear layers `(…, in)`, quantized once, when an 8-bit layer first
+/// reads it.
+struct Input<'a> {
+    x: &'a Tensor,
+    rows: OnceCell<Rows>,
+}
+
+impl<'a> Input<'a> {
+    fn new(x: &'a Tensor) -> Input<'a> {
+        Input {
+            x,
+            rows: OnceCell::new(),
+        }
+    }
+
+    fn rows(&self) -> Result<&Rows> {
+        if let Some(rows) = self.rows.get() {
+            return Ok(rows);
+        }
+        let k = self.x.dim(D::Minus1)?;
+        let rows = Rows::new(&self.x.flatten_all()?.to_vec1::<f32>()?, k);
+        Ok(self.rows.get_or_init(|| rows))
+    }
+}
+
+impl Linear {
+    /// `w` as `products` asks, where the CPU and the shape allow 8 bits.
+    fn new(w: Tensor, products: Products) -> Result<Linear> {
+        if products == Products::Fast && crate::int8::supported() {
+            let (n, k) = w.dims2()?;
+            if let Some(q) = Int8Matrix::new(&w.flatten_all()?.to_vec1::<f32>()?, n, k) {
+                return Ok(Linear::Int8(q));
+            }
+        }
+        Ok(Linear::F32(QMatMul::Tensor(w)))
+    }
+
+    fn forward(&self, input: &Input) -> Result<Tensor> {
+        match self {
+            Linear::F32(w) => w.forward(input.x),
+            Linear::Int8(w) => {
+                let rows = input.rows()?;
+                let mut dims = input.x.dims().to_vec();
+                if let Some(last) = dims.last_mut() {
+                    *last = w.rows();
+                }
+                let mut out = vec![0f32; rows.len() * w.rows()];
+                w.matmul(rows, &mut out);
+                Tensor::from_vec(out, dims, input.x.device())
+            }
+        }
+    }
 }
 
 /// The keys and values of the positions seen so far, per layer: `(batch, kv_heads, len,
@@ -65,7 +131,7 @@ pub(crate) struct Llama {
     embedding: Tensor,
     layers: Vec<Layer>,
     norm: Tensor,
-    output: QMatMul,
+    output: Linear,
     eps: f32,
     n_head: usize,
     n_kv_head: usize,
@@ -86,11 +152,13 @@ fn meta_u32(ct: &Content, key: &str) -> Result<usize> {
 }
 
 impl Llama {
-    /// Loads the weights of a llama-architecture GGUF, dequantized to f32 one tensor at a time.
+    /// Loads the weights of a llama-architecture GGUF, dequantized to f32 one tensor at a time,
+    /// and those of the linear layers then quantized to 8 bits if `products` asks for it.
     pub(crate) fn load<R: Read + Seek>(
         ct: &Content,
         reader: &mut R,
         device: &Device,
+        products: Products,
     ) -> Result<Llama> {
         match ct.metadata.get("general.architecture") {
             Some(Value::String(a)) if a == "llama" => {}
@@ -126,15 +194,15 @@ impl Llama {
         let mut tensor = |name: &str| ct.tensor(reader, name, device);
         // f32 matrices multiply through gemm; `QMatMul::Tensor` is what candle itself builds
         // under `CANDLE_DEQUANTIZE_ALL=1`.
-        let matmul = |q: candle_core::quantized::QTensor| -> Result<QMatMul> {
-            Ok(QMatMul::Tensor(q.dequantize(device)?))
+        let matmul = |q: candle_core::quantized::QTensor| -> Result<Linear> {
+            Linear::new(q.dequantize(device)?, products)
         };
         let embedding = tensor("token_embd.weight")?.dequantize(device)?;
         let output = if ct.tensor_infos.contains_key("output.weight") {
             matmul(tensor("output.weight")?)?
         } else {
-            // Tied to the embedding (SmolLM2): share the f32 copy.
-            QMatMul::Tensor(embedding.clone())
+            // Tied to the embedding (SmolLM2): the f32 copy, or an 8-bit one beside it.
+            Linear::new(embedding.clone(), products)?
         };
         let norm = tensor("output_norm.weight")?.dequantize(device)?;
         let mut layers = Vec::with_capacity(n_layer);
@@ -180,6 +248,11 @@ impl Llama {
         })
     }
 
+    /// Query heads per key head.
+    fn rep(&self) -> usize {
+        self.n_head / self.n_kv_head
+    }
+
     /// Most positions a row may span (`<|endoftext|>` included).
     pub(crate) fn max_len(&self) -> usize {
         self.max_len
@@ -204,7 +277,7 @@ impl Llama {
         let mut x = self.embed(tokens, batch, pos)?;
         let mask = if len > 1 {
             let mask = candle_transformers::utils::build_causal_mask(len, pos, &self.device)?;
-            Some(mask.broadcast_as((batch, self.n_head, len, pos + len))?)
+            Some(mask.broadcast_as((batch, self.n_kv_head, self.rep(), len, pos + len))?)
         } else {
             None
         };
@@ -268,8 +341,8 @@ impl Llama {
                 })
             })
             .collect();
-        let mask = Tensor::from_slice(&mask, (batch, 1, len, t + len), &self.device)?
-            .broadcast_as((batch, self.n_head, len, t + len))?;
+        let mask = Tensor::from_slice(&mask, (batch, 1, 1, len, t + len), &self.device)?
+            .broadcast_as((batch, self.n_kv_head, self.rep(), len, t + len))?;
         let mask = (&mask, self.neg_inf.broadcast_as(mask.shape())?);
         let shape = (batch, self.n_kv_head, t, self.head_dim);
         for (i, layer) in self.layers.iter().enumerate() {
@@ -306,8 +379,9 @@ impl Llama {
 
     /// One transformer block over `x` `(batch, len, embd)` at the rotary angles `cos`/`sin`,
     /// attending to the keys and values `past` (each `(batch, kv_heads, t, head_dim)`) before its
-    /// own, under `mask` (1 = hidden, with `-inf` of its shape). Returns the block's output and
-    /// the keys and values of `past` and `x` together.
+    /// own, under `mask` (1 = hidden; `(batch, kv_heads, query heads per kv head, len, keys)`,
+    /// with `-inf` of its shape). Returns the block's output and the keys and values of `past`
+    /// and `x` together.
     fn block(
         &self,
         layer: &Layer,
@@ -319,7 +393,8 @@ impl Llama {
     ) -> Result<(Tensor, Tensor, Tensor)> {
         let (batch, len, _) = x.dims3()?;
         let h = candle_nn::ops::rms_norm(x, &layer.attn_norm, self.eps)?;
-        let heads = |w: &QMatMul, n: usize| -> Result<Tensor> {
+        let h = Input::new(&h);
+        let heads = |w: &Linear, n: usize| -> Result<Tensor> {
             w.forward(&h)?
                 .reshape((batch, len, n, self.head_dim))?
                 .transpose(1, 2)?
@@ -332,37 +407,85 @@ impl Llama {
             Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
             None => (k, v),
         };
-        let rep = self.n_head / self.n_kv_head;
-        let kr = candle_transformers::utils::repeat_kv(k.clone(), rep)?;
-        let vr = candle_transformers::utils::repeat_kv(v.clone(), rep)?;
-        let att = (q.matmul(&kr.t()?)? / (self.head_dim as f64).sqrt())?;
+        // Grouped-query attention without copying keys and values per query head: the `rep`
+        // query heads that share a key head are stacked as `rep × len` rows against it (head
+        // `h` reads key head `h / rep`, as candle's `repeat_kv` lays them out).
+        let (rep, t) = (self.rep(), k.dim(2)?);
+        let q = q.reshape((batch, self.n_kv_head, rep * len, self.head_dim))?;
+        let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
         let att = match mask {
-            Some((m, neg_inf)) => m.where_cond(neg_inf, &att)?,
+            Some((m, neg_inf)) => {
+                m.where_cond(neg_inf, &att.reshape((batch, self.n_kv_head, rep, len, t))?)?
+            }
             None => att,
         };
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&vr.contiguous()?)?.transpose(1, 2)?.reshape((
+        let att = candle_nn::ops::softmax_last_dim(&att)?.reshape((
             batch,
-            len,
-            self.n_head * self.head_dim,
+            self.n_kv_head,
+            rep * len,
+            t,
         ))?;
-        let x1 = (layer.wo.forward(&y)? + x)?;
+        let y = att
+            .matmul(&v)?
+            .reshape((batch, self.n_head, len, self.head_dim))?
+            .transpose(1, 2)?
+            .reshape((batch, len, self.n_head * self.head_dim))?;
+        let x1 = (layer.wo.forward(&Input::new(&y))? + x)?;
         let h = candle_nn::ops::rms_norm(&x1, &layer.ffn_norm, self.eps)?;
-        let gated = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
-        Ok(((layer.down.forward(&gated)? + &x1)?, k, v))
+        Ok(((self.mlp(layer, &h)? + &x1)?, k, v))
     }
 
     /// ln softmax(logits) over the whole vocabulary for one hidden state `(embd,)`.
     pub(crate) fn log_softmax(&self, hidden: &Tensor) -> Result<Vec<f32>> {
-        let logits = self.output.forward(&hidden.unsqueeze(0)?.contiguous()?)?;
+        let hidden = hidden.unsqueeze(0)?.contiguous()?;
+        let logits = self.output.forward(&Input::new(&hidden))?;
         candle_nn::ops::log_softmax(&logits, D::Minus1)?
             .flatten_all()?
             .to_vec1()
     }
 
+    /// The gated MLP `down(silu(gate(h)) · up(h))`; with 8-bit layers, computed on plain vectors
+    /// (the gated unit quantized for `down` straight away).
+    fn mlp(&self, layer: &Layer, h: &Tensor) -> Result<Tensor> {
+        let input = Input::new(h);
+        if let (Linear::Int8(gate), Linear::Int8(up), Linear::Int8(down)) =
+            (&layer.gate, &layer.up, &layer.down)
+        {
+            let rows = input.rows()?;
+            let mut g = vec![0f32; rows.len() * gate.rows()];
+            let mut u = vec![0f32; rows.len() * up.rows()];
+            gate.matmul(rows, &mut g);
+            up.matmul(rows, &mut u);
+            crate::int8::silu_times(&mut g, &u);
+            let mut out = vec![0f32; rows.len() * down.rows()];
+            down.matmul(&Rows::new(&g, gate.rows()), &mut out);
+            let mut dims = h.dims().to_vec();
+            if let Some(last) = dims.last_mut() {
+                *last = down.rows();
+            }
+            return Tensor::from_vec(out, dims, h.device());
+        }
+        let gated =
+            (candle_nn::ops::silu(&layer.gate.forward(&input)?)? * layer.up.forward(&input)?)?;
+        layer.down.forward(&Input::new(&gated))
+    }
+
     /// ln softmax(logits)[target] for hidden states `(n, embd)` and one target each.
     pub(crate) fn log_probs(&self, hidden: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
-        let logits = self.output.forward(&hidden.contiguous()?)?;
+        let hidden = hidden.contiguous()?;
+        if let Linear::Int8(output) = &self.output {
+            let input = Input::new(&hidden);
+            let rows = input.rows()?;
+            let vocab = output.rows();
+            let mut logits = vec![0f32; rows.len() * vocab];
+            output.matmul(rows, &mut logits);
+            return Ok(logits
+                .chunks_exact(vocab)
+                .zip(targets)
+                .map(|(row, &t)| row[t as usize] - crate::int8::ln_sum_exp(row))
+                .collect());
+        }
+        let logits = self.output.forward(&Input::new(&hidden))?;
         let lsm = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         let idx = Tensor::from_slice(targets, (targets.len(), 1), &self.device)?;
         lsm.gather(&idx, 1)?.flatten_all()?.to_vec1()

@@ -2,12 +2,18 @@
 //!
 //! The model file comes from `scripts/fetch-neural.sh`. When it is absent the model tests print a
 //! note and pass, unless `UNSPIN_REQUIRE_NEURAL=1`, when they fail.
+//!
+//! The tests of how sentences are cut, batched and cached compare scores to 1e-3 and run with
+//! f32 products ([`Products::Exact`]): with 8-bit ones, any change in the order of a sum may move
+//! an input across a rounding step, so the same sentence scored two ways differs by a fraction
+//! of a nat. The tests of what the model prefers run with both, and
+//! `fast_products_stay_close_to_exact_ones` bounds the difference.
 #![cfg(feature = "candle")]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use unspin_neural::{NeuralError, NeuralScorer};
+use unspin_neural::{NeuralError, NeuralScorer, Products};
 
 const SENTENCE: &str = "Six Russian soldiers who fled the war in Ukraine have been granted \
 temporary visas as they apply for political asylum in France, in what human rights activists \
@@ -42,14 +48,28 @@ fn model_path() -> Option<PathBuf> {
     None
 }
 
-/// One scorer shared by the tests (loading takes a moment).
-fn scorer() -> Option<MutexGuard<'static, NeuralScorer>> {
-    static SCORER: OnceLock<Mutex<NeuralScorer>> = OnceLock::new();
+/// One scorer per kind of products shared by the tests (loading takes a moment).
+fn scorer_with(products: Products) -> Option<MutexGuard<'static, NeuralScorer>> {
+    static EXACT: OnceLock<Mutex<NeuralScorer>> = OnceLock::new();
+    static FAST: OnceLock<Mutex<NeuralScorer>> = OnceLock::new();
     let path = model_path()?;
-    let m = SCORER
-        .get_or_init(|| Mutex::new(NeuralScorer::open(&path).unwrap_or_else(|e| panic!("{e}"))));
+    let cell = match products {
+        Products::Exact => &EXACT,
+        _ => &FAST,
+    };
+    let m = cell.get_or_init(|| {
+        Mutex::new(NeuralScorer::open_with(&path, products).unwrap_or_else(|e| panic!("{e}")))
+    });
     Some(m.lock().unwrap_or_else(|p| p.into_inner()))
 }
+
+/// The f32 scorer, for the tests that compare scores of one sentence computed two ways.
+fn scorer() -> Option<MutexGuard<'static, NeuralScorer>> {
+    scorer_with(Products::Exact)
+}
+
+/// Both kinds of products, for the tests of what the model prefers.
+const BOTH: [Products; 2] = [Products::Exact, Products::Fast];
 
 /// Replaces the whole word `from` (exactly once) in `text`.
 fn replace_word(text: &str, from: &str, to: &str) -> String {
@@ -197,37 +217,91 @@ const LLAMA_CPP_IDS: [(&str, &[u32]); 11] = [
 
 #[test]
 fn original_phrase_beats_spun_phrase() {
-    let Some(mut s) = scorer() else { return };
-    let original = "the first major case of a group of deserters";
-    let spun = "the primary main case of a gaggle of deserters";
-    let scores = s.score(&[original, spun]).unwrap();
-    eprintln!("{original:?}: {:.3}\n{spun:?}: {:.3}", scores[0], scores[1]);
-    assert!(scores.iter().all(|x| x.is_finite() && *x < 0.0));
-    assert!(scores[0] > scores[1], "{scores:?}");
+    for products in BOTH {
+        let Some(mut s) = scorer_with(products) else {
+            return;
+        };
+        let original = "the first major case of a group of deserters";
+        let spun = "the primary main case of a gaggle of deserters";
+        let scores = s.score(&[original, spun]).unwrap();
+        eprintln!(
+            "{products:?} {original:?}: {:.3}\n{spun:?}: {:.3}",
+            scores[0], scores[1]
+        );
+        assert!(scores.iter().all(|x| x.is_finite() && *x < 0.0));
+        assert!(scores[0] > scores[1], "{products:?}: {scores:?}");
+    }
 }
 
 #[test]
 fn original_sentence_beats_each_single_substitution() {
-    let Some(mut s) = scorer() else { return };
+    for products in BOTH {
+        let Some(mut s) = scorer_with(products) else {
+            return;
+        };
+        let refs = with_each_substitution();
+        let scores = s
+            .score(&refs.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
+        eprintln!("{products:?} original: {:.3}", scores[0]);
+        for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
+            eprintln!(
+                "{original} -> {spun}: {score:.3} ({:+.3})",
+                score - scores[0]
+            );
+        }
+        for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
+            assert!(
+                scores[0] > *score,
+                "{products:?} {original} -> {spun}: {score} >= {}",
+                scores[0]
+            );
+        }
+    }
+}
+
+/// [`SENTENCE`], then [`SENTENCE`] with each of [`SUBSTITUTIONS`] made alone.
+fn with_each_substitution() -> Vec<String> {
     let mut sentences = vec![SENTENCE.to_string()];
     for (original, spun) in SUBSTITUTIONS {
         sentences.push(replace_word(SENTENCE, original, spun));
     }
+    sentences
+}
+
+#[test]
+fn fast_products_stay_close_to_exact_ones() {
+    let Some(mut exact) = scorer_with(Products::Exact) else {
+        return;
+    };
+    let Some(mut fast) = scorer_with(Products::Fast) else {
+        return;
+    };
+    let mut sentences = with_each_substitution();
+    sentences.push("the first major case of a group of deserters".into());
+    sentences.push("the primary main case of a gaggle of deserters".into());
+    sentences.push("Numbers: 2024, 3.14159 and 1,000,000!".into());
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-    let scores = s.score(&refs).unwrap();
-    eprintln!("original: {:.3}", scores[0]);
-    for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
+    let e = exact.score(&refs).unwrap();
+    let f = fast.score(&refs).unwrap();
+    let mut total = 0f32;
+    for ((text, e), f) in refs.iter().zip(&e).zip(&f) {
         eprintln!(
-            "{original} -> {spun}: {score:.3} ({:+.3})",
-            score - scores[0]
+            "{e:9.3} {f:9.3} {:+.3}  {}",
+            f - e,
+            &text[..text.len().min(40)]
         );
+        // On a CPU without AVX-512 VNNI, Fast is Exact and the difference is 0.
+        // About 1 % of a 45-token sentence's score at worst.
+        assert!((f - e).abs() < 2.0, "{text:?}: fast {f} against exact {e}");
+        total += (f - e).abs();
     }
-    for ((original, spun), score) in SUBSTITUTIONS.iter().zip(&scores[1..]) {
-        assert!(
-            scores[0] > *score,
-            "{original} -> {spun}: {score} >= {}",
-            scores[0]
-        );
+    let mean = total / refs.len() as f32;
+    assert!(mean < 1.0, "mean difference {mean} nats");
+    // What precise mode reads: differences between variants.
+    for i in 1..=SUBSTITUTIONS.len() {
+        let (de, df) = (e[0] - e[i], f[0] - f[i]);
+        assert!((df - de).abs() < 2.0, "{}: {df} against {de}", refs[i]);
     }
 }
 
@@ -284,7 +358,6 @@ fn batch_scores_match_single_scores_and_empty_is_zero() {
 
 #[test]
 fn scores_agree_with_llama_cpp() {
-    let Some(mut s) = scorer() else { return };
     // ln P from llama.cpp (llama-cpp-python 0.3.36, all logits, same GGUF, same start token);
     // it rounds activations to 8 bits in its 4-bit products, hence the tolerance.
     let mut sentences = vec![
@@ -300,13 +373,18 @@ fn scores_agree_with_llama_cpp() {
         -185.859,
     ];
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-    let scores = s.score(&refs).unwrap();
-    for ((text, ours), theirs) in refs.iter().zip(&scores).zip(llama_cpp) {
-        eprintln!("{ours:9.3} {theirs:9.3}  {}", &text[..40]);
-        assert!(
-            (ours - theirs).abs() < 1.5,
-            "{text:?}: {ours} vs llama.cpp {theirs}"
-        );
+    for products in BOTH {
+        let Some(mut s) = scorer_with(products) else {
+            return;
+        };
+        let scores = s.score(&refs).unwrap();
+        for ((text, ours), theirs) in refs.iter().zip(&scores).zip(llama_cpp) {
+            eprintln!("{products:?} {ours:9.3} {theirs:9.3}  {}", &text[..40]);
+            assert!(
+                (ours - theirs).abs() < 1.5,
+                "{products:?} {text:?}: {ours} vs llama.cpp {theirs}"
+            );
+        }
     }
 }
 

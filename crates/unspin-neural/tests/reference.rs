@@ -10,7 +10,7 @@
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::ModelWeights;
-use unspin_neural::NeuralScorer;
+use unspin_neural::{NeuralScorer, Products};
 
 fn reference_score(model: &mut ModelWeights, ids: &[u32]) -> f64 {
     model.clear_kv_cache();
@@ -54,7 +54,7 @@ fn forward_pass_matches_quantized_llama_model_weights() {
     let mut file = std::fs::File::open(&path).unwrap();
     let ct = Content::read(&mut file).unwrap();
     let mut reference = ModelWeights::from_gguf(ct, &mut file, &Device::Cpu).unwrap();
-    let mut scorer = NeuralScorer::open(&path).unwrap();
+    let mut scorer = NeuralScorer::open_with(&path, Products::Exact).unwrap();
     let texts = [
         "the first major case of a group of deserters",
         "Six Russian troopers who fled the warfare in Ukraine have been granted momentary visas.",
