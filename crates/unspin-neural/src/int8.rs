@@ -59,9 +59,19 @@ fn quantize_row(row: &[f32], out: &mut [i8]) -> f32 {
     let scale = row_scale(row);
     let inv = 1.0 / scale;
     for (o, v) in out.iter_mut().zip(row) {
-        *o = (v * inv).round().clamp(-127.0, 127.0) as i8;
+        *o = round_even(v * inv).clamp(-127.0, 127.0) as i8;
     }
     scale
+}
+
+/// `x` rounded to the nearest integer, halves to even, for `|x| < 2²²`: adding and taking away
+/// 1.5 · 2²³ leaves no fraction bits. Plain arithmetic that vectorizes, where `f32::round` is a
+/// library call per value on baseline x86-64 (quantizing the model's weights at load took a
+/// third of a second with it); and the rounding `vcvtps2dq` does in the vector paths.
+#[inline]
+fn round_even(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (x + MAGIC) - MAGIC
 }
 
 impl Int8Matrix {
@@ -290,12 +300,12 @@ fn quantize_shifted(block: &[f32], out: &mut [u8]) -> f32 {
     let scale = row_scale(block);
     let inv = 1.0 / scale;
     for (o, v) in out.iter_mut().zip(block) {
-        *o = ((v * inv).round().clamp(-127.0, 127.0) as i16 + 128) as u8;
+        *o = (round_even(v * inv).clamp(-127.0, 127.0) as i16 + 128) as u8;
     }
     scale
 }
 
-/// [`quantize_shifted`] 16 values at a time (rounding halves to even, not away from zero).
+/// [`quantize_shifted`] 16 values at a time.
 ///
 /// # Safety
 /// The CPU has AVX-512 F and BW; `block` and `out` hold [`BLOCK`] values.

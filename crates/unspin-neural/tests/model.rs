@@ -292,16 +292,17 @@ fn fast_products_stay_close_to_exact_ones() {
             &text[..text.len().min(40)]
         );
         // On a CPU without AVX-512 VNNI, Fast is Exact and the difference is 0.
-        // About 1 % of a 45-token sentence's score at worst.
-        assert!((f - e).abs() < 2.0, "{text:?}: fast {f} against exact {e}");
+        // Rounding to 8 bits moves a 45-token sentence's score by up to about 2 nats (1 %);
+        // which sentences move most depends on how halves round, so the bound leaves room.
+        assert!((f - e).abs() < 3.0, "{text:?}: fast {f} against exact {e}");
         total += (f - e).abs();
     }
     let mean = total / refs.len() as f32;
-    assert!(mean < 1.0, "mean difference {mean} nats");
+    assert!(mean < 1.5, "mean difference {mean} nats");
     // What precise mode reads: differences between variants.
     for i in 1..=SUBSTITUTIONS.len() {
         let (de, df) = (e[0] - e[i], f[0] - f[i]);
-        assert!((df - de).abs() < 2.0, "{}: {df} against {de}", refs[i]);
+        assert!((df - de).abs() < 3.0, "{}: {df} against {de}", refs[i]);
     }
 }
 
@@ -359,7 +360,8 @@ fn batch_scores_match_single_scores_and_empty_is_zero() {
 #[test]
 fn scores_agree_with_llama_cpp() {
     // ln P from llama.cpp (llama-cpp-python 0.3.36, all logits, same GGUF, same start token);
-    // it rounds activations to 8 bits in its 4-bit products, hence the tolerance.
+    // it rounds activations to 8 bits in its 4-bit products, hence the tolerance, and our 8-bit
+    // products round them too, in other blocks, hence twice that for them.
     let mut sentences = vec![
         "the first major case of a group of deserters".to_string(),
         "the primary main case of a gaggle of deserters".to_string(),
@@ -380,8 +382,13 @@ fn scores_agree_with_llama_cpp() {
         let scores = s.score(&refs).unwrap();
         for ((text, ours), theirs) in refs.iter().zip(&scores).zip(llama_cpp) {
             eprintln!("{products:?} {ours:9.3} {theirs:9.3}  {}", &text[..40]);
+            let tolerance = if products == Products::Exact {
+                1.5
+            } else {
+                3.0
+            };
             assert!(
-                (ours - theirs).abs() < 1.5,
+                (ours - theirs).abs() < tolerance,
                 "{products:?} {text:?}: {ours} vs llama.cpp {theirs}"
             );
         }

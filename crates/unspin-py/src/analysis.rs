@@ -97,23 +97,34 @@ pub(crate) fn profile_arg(p: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<P
 }
 
 /// Precise mode's sentence model, when asked for: `neural_model`, else the default path
-/// (`$UNSPIN_NEURAL_MODEL`, …). A package built without precise mode, a missing or a corrupt
-/// model is an exception, never a silent fall-back to the trigram.
+/// (`$UNSPIN_NEURAL_MODEL`, …), with f32 products throughout if `neural_exact` (else 8-bit ones
+/// where the CPU has AVX-512 VNNI, as the CLI without `--neural-exact`). A package built without
+/// precise mode, a missing or a corrupt model is an exception, never a silent fall-back to the
+/// trigram.
 fn open_neural(
     precise: bool,
     neural_model: Option<PathBuf>,
+    neural_exact: bool,
 ) -> PyResult<Option<Mutex<unspin_neural::NeuralScorer>>> {
-    use unspin_neural::{NeuralError, NeuralScorer};
+    use unspin_neural::{NeuralError, NeuralScorer, Products};
     if !precise {
-        return match neural_model {
-            Some(_) => Err(PyValueError::new_err(
+        return match (neural_model, neural_exact) {
+            (Some(_), _) => Err(PyValueError::new_err(
                 "neural_model is only used with precise=True",
             )),
-            None => Ok(None),
+            (None, true) => Err(PyValueError::new_err(
+                "neural_exact is only used with precise=True",
+            )),
+            (None, false) => Ok(None),
         };
     }
     let path = neural_model.unwrap_or_else(NeuralScorer::default_path);
-    match NeuralScorer::open(&path) {
+    let products = if neural_exact {
+        Products::Exact
+    } else {
+        Products::Fast
+    };
+    match NeuralScorer::open_with(&path, products) {
         Ok(n) => Ok(Some(Mutex::new(n))),
         Err(NeuralError::NotBuilt) => Err(PyRuntimeError::new_err(
             "precise=True: this unspin package was built without precise mode; reinstall it with MATURIN_PEP517_ARGS=\"--features precise\" pip install crates/unspin-py and fetch the model with scripts/fetch-neural.sh",
@@ -156,8 +167,9 @@ fn load_list(path: &std::path::Path) -> PyResult<(FingerprintList, Arc<Matcher>)
 /// `fingerprints` is a `Fingerprints` list or a saved list file: its hits restore to the list's
 /// expected form (no list is consulted by default). `precise=True` revisits the trigram's choices
 /// with the SmolLM2 sentence model (a package built with `--features precise`, the model from
-/// `scripts/fetch-neural.sh` or `neural_model`); the restorer holds one model, so its precise
-/// restorations run one at a time (make one restorer per thread to run them in parallel).
+/// `scripts/fetch-neural.sh` or `neural_model`; `neural_exact=True` keeps its products in f32, as
+/// the CLI's `--neural-exact`); the restorer holds one model, so its precise restorations run
+/// one at a time (make one restorer per thread to run them in parallel).
 #[pyclass(frozen, name = "Restorer", module = "unspin")]
 struct PyRestorer {
     cell: RestorerCell,
@@ -213,7 +225,7 @@ impl PyRestorer {
 #[pymethods]
 impl PyRestorer {
     #[new]
-    #[pyo3(signature = (pack=None, *, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None))]
+    #[pyo3(signature = (pack=None, *, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None, neural_exact=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -223,8 +235,9 @@ impl PyRestorer {
         fingerprints: Option<&Bound<'_, PyAny>>,
         precise: bool,
         neural_model: Option<PathBuf>,
+        neural_exact: bool,
     ) -> PyResult<Self> {
-        let neural = py.detach(|| open_neural(precise, neural_model))?;
+        let neural = py.detach(|| open_neural(precise, neural_model, neural_exact))?;
         let pack = pack_or_default(py, pack)?;
         let mask = thesauri_mask(thesauri)?;
         let profile = profile_arg(profile)?;
@@ -458,7 +471,7 @@ impl PyDetector {
 #[pymethods]
 impl PyDetector {
     #[new]
-    #[pyo3(signature = (pack=None, *, threshold=0.5, screen_below=0.0, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None))]
+    #[pyo3(signature = (pack=None, *, threshold=0.5, screen_below=0.0, profile=None, thesauri=None, fingerprints=None, precise=false, neural_model=None, neural_exact=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -470,6 +483,7 @@ impl PyDetector {
         fingerprints: Option<&Bound<'_, PyAny>>,
         precise: bool,
         neural_model: Option<PathBuf>,
+        neural_exact: bool,
     ) -> PyResult<Self> {
         if !(0.0..=1.0).contains(&threshold) {
             return Err(PyValueError::new_err(format!(
@@ -481,7 +495,7 @@ impl PyDetector {
                 "screen_below must lie in [0, 1], not {screen_below}"
             )));
         }
-        let neural = py.detach(|| open_neural(precise, neural_model))?;
+        let neural = py.detach(|| open_neural(precise, neural_model, neural_exact))?;
         let pack = pack_or_default(py, pack)?;
         let mask = thesauri_mask(thesauri)?;
         let profile = profile_arg(profile)?;

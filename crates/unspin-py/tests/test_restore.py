@@ -276,6 +276,12 @@ def test_precise_mode_is_the_clis(root, cli, cli_env):
     assert got["scorer"] == "smollm2-135m"
     assert close(got, want), (got, want)
 
+    # f32 products throughout, as the CLI's --neural-exact.
+    r = unspin.Restorer(precise=True, neural_model=model, neural_exact=True)
+    got = r.restore(text).to_dict()
+    want = json.loads(run_cli(cli, cli_env, "restore", *args, "--neural-exact").stdout)
+    assert close(got, want), (got, want)
+
 
 def test_precise_mode_errors_are_exceptions(tmp_path):
     bad = tmp_path / "model.gguf"
@@ -286,3 +292,5 @@ def test_precise_mode_errors_are_exceptions(tmp_path):
         unspin.Detector(precise=True, neural_model=tmp_path / "missing.gguf")
     with pytest.raises(ValueError, match="precise=True"):
         unspin.Restorer(neural_model=bad)
+    with pytest.raises(ValueError, match="precise=True"):
+        unspin.Detector(neural_exact=True)
