@@ -301,6 +301,8 @@ struct EvalDetectReport {
     /// Share of clean documents that the screening pass let skip the lattice.
     clean_screened: f64,
     detect_mb_per_s: f64,
+    /// The model that chose the restorations: "trigram", or the sentence model's name.
+    scorer: &'static str,
 }
 
 /// The texts `unspin eval detect` judges in a document: the whole of it, or each paragraph on
@@ -339,6 +341,14 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     if let Some(x) = a.screen_below {
         opts.screen_below = x;
     }
+    let mut neural = crate::output::open_neural(&a.precise)?;
+    // Each text scored as `unspin detect` would, with or without the sentence model.
+    let mut detect = |det: &Detector<GenericChannel>, text: &str| -> Result<Detection> {
+        Ok(match neural.as_mut() {
+            Some(n) => det.detect_precise(text, n)?,
+            None => det.detect(text),
+        })
+    };
     // Paragraphs as (score, own score) pairs.
     let scores = |d: &Detection| -> (f32, Vec<(f32, f32)>) {
         let p = d.paragraphs.iter().map(|p| (p.score, p.own_score));
@@ -358,7 +368,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         for (_, doc) in &docs {
             for text in pieces(doc, a.paragraphs) {
                 let t = Instant::now();
-                let d = det.detect(text);
+                let d = detect(&det, text)?;
                 if c.restore_mask == flags::ALL {
                     secs += t.elapsed().as_secs_f64();
                     bytes += text.len();
@@ -396,7 +406,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
                 if !a.partial {
                     let s = spin(&pack, doc, &opts(0));
                     for text in pieces(&s.text, a.paragraphs) {
-                        let (d, p) = scores(&det.detect(text));
+                        let (d, p) = scores(&detect(&det, text)?);
                         ds.push(d);
                         ps.extend(p);
                     }
@@ -404,7 +414,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
                 }
                 // Every other paragraph spun, the rest left as they were.
                 let (text, n) = spin_every_other_paragraph(&pack, doc, |k| opts(k + 1));
-                let d = det.detect(&text);
+                let d = detect(&det, &text)?;
                 anyhow::ensure!(
                     d.paragraphs.len() == n,
                     "document {i}: {n} paragraphs spun into {}",
@@ -456,6 +466,11 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         ),
         clean_screened: screened as f64 / docs.len() as f64,
         detect_mb_per_s: bytes as f64 / 1e6 / secs.max(1e-9),
+        scorer: if a.precise.precise {
+            unspin_neural::SCORER_NAME
+        } else {
+            "trigram"
+        },
     };
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -465,7 +480,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     }
     writeln!(
         out,
-        "Brown {}*, {} docs ({} paragraphs{}), threshold {}, seed {}",
+        "Brown {}*, {} docs ({} paragraphs{}), threshold {}, seed {}, scorer {}",
         report.genre,
         report.docs,
         report.paragraphs,
@@ -475,7 +490,8 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
             ""
         },
         report.threshold,
-        report.seed
+        report.seed,
+        report.scorer
     )?;
     writeln!(
         out,

@@ -697,6 +697,7 @@ fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["paragraphs_alone"], true);
+    assert_eq!(v["scorer"], "trigram");
     assert_eq!(v["results"][0]["config"], "uniform");
     // Each paragraph counts as a document of its own.
     assert_eq!(v["docs"], 2);
@@ -714,6 +715,43 @@ fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("uniform"), "{}", stderr(&o));
+}
+
+/// `eval detect --precise`: every text scored with the sentence model, as `detect --precise`.
+#[cfg(feature = "precise")]
+#[test]
+fn eval_detect_scores_with_the_sentence_model() {
+    let Some(model) = neural_model() else {
+        return;
+    };
+    if brown_texts(1).is_empty() {
+        return;
+    }
+    let brown = root().join("target/sources/brown");
+    let o = unspin(
+        &[
+            "eval",
+            "detect",
+            "--brown",
+            brown.to_str().unwrap(),
+            "--docs",
+            "1",
+            "--rates",
+            "0.3",
+            "--configs",
+            "same",
+            "--precise",
+            "--neural-model",
+            model.to_str().unwrap(),
+            "--json",
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scorer"], "smollm2-135m");
+    // One clean document against its copy spun at 0.3: the copy scores higher.
+    assert_eq!(v["results"][0]["doc_auc"], 1.0, "{v}");
 }
 
 #[test]
