@@ -9,9 +9,8 @@
 //! the caller can copy to many rows (the shared start of sentence variants). The tests check this
 //! pass against `ModelWeights` itself.
 
-use std::io::{Read, Seek};
-
 use std::cell::OnceCell;
+use std::io::{Read, Seek};
 
 use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::QMatMul;
@@ -81,16 +80,22 @@ impl Linear {
             Linear::F32(w) => w.forward(input.x),
             Linear::Int8(w) => {
                 let rows = input.rows()?;
-                let mut dims = input.x.dims().to_vec();
-                if let Some(last) = dims.last_mut() {
-                    *last = w.rows();
-                }
                 let mut out = vec![0f32; rows.len() * w.rows()];
                 w.matmul(rows, &mut out);
-                Tensor::from_vec(out, dims, input.x.device())
+                shaped_like(out, input.x, w.rows())
             }
         }
     }
+}
+
+/// `out`, `n` outputs of a linear layer for each row of `x`, as a tensor of `x`'s shape with
+/// `n` for its last dimension.
+fn shaped_like(out: Vec<f32>, x: &Tensor, n: usize) -> Result<Tensor> {
+    let mut dims = x.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = n;
+    }
+    Tensor::from_vec(out, dims, x.device())
 }
 
 /// The keys and values of the positions seen so far, per layer: `(batch, kv_heads, len,
@@ -459,11 +464,7 @@ impl Llama {
             crate::int8::silu_times(&mut g, &u);
             let mut out = vec![0f32; rows.len() * down.rows()];
             down.matmul(&Rows::new(&g, gate.rows()), &mut out);
-            let mut dims = h.dims().to_vec();
-            if let Some(last) = dims.last_mut() {
-                *last = down.rows();
-            }
-            return Tensor::from_vec(out, dims, h.device());
+            return shaped_like(out, h, down.rows());
         }
         let gated =
             (candle_nn::ops::silu(&layer.gate.forward(&input)?)? * layer.up.forward(&input)?)?;
