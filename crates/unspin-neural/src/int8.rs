@@ -115,6 +115,13 @@ impl Int8Matrix {
         self.n
     }
 
+    /// `x · wᵀ` for the quantized rows `x` (`m × k`): `m × n` values, row-major.
+    pub(crate) fn times(&self, x: &Rows) -> Vec<f32> {
+        let mut out = vec![0f32; x.m * self.n];
+        self.matmul(x, &mut out);
+        out
+    }
+
     /// `x · wᵀ` for the quantized rows `x` (`m × k`) into `out` (`m × n`, row-major).
     pub(crate) fn matmul(&self, x: &Rows, out: &mut [f32]) {
         let (m, n, k) = (x.m, self.n, self.k);
@@ -288,11 +295,6 @@ impl Rows {
         }
         Rows { m, k, bytes, scale }
     }
-
-    /// Rows (`m`).
-    pub(crate) fn len(&self) -> usize {
-        self.m
-    }
 }
 
 /// The scale of `block` and its values as `round(v / scale) + 128`.
@@ -317,12 +319,7 @@ unsafe fn quantize_shifted_avx512(block: &[f32], out: &mut [u8]) -> f32 {
     for at in (0..BLOCK).step_by(LANES) {
         max = _mm512_max_ps(max, _mm512_abs_ps(_mm512_loadu_ps(block.as_ptr().add(at))));
     }
-    let max = _mm512_reduce_max_ps(max);
-    let scale = if max > 0.0 && max.is_finite() {
-        max / 127.0
-    } else {
-        1.0
-    };
+    let scale = scale_for(_mm512_reduce_max_ps(max));
     let inv = _mm512_set1_ps(1.0 / scale);
     let (lo, hi, shift) = (
         _mm512_set1_epi32(-127),
@@ -340,7 +337,12 @@ unsafe fn quantize_shifted_avx512(block: &[f32], out: &mut [u8]) -> f32 {
 
 /// The symmetric scale of `row`: its largest magnitude over 127 (1 for zeros, or if not finite).
 fn row_scale(row: &[f32]) -> f32 {
-    let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+    scale_for(row.iter().fold(0f32, |m, v| m.max(v.abs())))
+}
+
+/// The symmetric scale of values whose largest magnitude is `max`: `max` over 127 (1 for zeros,
+/// or if not finite).
+fn scale_for(max: f32) -> f32 {
     if max > 0.0 && max.is_finite() {
         max / 127.0
     } else {

@@ -78,12 +78,7 @@ impl Linear {
     fn forward(&self, input: &Input) -> Result<Tensor> {
         match self {
             Linear::F32(w) => w.forward(input.x),
-            Linear::Int8(w) => {
-                let rows = input.rows()?;
-                let mut out = vec![0f32; rows.len() * w.rows()];
-                w.matmul(rows, &mut out);
-                shaped_like(out, input.x, w.rows())
-            }
+            Linear::Int8(w) => shaped_like(w.times(input.rows()?), input.x, w.rows()),
         }
     }
 }
@@ -457,13 +452,9 @@ impl Llama {
             (&layer.gate, &layer.up, &layer.down)
         {
             let rows = input.rows()?;
-            let mut g = vec![0f32; rows.len() * gate.rows()];
-            let mut u = vec![0f32; rows.len() * up.rows()];
-            gate.matmul(rows, &mut g);
-            up.matmul(rows, &mut u);
+            let (mut g, u) = (gate.times(rows), up.times(rows));
             crate::int8::silu_times(&mut g, &u);
-            let mut out = vec![0f32; rows.len() * down.rows()];
-            down.matmul(&Rows::new(&g, gate.rows()), &mut out);
+            let out = down.times(&Rows::new(&g, gate.rows()));
             return shaped_like(out, h, down.rows());
         }
         let gated =
@@ -475,11 +466,8 @@ impl Llama {
     pub(crate) fn log_probs(&self, hidden: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
         let hidden = hidden.contiguous()?;
         if let Linear::Int8(output) = &self.output {
-            let input = Input::new(&hidden);
-            let rows = input.rows()?;
+            let logits = output.times(Input::new(&hidden).rows()?);
             let vocab = output.rows();
-            let mut logits = vec![0f32; rows.len() * vocab];
-            output.matmul(rows, &mut logits);
             return Ok(logits
                 .chunks_exact(vocab)
                 .zip(targets)
