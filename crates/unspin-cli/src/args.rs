@@ -548,7 +548,8 @@ pub struct BrownSample {
     /// Brown corpus folder (files ca01 … cr09).
     #[arg(long, default_value = "target/sources/brown")]
     pub brown: PathBuf,
-    /// Brown file prefix to evaluate on ("ca" is press reportage).
+    /// Brown file prefix to evaluate on ("ca" is press reportage), or several separated by
+    /// commas ("cb,cc,cd"): `--skip` and `--docs` then apply to each.
     #[arg(long, default_value = "ca")]
     pub genre: String,
     /// Number of documents.

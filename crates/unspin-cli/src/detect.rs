@@ -480,8 +480,8 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     }
     writeln!(
         out,
-        "Brown {}*, {} docs ({} paragraphs{}), threshold {}, seed {}, scorer {}",
-        report.genre,
+        "Brown {}, {} docs ({} paragraphs{}), threshold {}, seed {}, scorer {}",
+        crate::output::genres_shown(&report.genre),
         report.docs,
         report.paragraphs,
         if a.paragraphs {

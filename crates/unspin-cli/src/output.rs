@@ -150,21 +150,36 @@ struct EvalReport {
 /// `n` Brown files of a genre, after the first `skip`, as plain texts, or an error that says how
 /// to get them.
 pub fn brown_docs(sample: &crate::args::BrownSample) -> Result<Vec<(String, String)>> {
-    let (dir, genre, n) = (&sample.brown, &sample.genre, sample.docs);
-    let docs = read_brown(dir, genre).with_context(|| {
-        format!(
-            "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
-            dir.display()
-        )
-    })?;
-    let docs: Vec<_> = docs.into_iter().skip(sample.skip).take(n).collect();
-    anyhow::ensure!(
-        !docs.is_empty(),
-        "no Brown files starting with {genre:?} in {} (after skipping {})",
-        dir.display(),
-        sample.skip
-    );
-    Ok(docs)
+    let dir = &sample.brown;
+    let mut out = Vec::new();
+    // Each genre of a comma-separated list gives its own sample: `--skip` and `--docs` apply
+    // to each.
+    for genre in sample.genre.split(',').map(str::trim) {
+        let docs = read_brown(dir, genre).with_context(|| {
+            format!(
+                "reading the Brown corpus from {} (run scripts/fetch-sources.sh)",
+                dir.display()
+            )
+        })?;
+        let before = out.len();
+        out.extend(docs.into_iter().skip(sample.skip).take(sample.docs));
+        anyhow::ensure!(
+            out.len() > before,
+            "no Brown files starting with {genre:?} in {} (after skipping {})",
+            dir.display(),
+            sample.skip
+        );
+    }
+    Ok(out)
+}
+
+/// How a report names its sample's genres: "ca*", or "cb*,cc*" for a list.
+pub fn genres_shown(genre: &str) -> String {
+    genre
+        .split(',')
+        .map(|g| format!("{}*", g.trim()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The pieces of an original and its spun text restored one at a time: the whole texts, or
@@ -260,8 +275,8 @@ pub fn eval_restore(a: EvalRestoreArgs) -> Result<u8> {
     } else {
         writeln!(
             out,
-            "Brown {}*, {} docs{}, rate {}, seed {}",
-            report.genre,
+            "Brown {}, {} docs{}, rate {}, seed {}",
+            genres_shown(&report.genre),
             docs.len(),
             if a.paragraphs {
                 ", each paragraph restored alone"

@@ -717,6 +717,53 @@ fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
     assert!(stderr(&o).contains("uniform"), "{}", stderr(&o));
 }
 
+/// `--genre` takes a list: `--skip` and `--docs` apply to each genre, and the documents pool.
+#[test]
+fn eval_detect_pools_a_list_of_genres() {
+    if brown_texts(1).is_empty() {
+        return;
+    }
+    let brown = root().join("target/sources/brown");
+    let run = |genre: &str| {
+        unspin(
+            &[
+                "eval",
+                "detect",
+                "--brown",
+                brown.to_str().unwrap(),
+                "--genre",
+                genre,
+                "--skip",
+                "15",
+                "--docs",
+                "1",
+                "--rates",
+                "0.3",
+                "--configs",
+                "same",
+                "--json",
+            ],
+            b"",
+        )
+    };
+    let json = |genre: &str| {
+        let o = run(genre);
+        assert!(o.status.success(), "{genre}: {}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (cb, cd, both) = (json("cb"), json("cd"), json("cb,cd"));
+    assert_eq!(both["docs"], 2, "{both}");
+    assert_eq!(
+        both["paragraphs"].as_u64().unwrap(),
+        cb["paragraphs"].as_u64().unwrap() + cd["paragraphs"].as_u64().unwrap()
+    );
+    assert_eq!(both["genre"], "cb,cd");
+    // cm has six texts: none past the fifteenth, and the error names it.
+    let o = run("cb,cm");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\"cm\""), "{}", stderr(&o));
+}
+
 /// `eval detect --precise`: every text scored with the sentence model, as `detect --precise`.
 #[cfg(feature = "precise")]
 #[test]
