@@ -359,17 +359,26 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     type Scored = (u8, Vec<f32>, Vec<(f32, f32)>);
     let mut clean: Vec<Scored> = Vec::new();
     let (mut bytes, mut secs, mut screened) = (0usize, 0f64, 0usize);
+    // The clean-text figures (false positives, speed, screening) come from the full channel,
+    // or from the first configuration's if none uses it (cross-dictionary alone).
+    let report_mask = if configs.iter().any(|c| c.restore_mask == flags::ALL) {
+        flags::ALL
+    } else {
+        configs.first().map_or(flags::ALL, |c| c.restore_mask)
+    };
     for c in &configs {
         if clean.iter().any(|(m, _, _)| *m == c.restore_mask) {
             continue;
         }
         let det = Detector::with_channel(&pack, GenericChannel::new(c.restore_mask), opts.clone());
+        // Speed and screening are counted on the channel the clean-text figures come from.
+        let timed = c.restore_mask == report_mask;
         let (mut ds, mut ps) = (Vec::new(), Vec::new());
         for (_, doc) in &docs {
             for text in pieces(doc, a.paragraphs) {
                 let t = Instant::now();
                 let d = detect(&det, text)?;
-                if c.restore_mask == flags::ALL {
+                if timed {
                     secs += t.elapsed().as_secs_f64();
                     bytes += text.len();
                     screened += usize::from(d.stage == "screen");
@@ -448,7 +457,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
     }
     let (_, all_docs, all_pars) = clean
         .iter()
-        .find(|(m, _, _)| *m == flags::ALL)
+        .find(|(m, _, _)| *m == report_mask)
         .cloned()
         .unwrap_or_else(|| clean[0].clone());
     let report = EvalDetectReport {

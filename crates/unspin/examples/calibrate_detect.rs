@@ -5,7 +5,11 @@
 //! weights and the training AUC, for pasting into `Model::default`, `Model::paragraph`,
 //! `Model::short` and `Model::screen`.
 //!
-//! cargo run --release --example calibrate_detect -- [BROWN_DIR] [DOCS_PER_GENRE] [CLEAN_WEIGHT] [FP_CAP]
+//! cargo run --release --example calibrate_detect -- [BROWN_DIR] [DOCS_PER_GENRE] [CLEAN_WEIGHT] [FP_CAP] [CAP_DOCS_PER_GENRE]
+//!
+//! With a fifth argument, the false-positive cap also counts clean texts past the fitted ones,
+//! up to that many per genre (clean text is cheap; the cap's share is a tail, and ten texts a
+//! genre say little of a tail).
 use unspin::decode::GenericChannel;
 use unspin::detect::{DetectOptions, Detector, Features, Model, N_FEATURES as K};
 use unspin::lexicon::flags;
@@ -46,15 +50,35 @@ fn main() {
         ("uniform", strong, flags::ALL, false, 0.0),
     ];
     let rates = [0.05, 0.1, 0.2, 0.3, 0.5];
-    let mut docs = Vec::new();
+    let cap_docs: usize = args
+        .get(5)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(per_genre)
+        .max(per_genre);
+    let (mut docs, mut cap_only) = (Vec::new(), Vec::new());
     for g in "bcdefghjklmnpr".chars() {
         let genre = format!("c{g}");
         let all = unspin::eval::read_brown(dir.as_ref(), &genre).unwrap();
+        cap_only.extend(
+            all.iter()
+                .skip(per_genre)
+                .take(cap_docs - per_genre)
+                .cloned(),
+        );
         docs.extend(all.into_iter().take(per_genre));
     }
-    eprintln!("{} documents", docs.len());
+    eprintln!(
+        "{} documents, {} more clean ones for the cap",
+        docs.len(),
+        cap_only.len()
+    );
     let mut examples: Vec<Example> = Vec::new();
-    let mut push = |det: &Detector<'_>, text: &str, group: Option<(usize, usize)>| {
+    // Clean examples the cap counts but the fits do not.
+    let mut cap_examples: Vec<Example> = Vec::new();
+    let push = |examples: &mut Vec<Example>,
+                det: &Detector<'_>,
+                text: &str,
+                group: Option<(usize, usize)>| {
         let d = det.detect(text);
         examples.push(Example {
             f: d.features,
@@ -92,7 +116,7 @@ fn main() {
         for (i, (_, doc)) in docs.iter().enumerate() {
             // Clean texts once per channel (same and phrase share one).
             if ci < 2 {
-                push(&det, doc, None);
+                push(&mut examples, &det, doc, None);
             }
             for (ri, &rate) in rates.iter().enumerate() {
                 let s = spin(
@@ -106,7 +130,12 @@ fn main() {
                         frequency_exponent: exponent,
                     },
                 );
-                push(&det, &s.text, Some((ci, ri)));
+                push(&mut examples, &det, &s.text, Some((ci, ri)));
+            }
+        }
+        if ci < 2 {
+            for (_, doc) in &cap_only {
+                push(&mut cap_examples, &det, doc, None);
             }
         }
         eprintln!("{name} done");
@@ -138,6 +167,7 @@ fn main() {
     // paragraphs by length between the document and short models, paragraphs inside a
     // document shrunk toward their document's log-odds. Fitted weights buy ranking; the cap
     // buys the false-positive rate across genres, which the clean weight alone does not.
+    let capped: Vec<&Example> = examples.iter().chain(&cap_examples).collect();
     if let Some(cap) = args.get(4).and_then(|s| s.parse::<f32>().ok()) {
         for _ in 0..200 {
             let o = DetectOptions {
@@ -146,12 +176,12 @@ fn main() {
                 ..DetectOptions::default()
             };
             let rate = |f: &dyn Fn(&Example) -> bool| {
-                let clean: Vec<&Example> = examples.iter().filter(|e| !e.spun && f(e)).collect();
+                let clean: Vec<&&Example> = capped.iter().filter(|e| !e.spun && f(e)).collect();
                 let fp = clean.iter().filter(|e| o.text_logit(&e.f) >= 0.0).count();
                 fp as f32 / clean.len().max(1) as f32
             };
             let (d, l) = (rate(&|e| e.doc), rate(&|e| e.lone));
-            let p = in_document_fp(&examples, &o, &paragraph);
+            let p = in_document_fp(&capped, &o, &paragraph);
             if d <= cap && l <= cap && p <= cap {
                 break;
             }
@@ -176,7 +206,7 @@ fn main() {
     };
     println!(
         "paragraphs inside their documents, scored with the document prior: false positives {:.2} %",
-        100.0 * in_document_fp(&examples, &opts, &paragraph)
+        100.0 * in_document_fp(&capped, &opts, &paragraph)
     );
     // Where to cut the screen: how many spun documents (rate >= 0.1) would skip the lattice.
     let mut spun_screen: Vec<f32> = examples
@@ -253,7 +283,7 @@ fn main() {
 
 /// Share of clean paragraphs inside their documents that score 0.5 or more as `Detector`
 /// scores them: the paragraph model with its document's log-odds (clamped) as the prior.
-fn in_document_fp(examples: &[Example], opts: &DetectOptions, paragraph: &Model) -> f32 {
+fn in_document_fp(examples: &[&Example], opts: &DetectOptions, paragraph: &Model) -> f32 {
     let cap = opts.document_prior;
     let (mut fp, mut n) = (0usize, 0usize);
     for e in examples.iter().filter(|e| !e.spun) {
