@@ -671,29 +671,28 @@ fn precise_scan_uses_the_sentence_model_on_every_worker() {
     }
 }
 
+/// `unspin eval detect` on the fetched Brown corpus at rate 0.3, with `args` after.
+fn eval_detect(args: &[&str]) -> Output {
+    let brown = root().join("target/sources/brown");
+    let mut all = vec!["eval", "detect", "--brown", brown.to_str().unwrap()];
+    all.extend_from_slice(&["--rates", "0.3"]);
+    all.extend_from_slice(args);
+    unspin(&all, b"")
+}
+
 #[test]
 fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
     if brown_texts(1).is_empty() {
         return;
     }
-    let brown = root().join("target/sources/brown");
-    let o = unspin(
-        &[
-            "eval",
-            "detect",
-            "--brown",
-            brown.to_str().unwrap(),
-            "--docs",
-            "2",
-            "--rates",
-            "0.3",
-            "--configs",
-            "uniform",
-            "--paragraphs",
-            "--json",
-        ],
-        b"",
-    );
+    let o = eval_detect(&[
+        "--docs",
+        "2",
+        "--configs",
+        "uniform",
+        "--paragraphs",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["paragraphs_alone"], true);
@@ -702,17 +701,7 @@ fn eval_detect_judges_paragraphs_alone_and_knows_the_uniform_spinner() {
     // Each paragraph counts as a document of its own.
     assert_eq!(v["docs"], 2);
     assert!(v["results"][0]["doc_auc"].as_f64().unwrap() > 0.5, "{v}");
-    let o = unspin(
-        &[
-            "eval",
-            "detect",
-            "--brown",
-            brown.to_str().unwrap(),
-            "--configs",
-            "spun",
-        ],
-        b"",
-    );
+    let o = eval_detect(&["--configs", "spun"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("uniform"), "{}", stderr(&o));
 }
@@ -723,28 +712,18 @@ fn eval_detect_pools_a_list_of_genres() {
     if brown_texts(1).is_empty() {
         return;
     }
-    let brown = root().join("target/sources/brown");
     let run = |genre: &str| {
-        unspin(
-            &[
-                "eval",
-                "detect",
-                "--brown",
-                brown.to_str().unwrap(),
-                "--genre",
-                genre,
-                "--skip",
-                "15",
-                "--docs",
-                "1",
-                "--rates",
-                "0.3",
-                "--configs",
-                "same",
-                "--json",
-            ],
-            b"",
-        )
+        eval_detect(&[
+            "--genre",
+            genre,
+            "--skip",
+            "15",
+            "--docs",
+            "1",
+            "--configs",
+            "same",
+            "--json",
+        ])
     };
     let json = |genre: &str| {
         let o = run(genre);
@@ -774,26 +753,16 @@ fn eval_detect_scores_with_the_sentence_model() {
     if brown_texts(1).is_empty() {
         return;
     }
-    let brown = root().join("target/sources/brown");
-    let o = unspin(
-        &[
-            "eval",
-            "detect",
-            "--brown",
-            brown.to_str().unwrap(),
-            "--docs",
-            "1",
-            "--rates",
-            "0.3",
-            "--configs",
-            "same",
-            "--precise",
-            "--neural-model",
-            model.to_str().unwrap(),
-            "--json",
-        ],
-        b"",
-    );
+    let o = eval_detect(&[
+        "--docs",
+        "1",
+        "--configs",
+        "same",
+        "--precise",
+        "--neural-model",
+        model.to_str().unwrap(),
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["scorer"], "smollm2-135m");
