@@ -459,7 +459,7 @@ pub fn eval_detect(a: EvalDetectArgs) -> Result<u8> {
         .iter()
         .find(|(m, _, _)| *m == report_mask)
         .cloned()
-        .unwrap_or_else(|| clean[0].clone());
+        .expect("the channel of the clean-text figures was scored");
     let report = EvalDetectReport {
         genre: a.sample.genre.clone(),
         docs: docs.len(),

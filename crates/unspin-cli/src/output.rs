@@ -443,12 +443,7 @@ pub fn open_neural(args: &crate::args::PreciseArgs) -> Result<Option<Neural>> {
         .neural_model
         .clone()
         .unwrap_or_else(Neural::default_path);
-    let products = if args.neural_exact {
-        unspin_neural::Products::Exact
-    } else {
-        unspin_neural::Products::Fast
-    };
-    match Neural::open_with(&path, products) {
+    match Neural::open_with(&path, unspin_neural::Products::exact_if(args.neural_exact)) {
         Ok(s) => Ok(Some(s)),
         Err(unspin_neural::NeuralError::NotBuilt) => anyhow::bail!(
             "--precise: this unspin was built without precise mode; rebuild with `cargo build --release --features precise` and fetch the model with scripts/fetch-neural.sh"

@@ -35,10 +35,10 @@ fn variants(r: &Restorer<'_, GenericChannel>, pack: &Pack, phrase: &str) -> Vec<
     };
     let mut out = vec![(phrase.to_string(), 0.0)];
     for (start, end, cands) in r.candidates(phrase) {
-        let gap0 = freq(&phrase[start..end]);
+        let replaced = freq(&phrase[start..end]);
         for c in cands {
             let v = format!("{}{c}{}", &phrase[..start], &phrase[end..]);
-            out.push((v, freq(&c) - gap0));
+            out.push((v, freq(&c) - replaced));
         }
     }
     out

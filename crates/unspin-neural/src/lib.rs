@@ -93,6 +93,18 @@ pub enum Products {
     Exact,
 }
 
+impl Products {
+    /// `Exact` when f32 products are asked for (the CLI's `--neural-exact`, the Python
+    /// package's `neural_exact=True`), else `Fast`.
+    pub fn exact_if(exact: bool) -> Products {
+        if exact {
+            Products::Exact
+        } else {
+            Products::Fast
+        }
+    }
+}
+
 /// A loaded model and its tokenizer; scores sentences.
 ///
 /// Not `Sync`: scoring uses the model's KV cache, hence `&mut self`.

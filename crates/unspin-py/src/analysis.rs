@@ -119,12 +119,7 @@ fn open_neural(
         };
     }
     let path = neural_model.unwrap_or_else(NeuralScorer::default_path);
-    let products = if neural_exact {
-        Products::Exact
-    } else {
-        Products::Fast
-    };
-    match NeuralScorer::open_with(&path, products) {
+    match NeuralScorer::open_with(&path, Products::exact_if(neural_exact)) {
         Ok(n) => Ok(Some(Mutex::new(n))),
         Err(NeuralError::NotBuilt) => Err(PyRuntimeError::new_err(
             "precise=True: this unspin package was built without precise mode; reinstall it with MATURIN_PEP517_ARGS=\"--features precise\" pip install crates/unspin-py and fetch the model with scripts/fetch-neural.sh",
